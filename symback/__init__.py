@@ -1,0 +1,1 @@
+"""symback: exact, step-by-step backpropagation for exercise sheets."""

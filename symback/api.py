@@ -1,0 +1,252 @@
+"""The Python API: exact forward pass, loss and gradients of a problem's network, and SGD updates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import cached_property
+from typing import Callable, Iterator, Sequence
+
+import sympy
+import symengine
+from fractions import Fraction
+
+from .arithmetic import DECIMAL, EXACT
+from .errors import ArgumentError, ParseError
+from .graph import Graph, build_graph
+from .model import ActivationSpec, LossSpec, Problem
+from .passes import Pass, run_pass
+from .rounding import correctly_rounded
+from .safe_parse import exact_number
+
+
+def to_sympy(value) -> sympy.Expr:
+    """A SymEngine value as the equal SymPy expression.
+
+    >>> import symengine
+    >>> to_sympy(symengine.E / (1 + symengine.E))
+    E/(1 + E)
+    """
+    return value._sympy_()
+
+
+def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:
+    """x or y as exact SymPy numbers: a list of numbers, or one number where ``length`` is 1.
+
+    >>> exact_vector([1, "1/3"], 2, "x")
+    (1, 1/3)
+    >>> exact_vector(2.12, 1, "y")
+    (53/25,)
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, tuple)):
+        values = [values]
+    values = list(values)
+    if len(values) != length:
+        raise ArgumentError(f"{what} needs {length} value{'s' * (length != 1)}, got {len(values)}")
+    try:
+        return tuple(exact_number(value, what=f"{what}[{i}]") for i, value in enumerate(values, start=1))
+    except ParseError as err:
+        raise ArgumentError(f"{what}: {err}") from err
+
+
+class LazyMapping(Mapping):
+    """A read-only mapping whose values are computed on first access (exact values can be large)."""
+
+    def __init__(self, keys: Sequence[str], compute):
+        self._keys = list(keys)
+        self._known = set(self._keys)
+        self._compute = compute
+        self._cache: dict = {}
+
+    def __getitem__(self, key):
+        if key not in self._known:
+            raise KeyError(key)
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        return self._cache[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{key!r}: {self[key]}" for key in self._keys[:8])
+        more = ", ..." if len(self._keys) > 8 else ""
+        return "{" + shown + more + "}"
+
+
+class BackpropResult:
+    """Exact results of one forward and backward pass; decimals on request.
+
+    ``output`` and ``loss`` are exact SymPy values, ``grad`` maps each trainable parameter to ∂L/∂θ (exact),
+    ``values`` maps every named quantity (forward values, ``L``, adjoints ``dL/dz1_2``, gradients
+    ``dL/da22``) to its exact value.
+    """
+
+    def __init__(self, problem: Problem, graph: Graph, x, y, parameters):
+        self.problem = problem
+        self.graph = graph
+        self.x = x
+        self.y = y
+        self._parameters = parameters
+        self._exact: Pass = run_pass(graph, EXACT, x, y, parameters)
+        self._trainable = [
+            graph.nodes[p].name for p in graph.parameters if graph.nodes[p].name not in problem.network.frozen
+        ]
+
+    @cached_property
+    def output(self) -> list[sympy.Expr]:
+        return [to_sympy(self._exact.values[o]) for o in self.graph.outputs]
+
+    @cached_property
+    def loss(self) -> sympy.Expr:
+        return to_sympy(self._exact.values[self.graph.loss_node])
+
+    @cached_property
+    def grad(self) -> Mapping[str, sympy.Expr]:
+        index = self.graph.index
+        return LazyMapping(self._trainable, lambda name: to_sympy(self._exact.gradient(index[name])))
+
+    @cached_property
+    def values(self) -> Mapping[str, sympy.Expr]:
+        return LazyMapping(list(self._names()), lambda name: to_sympy(self._exact_of(name)))
+
+    def exact(self, name: str):
+        """The exact value of a named quantity as SymEngine holds it (cheap; no conversion to SymPy)."""
+        return self._exact_of(name)
+
+    def decimals(self, digits: int = 30) -> dict[str, Decimal]:
+        """Every named quantity correctly rounded to ``digits`` significant digits (ties half up).
+
+        Computed node by node in decimal arithmetic at growing precision, never from the exact closed form.
+        """
+        if not isinstance(digits, int) or digits < 1:
+            raise ArgumentError(f"digits must be a positive whole number, got {digits!r}")
+        graph = self.graph
+        requests = {name: (lambda the_pass, name=name: _of(the_pass, graph, name)) for name in self._names()}
+        return self.rounded(requests, digits)
+
+    def rounded(self, requests: Mapping[str, Callable[[Pass], object]], digits: int) -> dict[str, Decimal]:
+        """Correctly rounded decimals of quantities given as functions of a pass (the same function gives the
+        exact value on the exact pass); each decimal pass runs the whole graph at one precision."""
+        zeros = [name for name, of in requests.items() if of(self._exact) == 0]
+
+        def evaluate() -> dict[str, Decimal]:
+            numeric = run_pass(self.graph, DECIMAL, self.x, self.y, self._parameters)
+            return {name: of(numeric) for name, of in requests.items()}
+
+        rounded = correctly_rounded(evaluate, digits, zeros)
+        return {name: _exact_form(value, requests[name](self._exact)) for name, value in rounded.items()}
+
+    @property
+    def exact_pass(self) -> Pass:
+        """The exact pass (SymEngine values of every node and adjoint)."""
+        return self._exact
+
+    def _names(self) -> Iterator[str]:
+        graph = self.graph
+        for node in graph.nodes:
+            if node.kind not in ("input", "parameter"):
+                yield node.name
+        for node in graph.nodes:
+            if node.kind not in ("input", "parameter", "loss"):
+                yield f"dL/d{node.name}"
+        for name in self._trainable:
+            yield f"dL/d{name}"
+
+    def _exact_of(self, name: str):
+        return _of(self._exact, self.graph, name)
+
+    def __repr__(self) -> str:
+        return f"BackpropResult(output={self.output}, loss={self.loss})"
+
+
+def _exact_form(rounded: Decimal, exact) -> Decimal:
+    """Drop trailing zeros where the decimal is the exact value itself (4, not 4.000; 0.5, not 0.5000)."""
+    if isinstance(exact, (symengine.Integer, symengine.Rational)):
+        numerator, denominator = (int(part) for part in exact.get_num_den())
+        if Fraction(rounded) == Fraction(numerator, denominator):
+            return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
+    return rounded
+
+
+def _of(the_pass: Pass, graph: Graph, name: str):
+    if name.startswith("dL/d"):
+        node_id = graph.index[name[4:]]
+        if graph.nodes[node_id].kind == "parameter":
+            return the_pass.gradient(node_id)
+        return the_pass.adjoints[node_id]
+    return the_pass.values[graph.index[name]]
+
+
+def backprop(
+    problem: Problem,
+    x,
+    y,
+    *,
+    activation: Mapping[int, ActivationSpec | str] | None = None,
+    loss: str | None = None,
+    parameters: Mapping[str, object] | None = None,
+) -> BackpropResult:
+    """Exact forward pass, loss and gradients of ``problem``'s network at input ``x`` and target ``y``.
+
+    ``activation`` replaces layers' activations ({1: "zero"}), ``loss`` the loss kind, ``parameters`` some
+    parameter values (numbers in any form the problem file accepts).
+
+    >>> import symback
+    >>> p = symback.loads('''
+    ... title = "one weight"
+    ... [network]
+    ... inputs = 1
+    ... [[network.layers]]
+    ... weights = "W"
+    ... values = [[3]]
+    ... activation = "identity"
+    ... [loss]
+    ... kind = "squared_error"
+    ... ''')
+    >>> r = symback.backprop(p, x=2, y=1)
+    >>> r.output, r.loss, dict(r.grad)
+    ([6], 25, {'w': 20})
+    """
+    network = problem.network
+    overrides = {
+        int(layer): spec if isinstance(spec, ActivationSpec) else ActivationSpec(spec)
+        for layer, spec in (activation or {}).items()
+    }
+    graph = build_graph(network, LossSpec(loss) if loss else problem.loss, overrides)
+    inputs = exact_vector(x, len(network.inputs), "x")
+    targets = exact_vector(y, network.outputs, "y")
+    values = dict(network.parameters)
+    for name, value in (parameters or {}).items():
+        if name not in values:
+            raise ArgumentError(f"unknown parameter {name!r}")
+        values[name] = exact_vector(value, 1, name)[0]
+    ordered = [values[graph.nodes[p].name] for p in graph.parameters]
+    return BackpropResult(problem, graph, inputs, targets, ordered)
+
+
+def sgd(problem: Problem, grad: Mapping[str, object], lr, *, parameters: Mapping[str, object] | None = None) -> dict:
+    """One step of gradient descent: θ' = θ − lr · ∂L/∂θ for every parameter in ``grad``, exactly.
+
+    >>> import symback, sympy
+    >>> p = symback.loads('title = "t"\\n[network]\\ninputs = 1\\n[[network.layers]]\\nweights = "W"\\n'
+    ...                   'values = [[3]]\\nactivation = "identity"\\n[loss]\\nkind = "squared_error"\\n')
+    >>> symback.sgd(p, {"w": 20}, lr=0.1)
+    {'w': 1}
+    """
+    network = problem.network
+    rate = exact_vector(lr, 1, "lr")[0]
+    current = dict(network.parameters)
+    current.update({name: exact_vector(v, 1, name)[0] for name, v in (parameters or {}).items()})
+    updated = {}
+    for name, gradient in grad.items():
+        if name not in current:
+            raise ArgumentError(f"unknown parameter {name!r}")
+        if name in network.frozen:
+            raise ArgumentError(f"parameter {name!r} is frozen")
+        gradient = gradient if isinstance(gradient, sympy.Basic) else exact_vector(gradient, 1, f"dL/d{name}")[0]
+        updated[name] = current[name] - rate * gradient
+    return updated

@@ -1,0 +1,60 @@
+"""One exception hierarchy for symback; only the CLI turns these into a line and an exit code."""
+
+from __future__ import annotations
+
+
+class SymbackError(Exception):
+    """Base class of every error symback raises on purpose.
+
+    >>> str(SymbackError("something is off"))
+    'something is off'
+    """
+
+
+class ParseError(SymbackError):
+    """A number or expression string that the safe parser rejects.
+
+    ``position`` is the 0-based character offset where reading stopped, if known.
+
+    >>> str(ParseError("unknown name 'os'", text="os", position=0))
+    "unknown name 'os' (in 'os' at character 1)"
+    """
+
+    def __init__(self, message: str, *, text: str | None = None, position: int | None = None):
+        self.reason = message
+        self.text = text
+        self.position = position
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        if self.text is None:
+            return self.reason
+        shown = self.text if len(self.text) <= 60 else self.text[:57] + "..."
+        where = f" at character {self.position + 1}" if self.position is not None else ""
+        return f"{self.reason} (in {shown!r}{where})"
+
+
+class ProblemError(SymbackError):
+    """Something wrong in a problem file: which file, which key, what is wrong.
+
+    >>> str(ProblemError("loss.kind", "unknown loss 'l3'", source="p.toml"))
+    "p.toml: loss.kind: unknown loss 'l3'"
+    """
+
+    def __init__(self, key: str, message: str, *, source: str | None = None):
+        self.key = key
+        self.message = message
+        self.source = source
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [p for p in (self.source, self.key) if p]
+        return ": ".join(parts + [self.message])
+
+    def with_source(self, source: str) -> "ProblemError":
+        """Return the same error naming ``source`` as the file it came from."""
+        return ProblemError(self.key, self.message, source=source)
+
+
+class ArgumentError(SymbackError):
+    """A bad argument to the Python API or the command line (not a problem-file error)."""

@@ -1,0 +1,77 @@
+"""Correctly rounded decimals from passes at growing precision (Ziv's strategy).
+
+A value is rounded to the requested significant digits once two passes at different precisions round to the
+same decimal; otherwise the precision grows. Ties round half up, as taught in school (0.125 → 0.13).
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Iterable, Mapping
+
+MAX_DIGITS = 2000
+
+
+def round_significant(value: Decimal, digits: int) -> Decimal:
+    """``value`` rounded to ``digits`` significant digits, ties half up.
+
+    >>> round_significant(Decimal("0.0123456"), 3)
+    Decimal('0.0123')
+    >>> round_significant(Decimal("0.125"), 2)
+    Decimal('0.13')
+    """
+    if not value:
+        return Decimal(0)
+    return decimal.Context(prec=digits, rounding=ROUND_HALF_UP, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN).plus(
+        value
+    )
+
+
+def working_context(digits: int) -> decimal.Context:
+    """A decimal context at ``digits`` digits with room for any exponent and no traps but invalid operations."""
+    return decimal.Context(
+        prec=digits,
+        Emax=decimal.MAX_EMAX,
+        Emin=decimal.MIN_EMIN,
+        traps=[decimal.InvalidOperation, decimal.DivisionByZero],
+    )
+
+
+def correctly_rounded(
+    evaluate: Callable[[], Mapping[str, Decimal]],
+    digits: int,
+    known_zero: Iterable[str] = (),
+) -> dict[str, Decimal]:
+    """Round every quantity ``evaluate()`` returns to ``digits`` significant digits, correctly.
+
+    ``evaluate`` computes all quantities in the current decimal context; it is called at growing precision
+    until consecutive results agree after rounding. ``known_zero`` names quantities whose exact value is 0.
+
+    >>> correctly_rounded(lambda: {"third": Decimal(1) / 3}, 5)
+    {'third': Decimal('0.33333')}
+    """
+    zeros = set(known_zero)
+    precision = digits + 12
+    with decimal.localcontext(working_context(precision)):
+        previous = evaluate()
+    result = {name: Decimal(0) for name in previous if name in zeros}
+    pending = {name: value for name, value in previous.items() if name not in zeros}
+    while pending:
+        precision = min(2 * precision + 12, MAX_DIGITS)
+        with decimal.localcontext(working_context(precision)):
+            current = evaluate()
+        unresolved = {}
+        for name, earlier in pending.items():
+            now = current[name]
+            if round_significant(earlier, digits) == round_significant(now, digits):
+                result[name] = round_significant(now, digits)
+            else:
+                unresolved[name] = now
+        if precision >= MAX_DIGITS:
+            # Still moving at 2000 digits: a zero that the exact arithmetic did not see as zero.
+            for name, value in unresolved.items():
+                result[name] = Decimal(0) if value.adjusted() < -MAX_DIGITS // 2 else round_significant(value, digits)
+            break
+        pending = unresolved
+    return {name: result[name] for name in previous}

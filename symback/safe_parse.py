@@ -1,0 +1,410 @@
+"""Safe parser for numbers and expressions written by other people (problem files, answers).
+
+The text is tokenized and parsed by recursive descent, and the result is built with SymPy
+constructors only: nothing in the text is ever run as Python or handed to SymPy's own parsers.
+Every rejection is a :class:`~symback.errors.ParseError`; resource limits keep hostile text cheap.
+"""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+import math
+import operator
+import re
+import types
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, NamedTuple, NoReturn
+
+import sympy
+
+from symback.errors import ParseError
+
+MAX_TEXT_LENGTH = 2000
+MAX_NESTING = 100
+MAX_DIGITS = 1000
+
+CONSTANTS: Mapping[str, sympy.Expr] = types.MappingProxyType({"e": sympy.E, "pi": sympy.pi, "π": sympy.pi})
+
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|π")
+_OPERATORS = {"+": "+", "-": "-", "\u2212": "-", "*": "*", "\u00b7": "*", "\u00d7": "*", "/": "/",
+              "^": "^", "(": "(", ")": ")", ",": ","}
+_CHARACTER_HINTS = {"[": "brackets [] are not allowed; use parentheses", "]": "brackets [] are not allowed",
+                    "{": "braces {} are not allowed; use parentheses", "}": "braces {} are not allowed",
+                    "'": "quotes are not allowed", '"': "quotes are not allowed", "`": "quotes are not allowed",
+                    "=": "'=' is not allowed: write only the expression"}
+_UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
+_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+_TOO_LARGE = f"number too large: the result would have more than {MAX_DIGITS} digits"
+
+
+def _log(*args: sympy.Expr) -> sympy.Expr:
+    if len(args) == 2 and (args[1].is_zero or args[1] == 1):
+        raise ParseError("the base of log(x, base) must not be 0 or 1")  # SymPy would give 0 or zoo
+    return sympy.log(*args)
+
+
+# name -> (fewest arguments, most arguments or None for no limit, constructor)
+_FUNCTIONS: dict[str, tuple[int, int | None, Callable[..., sympy.Expr]]] = {
+    "sqrt": (1, 1, sympy.sqrt), "exp": (1, 1, sympy.exp), "log": (1, 2, _log), "ln": (1, 1, sympy.log),
+    "sin": (1, 1, sympy.sin), "cos": (1, 1, sympy.cos), "tan": (1, 1, sympy.tan),
+    "sinh": (1, 1, sympy.sinh), "cosh": (1, 1, sympy.cosh), "tanh": (1, 1, sympy.tanh),
+    "atan": (1, 1, sympy.atan), "arctan": (1, 1, sympy.atan), "abs": (1, 1, sympy.Abs),
+    "sigmoid": (1, 1, lambda x: 1 / (1 + sympy.exp(-x))),
+    "relu": (1, 1, lambda x: sympy.Max(0, x)),
+    "softplus": (1, 1, lambda x: sympy.log(1 + sympy.exp(x))),
+    "max": (2, None, sympy.Max), "min": (2, None, sympy.Min),
+}
+FUNCTIONS: frozenset[str] = frozenset(_FUNCTIONS)
+_USES_EXP = {"exp", "sigmoid", "softplus"}
+
+
+class _Token(NamedTuple):
+    kind: str  # "number", "name", "op", "end" or "error" (text is then the message)
+    text: str
+    position: int
+    value: Any = None
+
+
+def _scaled_rational(digits: str, exponent: int) -> sympy.Rational:
+    """The exact value int(digits) * 10**exponent, refusing sizes that would be expensive."""
+    if len(digits) > MAX_DIGITS:
+        raise ParseError(f"number has more than {MAX_DIGITS} digits")
+    if abs(exponent) > MAX_DIGITS:
+        raise ParseError(f"number's exponent is too large (limit {MAX_DIGITS})")
+    if exponent >= 0:
+        return sympy.Integer(int(digits) * 10**exponent)
+    return sympy.Rational(int(digits), 10**-exponent)
+
+
+def _literal_value(literal: str) -> sympy.Rational:
+    mantissa, _, exponent = literal.lower().partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    if len(exponent.lstrip("+-")) > 6:
+        raise ParseError(f"number's exponent is too large (limit {MAX_DIGITS})")
+    return _scaled_rational(whole + fraction, int(exponent or 0) - len(fraction))
+
+
+def _tokenize(text: str) -> list[_Token]:
+    """Split text into tokens; the first bad character becomes an "error" token that ends the list."""
+    tokens: list[_Token] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            i += 1
+            continue
+        after_operand = bool(tokens) and (tokens[-1].kind == "name" or tokens[-1].text == ")")
+        number, name = _NUMBER.match(text, i), _NAME.match(text, i)
+        if char == "." and after_operand:
+            return tokens + [_Token("error", "attribute access is not allowed", i)]
+        if number:
+            if text.startswith(".", number.end()):
+                return tokens + [_Token("error", "unexpected '.' after a number", number.end())]
+            try:
+                tokens.append(_Token("number", number.group(), i, _literal_value(number.group())))
+            except ParseError as error:
+                return tokens + [_Token("error", error.reason, i)]
+            i = number.end()
+        elif name:
+            tokens.append(_Token("name", "pi" if name.group() == "π" else name.group(), i))
+            i = name.end()
+        elif text.startswith("**", i):
+            tokens.append(_Token("op", "^", i))
+            i += 2
+        elif char in _OPERATORS:
+            tokens.append(_Token("op", _OPERATORS[char], i))
+            i += 1
+        else:
+            return tokens + [_Token("error", _CHARACTER_HINTS.get(char, f"unexpected character {char!r}"), i)]
+    return tokens + [_Token("end", "end of text", len(text))]
+
+
+def _log10_height(value: sympy.Expr) -> float:
+    """Sum of log10(max(|numerator|, denominator)) over the exact numbers inside value."""
+    return sum(math.log10(max(abs(r.p), r.q)) for r in value.atoms(sympy.Rational))
+
+
+def _scaled_digits(scale: sympy.Expr, log10_height: float) -> float:
+    """Digits of a number of height 10**log10_height raised to the power |scale|."""
+    if not isinstance(scale, sympy.Rational) or scale == 0 or log10_height == 0:
+        return 0.0
+    log10_scale = math.log10(abs(scale.p)) - math.log10(scale.q)
+    return math.inf if log10_scale > 15 else 10**log10_scale * log10_height
+
+
+def _exp_digits(argument: sympy.Expr) -> float:
+    """Rough digits SymPy computes for exp(argument): it rewrites exp(c*log(x)) as x**c."""
+    total = 0.0
+    for term in sympy.Add.make_args(argument):
+        if not term.has(sympy.log):
+            continue
+        coefficient, rest = term.as_coeff_Mul()
+        factors = sympy.Mul.make_args(rest)
+        if all(isinstance(f, sympy.log) and isinstance(f.args[0], sympy.Rational)
+               or not f.atoms(sympy.Rational) for f in factors):
+            total += _scaled_digits(coefficient, _log10_height(rest))
+        else:  # logcombine may fold any number inside into the power: assume the worst
+            height = _log10_height(rest)
+            total += math.inf if height > 3 else _scaled_digits(coefficient, height) * 10**height
+    return total
+
+
+def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float:
+    """Rough digits of the exact number SymPy computes for base**exponent (0 if it stays symbolic)."""
+    if base is sympy.E:
+        return _exp_digits(exponent)
+    if isinstance(base, sympy.exp):
+        return _exp_digits(base.args[0] * exponent)
+    if not isinstance(exponent, sympy.Rational):
+        return 0.0
+    if isinstance(base, sympy.Rational):
+        return _scaled_digits(exponent, _log10_height(base))
+    if isinstance(base, sympy.Pow) and isinstance(base.exp, sympy.Rational):
+        return _power_digits(base.base, base.exp * exponent)
+    if isinstance(base, sympy.Mul):  # integer powers are distributed over the factors
+        return sum(_power_digits(factor, exponent) for factor in base.args)
+    return 0.0
+
+
+class _Parser:
+    """Recursive descent over: sum := product (('+'|'-') product)*; product := unary (('*'|'/') unary)*;
+    unary := ('+'|'-') unary | power; power := primary ('^' unary)?; primary := number | name
+    | name '(' sum (',' sum)* ')' | '(' sum ')'."""
+
+    def __init__(self, text: str, names: Mapping[str, sympy.Expr]):
+        self.text, self.names = text, names
+        self.tokens = _tokenize(text)
+        self.index = self.depth = 0
+
+    def fail(self, message: str, position: int | None) -> NoReturn:
+        raise ParseError(message, text=self.text, position=position)
+
+    def peek(self) -> _Token:
+        token = self.tokens[self.index]
+        if token.kind == "error":  # reported only when reading reaches it, so errors come in text order
+            self.fail(token.text, token.position)
+        return token
+
+    def advance(self) -> _Token:
+        token = self.peek()
+        self.index += 1
+        return token
+
+    def at(self, *operators: str) -> bool:
+        token = self.tokens[self.index]  # no peek: a bad token is reported by whoever reads it next
+        return token.kind == "op" and token.text in operators
+
+    @contextmanager
+    def nested(self, token: _Token) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail(f"expression is nested too deeply (limit {MAX_NESTING})", token.position)
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def build(self, token: _Token, constructor: Callable[..., sympy.Expr], *args: sympy.Expr) -> sympy.Expr:
+        try:
+            value = constructor(*args)
+        except ParseError as error:
+            self.fail(error.reason, token.position)
+        except Exception as error:  # whatever SymPy raises on odd input must not escape as a crash
+            self.fail(f"cannot compute this: {type(error).__name__}: {str(error)[:100]}", token.position)
+        if not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED):
+            self.fail("the value is undefined or infinite (such as 1/0 or log(0))", token.position)
+        return value
+
+    def unexpected(self, token: _Token) -> NoReturn:
+        if token.text == ",":
+            self.fail("',' is only allowed between the arguments of a function", token.position)
+        if token.text == ")":
+            self.fail("unmatched ')'", token.position)
+        if token.kind in ("number", "name") or token.text == "(":
+            self.fail(f"implicit multiplication is not allowed: write '*' before {token.text!r}", token.position)
+        self.fail(f"unexpected {token.text!r}", token.position)
+
+    def parse(self) -> sympy.Expr:
+        if self.peek().kind == "end":
+            self.fail("empty expression", 0)
+        value = self.sum()
+        if self.peek().kind != "end":
+            self.unexpected(self.peek())
+        return value
+
+    def sum(self) -> sympy.Expr:
+        value = self.product()
+        while self.at("+", "-"):
+            token = self.advance()
+            right = self.product()
+            value = self.build(token, _BINARY[token.text], value, right)
+        return value
+
+    def product(self) -> sympy.Expr:
+        value = self.unary()
+        while self.at("*", "/"):
+            token = self.advance()
+            right = self.unary()
+            if token.text == "/" and right.is_zero:
+                self.fail("division by zero", token.position)
+            value = self.build(token, _BINARY[token.text], value, right)
+        return value
+
+    def unary(self) -> sympy.Expr:
+        if not self.at("+", "-"):
+            return self.power()
+        token = self.advance()
+        with self.nested(token):
+            operand = self.unary()
+        return operand if token.text == "+" else self.build(token, operator.neg, operand)
+
+    def power(self) -> sympy.Expr:
+        base = self.primary()
+        if not self.at("^"):
+            return base
+        token = self.advance()
+        with self.nested(token):
+            exponent = self.unary()  # right-associative, and allows 2^-1
+        if base.is_zero and exponent.is_extended_negative:
+            self.fail("division by zero", token.position)
+        if _power_digits(base, exponent) > MAX_DIGITS:
+            self.fail(_TOO_LARGE, token.position)
+        return self.build(token, sympy.Pow, base, exponent)
+
+    def primary(self) -> sympy.Expr:
+        token = self.advance()
+        if token.kind == "number":
+            return token.value
+        if token.kind == "name":
+            return self.call(token) if self.at("(") else self.name(token)
+        if token.text == "(":
+            with self.nested(token):
+                value = self.sum()
+            self.close(token)
+            return value
+        where = "the end of the text" if token.kind == "end" else repr(token.text)
+        self.fail(f"expected a number, a name or '(' but found {where}", token.position)
+
+    def close(self, opening: _Token) -> None:
+        token = self.peek()
+        if token.kind == "end":
+            self.fail(f"missing ')' to close the '(' at character {opening.position + 1}", token.position)
+        if token.text != ")":
+            self.unexpected(token)
+        self.advance()
+
+    def name(self, token: _Token) -> sympy.Expr:
+        if token.text in self.names:
+            return self.names[token.text]
+        if token.text in _FUNCTIONS:
+            self.fail(f"{token.text!r} is a function: write {token.text}(...)", token.position)
+        self.fail(f"unknown name {token.text!r}", token.position)
+
+    def call(self, token: _Token) -> sympy.Expr:
+        if token.text not in _FUNCTIONS:
+            if token.text in self.names:
+                self.fail(f"{token.text!r} is not a function: write '*' to multiply", token.position)
+            self.fail(f"unknown function {token.text!r}", token.position)
+        opening = self.advance()
+        args: list[sympy.Expr] = []
+        if not self.at(")"):
+            with self.nested(opening):
+                args.append(self.sum())
+                while self.at(","):
+                    self.advance()
+                    args.append(self.sum())
+        self.close(opening)
+        fewest, most, constructor = _FUNCTIONS[token.text]
+        if not fewest <= len(args) <= (most or len(args)):
+            expected = (f"{fewest}" if fewest == most else f"{fewest} or {most}" if most else f"at least {fewest}")
+            self.fail(f"{token.text}() takes {expected} argument{'s' * (expected != '1')}, got {len(args)}",
+                      token.position)
+        if token.text in _USES_EXP and _exp_digits(args[0]) > MAX_DIGITS:
+            self.fail(_TOO_LARGE, token.position)
+        return self.build(token, constructor, *args)
+
+
+def _parse(text: Any, names: Mapping[str, sympy.Expr]) -> sympy.Expr:
+    if not isinstance(text, str):
+        raise ParseError(f"expected text, got {type(text).__name__}")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ParseError(f"text is too long ({len(text)} characters; the limit is {MAX_TEXT_LENGTH})", text=text)
+    try:
+        return _Parser(text, names).parse()
+    except RecursionError:  # only if the caller's own stack is already nearly full
+        raise ParseError("expression is nested too deeply", text=text) from None
+
+
+def parse_number(text: str) -> sympy.Expr:
+    """Parse an exact constant such as "2.12", "-4/5", "sqrt(2)" or "(1+e)^-1"; variables are rejected.
+
+    >>> parse_number("2.12"), parse_number("1e-8"), parse_number("(1+e)^-1")
+    (53/25, 1/100000000, 1/(1 + E))
+    """
+    return _parse(text, CONSTANTS)
+
+
+def parse_expression(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.Expr:
+    """Parse text that may also use the given variable names, mapped to the given Symbols.
+
+    >>> z = sympy.Symbol("z", real=True)
+    >>> parse_expression("z/(1+abs(z))", {"z": z})
+    z/(Abs(z) + 1)
+    """
+    for name, symbol in variables.items():
+        if not isinstance(name, str) or not _NAME.fullmatch(name) or name in CONSTANTS or name in _FUNCTIONS:
+            raise ParseError(f"{name!r} cannot be a variable name (it must be an identifier, not e, pi or a function)")
+        if not isinstance(symbol, sympy.Symbol):
+            raise ParseError(f"variable {name!r} must map to a sympy Symbol, got {type(symbol).__name__}")
+    return _parse(text, {**CONSTANTS, **variables})
+
+
+def exact_number(value: Any, *, what: str = "value") -> sympy.Expr:
+    """Turn an int, float, Decimal, Fraction, str or constant SymPy expression into an exact SymPy number.
+
+    A float (or SymPy Float) becomes exactly the decimal it prints as, so 0.1 gives 1/10.
+    ``what`` names the value in error messages.
+
+    >>> exact_number(0.1), exact_number(decimal.Decimal("2.12")), exact_number("sqrt(8)")
+    (1/10, 53/25, 2*sqrt(2))
+    """
+    try:
+        return _exact_number(value)
+    except ParseError as error:
+        raise ParseError(f"{what}: {error.reason}", text=error.text, position=error.position) from None
+
+
+def _exact_number(value: Any) -> sympy.Expr:
+    if isinstance(value, bool):
+        raise ParseError(f"expected a number, got a bool ({value!r})")
+    if isinstance(value, int):
+        return sympy.Integer(int(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParseError(f"expected a finite number, got {value!r}")
+    if isinstance(value, float):
+        return parse_number(float.__repr__(value))  # the plain repr, also for subclasses such as numpy's
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise ParseError(f"expected a finite number, got {value}")
+        sign, digits, exponent = value.as_tuple()
+        magnitude = _scaled_rational("".join(map(str, digits)), exponent)
+        return -magnitude if sign else magnitude
+    if isinstance(value, fractions.Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, str):
+        return parse_number(value)
+    if isinstance(value, sympy.Float):  # inexact, so like a float: the decimal it prints as
+        return parse_number(str(value))
+    if isinstance(value, sympy.Expr):
+        if value.free_symbols:
+            names = ", ".join(sorted(map(str, value.free_symbols)))
+            raise ParseError(f"expected a constant, but it contains the variable(s) {names}")
+        if value.has(sympy.Float):
+            raise ParseError(f"expected an exact number, but {value} contains a floating-point number")
+        if value.has(*_UNDEFINED):
+            raise ParseError(f"expected a finite number, got {value}")
+        return value
+    raise ParseError(f"expected a number (int, float, Decimal, Fraction, str or SymPy), got {type(value).__name__}")
