@@ -114,8 +114,8 @@ def shortest_form(expr: sympy.Expr) -> sympy.Expr:
 def make_activation(spec: ActivationSpec) -> Activation:
     """Build the activation a problem file names; its derivative comes from ``sympy.diff``.
 
-    >>> make_activation(ActivationSpec("relu", derivative_at_zero=sympy.Integer(1))).derivative
-    Piecewise((1, z > 0), (1, Eq(z, 0)), (0, True))
+    >>> make_activation(ActivationSpec("relu", derivative_at_zero=sympy.Rational(1, 2))).derivative
+    Piecewise((1, z > 0), (1/2, Eq(z, 0)), (0, True))
     """
     definition = REGISTRY.get(spec.kind)
     if definition is None:

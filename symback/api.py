@@ -209,7 +209,7 @@ def backprop(
     ... ''')
     >>> r = symback.backprop(p, x=2, y=1)
     >>> r.output, r.loss, dict(r.grad)
-    ([6], 25, {'w': 20})
+    ([6], 25, {'w11': 20})
     """
     network = problem.network
     overrides = {
@@ -234,8 +234,8 @@ def sgd(problem: Problem, grad: Mapping[str, object], lr, *, parameters: Mapping
     >>> import symback, sympy
     >>> p = symback.loads('title = "t"\\n[network]\\ninputs = 1\\n[[network.layers]]\\nweights = "W"\\n'
     ...                   'values = [[3]]\\nactivation = "identity"\\n[loss]\\nkind = "squared_error"\\n')
-    >>> symback.sgd(p, {"w": 20}, lr=0.1)
-    {'w': 1}
+    >>> symback.sgd(p, {"w11": 20}, lr=0.1)
+    {'w11': 1}
     """
     network = problem.network
     rate = exact_vector(lr, 1, "lr")[0]

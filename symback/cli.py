@@ -79,5 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
+def main_exit() -> None:
+    """Entry point of the ``symback`` console script."""
     sys.exit(main())

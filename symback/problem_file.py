@@ -21,28 +21,32 @@ from .model import TASKS, ActivationSpec, Entry, ExerciseSpec, LayerSpec, LossSp
 from .problem_values import (
     IDENTIFIER,
     Fields,
+    ParameterTable,
     bias_entry_names,
     describe,
     index_key,
     join_key,
     matrix_entry_names,
-    read_entry,
+    read_inputs,
     read_letter,
-    read_name,
     read_number,
     read_number_rows,
     read_rows,
     read_vector,
+    some,
 )
 from .safe_parse import parse_expression
 
 KNOWN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus", "zero")
-KNOWN_LOSSES = ("squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy")
+KNOWN_LOSSES = (
+    "squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"
+)
 
 _TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
 _LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
 _ACTIVATION_KEYS = ("kind", "slope", "derivative_at_zero", "expression")
+_OPTIONS = {"slope": ("leaky_relu",), "derivative_at_zero": ("relu", "leaky_relu")}  # option: kinds that take it
 _EXERCISE_KEYS = ("id", "task", "text", "x", "y", "lr", "params", "activation", "loss", "show", "at")
 _TASK_NEEDS = {"forward": ("x",), "loss": ("x", "y"), "gradient": ("x", "y"), "sgd": ("x", "y", "lr")}
 _MAX_INPUTS = 1_000_000  # sanity only: a real layer 1 needs that many columns written out
@@ -120,63 +124,14 @@ def _read_problem(data: dict, source: str) -> Problem:
     return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits)
 
 
-class _Parameters:
-    """Parameter names in order of first appearance; letter entries come with their values."""
-
-    def __init__(self, inputs: tuple[str, ...]):
-        self.inputs = frozenset(inputs)
-        self.values: dict[str, sympy.Expr | None] = {}
-        self.first_use: dict[str, str] = {}  # named entries: key path where first used
-        self.owner: dict[str, str] = {}  # letter entries: "matrix A (network.layers[1].weights)"
-        self.letters: dict[str, str] = {}  # lower-case letter: key path where it is used
-
-    def add_letter(self, letter: str, key: str, what: str, names: list[str], values: list[sympy.Expr]) -> None:
-        if letter.lower() in self.letters:
-            raise ProblemError(key, f"letter {letter!r} is used twice in the network (also at {self.letters[letter.lower()]})")
-        self.letters[letter.lower()] = key
-        clash = sorted((self.values.keys() | self.inputs) & set(names))
-        if clash:
-            raise ProblemError(key, f"{what} names its entry {clash[0]!r}, which is already an input or a parameter name")
-        self.values.update(zip(names, values))
-        self.owner.update(dict.fromkeys(names, f"{what} ({key})"))
-
-    def add_name(self, name: str, key: str) -> None:
-        if name in self.owner:
-            raise ProblemError(key, f"{name!r} is an entry of {self.owner[name]}; choose another name")
-        if name in self.inputs:
-            raise ProblemError(key, f"{name!r} cannot be a parameter name: it is an input")
-        if name not in self.values:
-            self.values[name] = None
-            self.first_use[name] = key
-
-    def with_values(self, table: Any) -> dict[str, sympy.Expr]:
-        """All values, the named ones taken from the [parameters] table."""
-        if table is None:
-            table = {}
-        if not isinstance(table, dict):
-            raise ProblemError("parameters", f"expected a table of name = value, got {describe(table)}")
-        for name, value in table.items():
-            key = join_key("parameters", name)
-            if name in self.owner:
-                raise ProblemError(key, f"value given twice: {name!r} is an entry of {self.owner[name]}, which gives its values")
-            if name not in self.first_use:
-                raise ProblemError(key, f"parameter {name!r} is not used by any layer")
-            self.values[name] = read_number(value, key)
-        for name, where in self.first_use.items():
-            if self.values[name] is None:
-                raise ProblemError(
-                    join_key("parameters", name), f"missing value for parameter {name!r} (used at {where}); give it under [parameters]"
-                )
-        return self.values
-
-
 def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
     fields = Fields(table, "network", _NETWORK_KEYS)
-    inputs = _read_inputs(fields.get("inputs", required=True), fields.key("inputs"))
+    inputs = read_inputs(fields.get("inputs", required=True), fields.key("inputs"), _MAX_INPUTS)
     layer_tables = fields.get("layers", required=True)
     if not isinstance(layer_tables, list) or not layer_tables:
-        raise ProblemError(fields.key("layers"), f"expected at least one [[network.layers]] table, got {describe(layer_tables)}")
-    parameters = _Parameters(inputs)
+        got = describe(layer_tables) if layer_tables else "none"
+        raise ProblemError(fields.key("layers"), f"expected at least one [[network.layers]] table, got {got}")
+    parameters = ParameterTable(inputs)
     layers: list[LayerSpec] = []
     for number, layer_table in enumerate(layer_tables, 1):
         fan_in = layers[-1].units if layers else len(inputs)
@@ -188,57 +143,46 @@ def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
     elif not isinstance(frozen, list):
         raise ProblemError(fields.key("frozen"), f"expected an array of parameter names, got {describe(frozen)}")
     for position, name in enumerate(frozen, 1):
-        shown = repr(name) if isinstance(name, str) else describe(name)
         if not isinstance(name, str) or name not in values:
-            raise ProblemError(index_key(fields.key("frozen"), position), f"{shown} is not a parameter (parameters: {_some(values)})")
+            shown = repr(name) if isinstance(name, str) else describe(name)
+            message = f"{shown} is not a parameter (parameters: {some(values)})"
+            raise ProblemError(index_key(fields.key("frozen"), position), message)
     return NetworkSpec(inputs, tuple(layers), values, frozenset(frozen))
 
 
-def _read_inputs(value: Any, key: str) -> tuple[str, ...]:
-    if type(value) is int:
-        if not 1 <= value <= _MAX_INPUTS:
-            raise ProblemError(key, f"the number of inputs must be from 1 to {_MAX_INPUTS}, got {value}")
-        return tuple(f"x{i}" for i in range(1, value + 1))
-    if not isinstance(value, list) or not value:
-        raise ProblemError(key, f'expected input names such as ["x1", "x2"] or a count such as 2, got {describe(value)}')
-    names: dict[str, None] = {}
-    for position, name in enumerate(value, 1):
-        read_name(name, index_key(key, position), what="input name")
-        if name in names:
-            raise ProblemError(index_key(key, position), f"input {name!r} is named twice")
-        names[name] = None
-    return tuple(names)
-
-
-def _read_layer(table: Any, number: int, fan_in: int, parameters: _Parameters) -> LayerSpec:
+def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable) -> LayerSpec:
     fields = Fields(table, f"network.layers[{number}]", _LAYER_KEYS)
     weights_key, values_key = fields.key("weights"), fields.key("values")
-    receives = f"layer 1 receives {fan_in} inputs" if number == 1 else f"layer {number} receives {fan_in} inputs (the units of layer {number - 1})"
+    receives = f"layer {number} receives {fan_in} inputs"
+    if number > 1:
+        receives += f" (the units of layer {number - 1})"
     given = fields.get("weights", required=True)
+    letter = None
     if isinstance(given, str):
         letter = read_letter(given, weights_key)
         if "values" not in fields:
-            raise ProblemError(values_key, f"missing value: weights {letter!r} is a letter, so its numbers belong in 'values'")
+            message = f"missing value: weights {letter!r} is a letter, so 'values' must give its numbers"
+            raise ProblemError(values_key, message)
         rows = read_rows(fields.get("values"), values_key, f"the values of matrix {letter}")
         _check_shape(rows, fan_in, receives, values_key)
         names = matrix_entry_names(letter, len(rows), len(rows[0]))
         numbers = read_number_rows(rows, values_key)
-        flat_names = [name for row in names for name in row]
-        parameters.add_letter(letter, weights_key, f"matrix {letter}", flat_names, [v for row in numbers for v in row])
+        flat_names, flat_numbers = [n for row in names for n in row], [v for row in numbers for v in row]
+        parameters.add_letter(letter, weights_key, f"matrix {letter}", flat_names, flat_numbers)
         weights: tuple[tuple[Entry, ...], ...] = tuple(map(tuple, names))
     else:
         if "values" in fields:
-            raise ProblemError(values_key, "'values' goes with a letter in 'weights'; here the weights are given entry by entry")
-        letter = None
-        rows = read_rows(given, weights_key, "the weights")
+            raise ProblemError(values_key, "'values' goes with a letter in 'weights', not with entries")
+        rows = read_rows(given, weights_key, 'a letter such as "A", or the weights')
         _check_shape(rows, fan_in, receives, weights_key)
         weights = tuple(
-            tuple(_entry(value, index_key(weights_key, r, c), parameters) for c, value in enumerate(row, 1))
+            tuple(parameters.add_entry(value, index_key(weights_key, r, c)) for c, value in enumerate(row, 1))
             for r, row in enumerate(rows, 1)
         )
     bias, bias_letter = _read_bias(fields, number, len(weights), parameters)
-    options = {name: fields.get(name) for name in ("slope", "derivative_at_zero") if name in fields}
-    activation = read_activation(fields.get("activation", required=True), fields.key("activation"), options, fields.path)
+    options = {name: fields.get(name) for name in _OPTIONS if name in fields}
+    given_activation = fields.get("activation", required=True)
+    activation = read_activation(given_activation, fields.key("activation"), options, fields.path)
     return LayerSpec(weights, activation, bias, weights_label=letter, bias_label=bias_letter)
 
 
@@ -247,14 +191,7 @@ def _check_shape(rows: list[list], fan_in: int, receives: str, key: str) -> None
         raise ProblemError(key, f"shape mismatch: {len(rows)}×{len(rows[0])} matrix but {receives}")
 
 
-def _entry(value: Any, key: str, parameters: _Parameters) -> Entry:
-    entry = read_entry(value, key)
-    if isinstance(entry, str):
-        parameters.add_name(entry, key)
-    return entry
-
-
-def _read_bias(fields: Fields, number: int, units: int, parameters: _Parameters):
+def _read_bias(fields: Fields, number: int, units: int, parameters: ParameterTable):
     given, key, values_key = fields.get("bias"), fields.key("bias"), fields.key("bias_values")
     per_unit = f"one per unit of layer {number}"
     if not isinstance(given, str) and "bias_values" in fields:
@@ -264,7 +201,8 @@ def _read_bias(fields: Fields, number: int, units: int, parameters: _Parameters)
     if isinstance(given, str):
         letter = read_letter(given, key)
         if "bias_values" not in fields:
-            raise ProblemError(values_key, f"missing value: bias {letter!r} is a letter, so its numbers belong in 'bias_values'")
+            message = f"missing value: bias {letter!r} is a letter, so 'bias_values' must give its numbers"
+            raise ProblemError(values_key, message)
         values = read_vector(fields.get("bias_values"), values_key, units, per_unit)
         names = bias_entry_names(letter, units)
         parameters.add_letter(letter, key, f"bias {letter}", names, list(values))
@@ -272,25 +210,31 @@ def _read_bias(fields: Fields, number: int, units: int, parameters: _Parameters)
     if not isinstance(given, list) or len(given) != units:
         got = f"{len(given)} entries" if isinstance(given, list) else describe(given)
         raise ProblemError(key, f"expected a letter or an array of {units} entries ({per_unit}), got {got}")
-    return tuple(_entry(value, index_key(key, unit), parameters) for unit, value in enumerate(given, 1)), None
+    return tuple(parameters.add_entry(value, index_key(key, unit)) for unit, value in enumerate(given, 1)), None
 
 
-def read_activation(value: Any, key: str, options: Mapping[str, Any] | None = None, options_path: str = "") -> ActivationSpec:
-    """An activation from a name, an expression in z, or a table ``{ kind = ..., ... }``.
+def read_activation(
+    value: Any, key: str, options: Mapping[str, Any] | None = None, options_path: str = ""
+) -> ActivationSpec:
+    """An :class:`ActivationSpec` from a name, an expression in z, or a table ``{ kind = ..., ... }``.
 
-    ``options`` are ``slope``/``derivative_at_zero`` written next to a string activation.
+    ``options`` are ``slope``/``derivative_at_zero`` written next to a string activation, in the
+    table at ``options_path``.
 
-    >>> read_activation("relu", "a", {"derivative_at_zero": 1}, "layer")
+    >>> read_activation("relu", "layer.activation", {"derivative_at_zero": 1}, "layer")
     ActivationSpec(kind='relu', slope=None, derivative_at_zero=1, expression=None)
-    >>> read_activation("z/(1+abs(z))", "a").expression
+    >>> read_activation({"kind": "custom", "expression": "z/(1+abs(z))"}, "activation").expression
     'z/(1+abs(z))'
+    >>> read_activation({"kind": "tanh", "slope": 1}, "activation")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: activation.slope: 'slope' goes with leaky_relu only, not tanh
     """
+    options = options or {}
     if isinstance(value, dict):
         if options:
-            raise ProblemError(join_key(options_path, next(iter(options))), "with an activation table, put this option inside it")
+            raise ProblemError(join_key(options_path, next(iter(options))), "put this inside the activation table")
         table = Fields(value, key, _ACTIVATION_KEYS)
         kind = table.string("kind", required=True)
-        options = {name: table.get(name) for name in ("slope", "derivative_at_zero") if name in table}
         if kind == "custom":
             expression = table.get("expression", required=True, why=" (kind custom needs it)")
             spec = _custom(expression, table.key("expression"))
@@ -300,18 +244,18 @@ def read_activation(value: Any, key: str, options: Mapping[str, Any] | None = No
             raise ProblemError(table.key("kind"), _unknown_activation(kind))
         else:
             spec = ActivationSpec(kind)
-        return _with_options(spec, options or {}, key)
+        return _with_options(spec, {name: table.get(name) for name in _OPTIONS if name in table}, key)
     if not isinstance(value, str):
         raise ProblemError(key, f"expected an activation name, an expression in z or a table, got {describe(value)}")
     if value in KNOWN_ACTIVATIONS:
         spec = ActivationSpec(value)
     elif value == "custom":
         raise ProblemError(key, 'write the expression itself, or { kind = "custom", expression = "..." }')
-    elif IDENTIFIER.fullmatch(value) and value != "z":
+    elif IDENTIFIER.fullmatch(value) and value != "z":  # a misspelt name, not an expression
         raise ProblemError(key, _unknown_activation(value))
     else:
         spec = _custom(value, key)
-    return _with_options(spec, options or {}, options_path or key)
+    return _with_options(spec, options, options_path or key)
 
 
 def _unknown_activation(name: str) -> str:
@@ -323,23 +267,21 @@ def _custom(expression: Any, key: str) -> ActivationSpec:
     if not isinstance(expression, str):
         raise ProblemError(key, f"expected an expression in z (a string), got {describe(expression)}")
     try:
-        parse_expression(expression, {"z": _Z})
+        parse_expression(expression, {"z": _Z})  # only to validate; the activation registry builds it
     except ParseError as error:
         raise ProblemError(key, f"cannot read the activation expression: {error}") from None
     return ActivationSpec("custom", expression=expression)
 
 
 def _with_options(spec: ActivationSpec, options: Mapping[str, Any], path: str) -> ActivationSpec:
-    slope = derivative_at_zero = None
-    if "slope" in options:
-        if spec.kind != "leaky_relu":
-            raise ProblemError(join_key(path, "slope"), f"'slope' goes with leaky_relu only, not {spec.kind}")
-        slope = read_number(options["slope"], join_key(path, "slope"))
-    if "derivative_at_zero" in options:
-        if spec.kind not in ("relu", "leaky_relu"):
-            raise ProblemError(join_key(path, "derivative_at_zero"), f"'derivative_at_zero' goes with relu and leaky_relu only, not {spec.kind}")
-        derivative_at_zero = read_number(options["derivative_at_zero"], join_key(path, "derivative_at_zero"))
-    return ActivationSpec(spec.kind, slope, derivative_at_zero, spec.expression)
+    read = {}
+    for name, kinds in _OPTIONS.items():
+        if name in options:
+            if spec.kind not in kinds:
+                goes_with = " and ".join(kinds)
+                raise ProblemError(join_key(path, name), f"{name!r} goes with {goes_with} only, not {spec.kind}")
+            read[name] = read_number(options[name], join_key(path, name))
+    return ActivationSpec(spec.kind, expression=spec.expression, **read)
 
 
 def _read_loss(table: Any) -> LossSpec:
@@ -377,13 +319,15 @@ def _exercise_id(value: Any, key: str) -> str:
 
 def _read_exercise(table: Any, position: int, network: NetworkSpec, earlier: dict[str, ExerciseSpec]) -> ExerciseSpec:
     path = f"exercises[{position}]"
-    if isinstance(table, dict) and "id" in table:
+    if isinstance(table, dict) and "id" in table:  # name the exercise by its id in every message
         exercise_id = _exercise_id(table["id"], join_key(path, "id"))
-        path = f"exercises[id={exercise_id}]" if _PLAIN_ID.fullmatch(exercise_id) else f"exercises[id={exercise_id!r}]"
+        if exercise_id in earlier:
+            position_of_first = list(earlier).index(exercise_id) + 1
+            message = f"duplicate exercise id {exercise_id!r} (exercise {position_of_first} has it too)"
+            raise ProblemError(join_key(path, "id"), message)
+        path = f"exercises[id={exercise_id if _PLAIN_ID.fullmatch(exercise_id) else repr(exercise_id)}]"
     fields = Fields(table, path, _EXERCISE_KEYS, what="an [[exercises]] table")
     exercise_id = _exercise_id(fields.get("id", required=True), fields.key("id"))
-    if exercise_id in earlier:
-        raise ProblemError(fields.key("id"), f"duplicate exercise id {exercise_id!r}")
     task = fields.string("task", required=True)
     if task not in TASKS:
         raise ProblemError(fields.key("task"), f"unknown task {task!r} (known: {', '.join(TASKS)})")
@@ -392,7 +336,7 @@ def _read_exercise(table: Any, position: int, network: NetworkSpec, earlier: dic
         at_id = _exercise_id(fields.get("at"), fields.key("at"))
         base = earlier.get(at_id)
         if base is None:
-            raise ProblemError(fields.key("at"), f"no earlier exercise with id {at_id!r} (earlier: {_some(earlier)})")
+            raise ProblemError(fields.key("at"), f"no earlier exercise with id {at_id!r} (earlier: {some(earlier)})")
     inputs, outputs = len(network.inputs), network.outputs
     x = base.x if base else None
     if "x" in fields:
@@ -439,7 +383,7 @@ def _read_params(value: Any, key: str, network: NetworkSpec, task: str) -> tuple
         if not isinstance(name, str):
             raise ProblemError(name_key, f"expected a parameter name, got {describe(name)}")
         if name not in network.parameters:
-            raise ProblemError(name_key, f"unknown parameter {name!r} (parameters: {_some(network.parameters)})")
+            raise ProblemError(name_key, f"unknown parameter {name!r} (parameters: {some(network.parameters)})")
         if task == "sgd" and name in network.frozen:
             raise ProblemError(name_key, f"parameter {name!r} is frozen (network.frozen), so sgd cannot update it")
         if name in names:
@@ -452,7 +396,8 @@ def _read_overrides(value: Any, key: str, layer_count: int) -> dict[int, Activat
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ProblemError(key, f'expected a table of layer number = activation, such as {{ "1" = "zero" }}, got {describe(value)}')
+        expected = 'a table of layer number = activation, such as { "1" = "zero" }'
+        raise ProblemError(key, f"expected {expected}, got {describe(value)}")
     numbers = {str(number): number for number in range(1, layer_count + 1)}
     overrides = {}
     for text, activation in value.items():
@@ -471,13 +416,7 @@ def _read_show(value: Any, key: str) -> dict[str, sympy.Expr]:
     claims = {}
     for name, claimed in value.items():
         if not IDENTIFIER.fullmatch(name):
-            raise ProblemError(join_key(key, name), f"{name!r} is not a quantity name (letters, digits and _, starting with a letter)")
+            message = f"{name!r} is not a quantity name (letters, digits and _, starting with a letter)"
+            raise ProblemError(join_key(key, name), message)
         claims[name] = read_number(claimed, join_key(key, name))
     return claims
-
-
-def _some(names: Mapping | list, limit: int = 8) -> str:
-    """The first few names, for messages about possibly huge networks."""
-    shown = [str(name) for _, name in zip(range(limit), names)]
-    more = ", ..." if len(names) > limit else ""
-    return ", ".join(shown) + more if shown else "none"

@@ -28,6 +28,8 @@ RESERVED_NAMES = NUMBER_NAMES | FUNCTIONS | {"L"}
 
 # A float's exact fraction has about 10**|exponent|; larger ones go to exact_number, which refuses them.
 _MAX_EXPONENT = MAX_DIGITS
+# as_integer_ratio is already in lowest terms, so skip Rational's gcd where SymPy (>= 1.13) allows it
+_COPRIME_RATIONAL = getattr(sympy.Rational, "from_coprime_ints", sympy.Rational)
 
 
 def describe(value: Any) -> str:
@@ -128,14 +130,13 @@ def read_number(value: Any, key: str) -> sympy.Expr:
     Traceback (most recent call last):
     symback.errors.ProblemError: lr: expected a number, got a boolean (true/false are not numbers)
     """
-    kind = type(value)
-    if kind is int:
-        return sympy.Integer(value)
-    if kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
-        return sympy.Rational(*value.as_integer_ratio())
-    if kind is bool:
+    try:
+        return _plain_number(value)
+    except _NotPlain:
+        pass
+    if isinstance(value, bool):
         raise ProblemError(key, "expected a number, got a boolean (true/false are not numbers)")
-    if kind is not str and kind is not Decimal:
+    if not isinstance(value, (str, Decimal)):
         raise ProblemError(key, f"expected a number, got {describe(value)}")
     try:
         return exact_number(value, what="number")  # strings, and floats too big for the fast path
@@ -143,23 +144,35 @@ def read_number(value: Any, key: str) -> sympy.Expr:
         raise ProblemError(key, f"not a valid {error}") from None
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_number(value: Any) -> sympy.Expr:
+    """The fast path: a TOML integer, or a finite float of sane size; else raise _NotPlain."""
+    kind = type(value)
+    if kind is int:
+        return sympy.Integer(value)
+    if kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
+        return _COPRIME_RATIONAL(*value.as_integer_ratio())
+    raise _NotPlain
+
+
 def read_name(text: str, key: str, what: str = "parameter name") -> str:
     """Check that ``text`` may name a parameter (or an input) and return it.
 
     >>> read_name("w_1", "k")
     'w_1'
-    >>> read_name("yhat2", "k")
+    >>> read_name("yhat2", "w")
     Traceback (most recent call last):
-    symback.errors.ProblemError: k: 'yhat2' cannot be a parameter name: names starting with yhat are reserved for outputs
+    symback.errors.ProblemError: w: 'yhat2' cannot be a parameter name: names starting with yhat are reserved
     """
     if not isinstance(text, str):
         raise ProblemError(key, f"expected a {what} (a string), got {describe(text)}")
     if not IDENTIFIER.fullmatch(text):
-        raise ProblemError(
-            key, f"{text!r} is not a valid {what} (ASCII letters, digits and _, starting with a letter)"
-        )
+        raise ProblemError(key, f"{text!r} is not a valid {what} (ASCII letters, digits and _, starting with a letter)")
     if text.startswith("yhat"):
-        raise ProblemError(key, f"{text!r} cannot be a {what}: names starting with yhat are reserved for outputs")
+        raise ProblemError(key, f"{text!r} cannot be a {what}: names starting with yhat are reserved")
     if text in RESERVED_NAMES:
         raise ProblemError(key, f"{text!r} cannot be a {what}: the name is reserved (e, pi, L and function names)")
     return text
@@ -179,16 +192,16 @@ def read_entry(value: Any, key: str) -> Entry:
 def read_letter(value: str, key: str) -> str:
     """A matrix or bias letter: one ASCII letter."""
     if len(value) != 1 or not (value.isascii() and value.isalpha()):
-        raise ProblemError(
-            key, f"{value!r} is not a single letter; give a letter such as \"A\" or the entries as an array"
-        )
+        message = f'{value!r} is not a single letter; give a letter such as "A", or the entries as an array'
+        raise ProblemError(key, message)
     return value
 
 
 def read_rows(value: Any, key: str, what: str) -> list[list]:
     """A rectangular, non-empty array of non-empty arrays (the rows of a matrix)."""
     if not isinstance(value, list) or not value:
-        raise ProblemError(key, f"expected {what}: a non-empty array of rows such as [[1, 0], [-2, 1]], got {describe(value)}")
+        rows = "a non-empty array of rows such as [[1, 0], [-2, 1]]"
+        raise ProblemError(key, f"expected {what}: {rows}, got {describe(value)}")
     width = None
     for row_number, row in enumerate(value, 1):
         if not isinstance(row, list) or not row:
@@ -196,9 +209,8 @@ def read_rows(value: Any, key: str, what: str) -> list[list]:
         if width is None:
             width = len(row)
         elif len(row) != width:
-            raise ProblemError(
-                index_key(key, row_number), f"the matrix is not rectangular: row {row_number} has {len(row)} entries but row 1 has {width}"
-            )
+            message = f"the matrix is not rectangular: row {row_number} has {len(row)} entries but row 1 has {width}"
+            raise ProblemError(index_key(key, row_number), message)
     return value
 
 
@@ -215,29 +227,14 @@ def read_vector(value: Any, key: str, length: int, what: str, *, bare_number: bo
 
 def read_number_rows(rows: list[list], key: str) -> list[list[sympy.Expr]]:
     """The numbers of a matrix given by rows (checked with :func:`read_rows`); fast for big ones."""
-    integer, rational = sympy.Integer, sympy.Rational
     numbers = []
     for row_number, row in enumerate(rows, 1):
-        try:  # fast path: plain TOML integers and floats of sane size
-            numbers.append(
-                [
-                    integer(v) if type(v) is int else rational(*_checked_ratio(v))
-                    for v in row
-                ]
-            )
-        except _NotPlain:
-            numbers.append([read_number(v, index_key(key, row_number, column)) for column, v in enumerate(row, 1)])
+        try:
+            numbers.append([_plain_number(value) for value in row])
+        except _NotPlain:  # a string or something wrong in this row: read it entry by entry, with keys
+            keys = (index_key(key, row_number, column) for column in range(1, len(row) + 1))
+            numbers.append([read_number(value, entry_key) for value, entry_key in zip(row, keys)])
     return numbers
-
-
-class _NotPlain(Exception):
-    pass
-
-
-def _checked_ratio(value: Any) -> tuple[int, int]:
-    if type(value) is not Decimal or not value.is_finite() or not -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
-        raise _NotPlain
-    return value.as_integer_ratio()
 
 
 def matrix_entry_names(letter: str, rows: int, columns: int) -> list[list[str]]:
@@ -260,3 +257,95 @@ def bias_entry_names(letter: str, units: int) -> list[str]:
     ['c1', 'c2']
     """
     return [f"{letter.lower()}{unit}" for unit in range(1, units + 1)]
+
+
+def read_inputs(value: Any, key: str, limit: int) -> tuple[str, ...]:
+    """Input names from an array of names, or ``x1..xn`` from a count n (at most ``limit``).
+
+    >>> read_inputs(3, "network.inputs", 100)
+    ('x1', 'x2', 'x3')
+    """
+    if type(value) is int:
+        if not 1 <= value <= limit:
+            raise ProblemError(key, f"the number of inputs must be from 1 to {limit}, got {value}")
+        return tuple(f"x{i}" for i in range(1, value + 1))
+    if not isinstance(value, list) or not value:
+        expected = 'input names such as ["x1", "x2"] or a count such as 2'
+        raise ProblemError(key, f"expected {expected}, got {describe(value)}")
+    names: dict[str, None] = {}
+    for position, name in enumerate(value, 1):
+        read_name(name, index_key(key, position), what="input name")
+        if name in names:
+            raise ProblemError(index_key(key, position), f"input {name!r} is named twice")
+        names[name] = None
+    return tuple(names)
+
+
+class ParameterTable:
+    """The network's parameters in order of first appearance.
+
+    Entries of a letter matrix or bias arrive with their values; named entries get theirs from
+    the ``[parameters]`` table in :meth:`with_values`.
+    """
+
+    def __init__(self, inputs: tuple[str, ...]):
+        self.inputs = frozenset(inputs)
+        self.values: dict[str, sympy.Expr | None] = {}
+        self.first_use: dict[str, str] = {}  # named entries: key path where first used
+        self.owner: dict[str, str] = {}  # letter entries: "matrix A (network.layers[1].weights)"
+        self.letters: dict[str, str] = {}  # lower-case letter: key path where it is used
+
+    def add_letter(self, letter: str, key: str, what: str, names: list[str], values: list[sympy.Expr]) -> None:
+        if letter.lower() in self.letters:
+            also = self.letters[letter.lower()]
+            raise ProblemError(key, f"letter {letter!r} is used twice in the network (also at {also})")
+        self.letters[letter.lower()] = key
+        clash = sorted((self.values.keys() | self.inputs) & set(names))
+        if clash:
+            raise ProblemError(key, f"{what} names an entry {clash[0]!r}, which is already an input or a parameter")
+        self.values.update(zip(names, values))
+        self.owner.update(dict.fromkeys(names, f"{what} ({key})"))
+
+    def add_entry(self, value: Any, key: str) -> Entry:
+        """Read a matrix or bias entry given in place; a name becomes (or ties to) a parameter."""
+        entry = read_entry(value, key)
+        if not isinstance(entry, str):
+            return entry
+        if entry in self.owner:
+            raise ProblemError(key, f"{entry!r} is an entry of {self.owner[entry]}; choose another name")
+        if entry in self.inputs:
+            raise ProblemError(key, f"{entry!r} cannot be a parameter name: it is an input")
+        if entry not in self.values:
+            self.values[entry] = None
+            self.first_use[entry] = key
+        return entry
+
+    def with_values(self, table: Any) -> dict[str, sympy.Expr]:
+        """All values, the named ones taken from the [parameters] table."""
+        if table is None:
+            table = {}
+        if not isinstance(table, dict):
+            raise ProblemError("parameters", f"expected a table of name = value, got {describe(table)}")
+        for name, value in table.items():
+            key = join_key("parameters", name)
+            if name in self.owner:
+                raise ProblemError(key, f"value given twice: {name!r} is an entry of {self.owner[name]}")
+            if name not in self.first_use:
+                raise ProblemError(key, f"parameter {name!r} is not used by any layer")
+            self.values[name] = read_number(value, key)
+        for name, where in self.first_use.items():
+            if self.values[name] is None:
+                message = f"missing value for parameter {name!r} (used at {where}); give it under [parameters]"
+                raise ProblemError(join_key("parameters", name), message)
+        return self.values
+
+
+def some(names: Iterable, limit: int = 8) -> str:
+    """The first few names, for messages about possibly huge networks.
+
+    >>> some(["a", "b", "c"], limit=2), some([])
+    ('a, b, ...', 'none')
+    """
+    names = list(names)
+    shown = ", ".join(str(name) for name in names[:limit])
+    return (shown + (", ..." if len(names) > limit else "")) if names else "none"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import decimal
+import re
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import sympy
@@ -238,7 +240,8 @@ def test_lower_case_letter_names_the_same_entries():
 
 
 def test_activation_forms():
-    text = variant(EXAMPLE, 'activation = "sigmoid"', 'activation = { kind = "leaky_relu", slope = 0.1, derivative_at_zero = 0 }')
+    leaky = 'activation = { kind = "leaky_relu", slope = 0.1, derivative_at_zero = 0 }'
+    text = variant(EXAMPLE, 'activation = "sigmoid"', leaky)
     assert loads(text).network.layers[0].activation == ActivationSpec("leaky_relu", exact("0.1"), sympy.Integer(0))
     text = variant(EXAMPLE, 'activation = "sigmoid"', 'activation = "relu"\nderivative_at_zero = "1/2"')
     assert loads(text).network.layers[0].activation == ActivationSpec("relu", derivative_at_zero=sympy.Rational(1, 2))
@@ -260,7 +263,8 @@ def test_every_known_activation(kind):
 
 
 @pytest.mark.parametrize(
-    "kind", ["squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"]
+    "kind",
+    ["squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"],
 )
 def test_every_known_loss(kind):
     assert loads(variant(EXAMPLE, 'kind = "squared_error"', f'kind = "{kind}"')).loss == LossSpec(kind)
@@ -368,7 +372,8 @@ BROKEN = [
      "goes with a letter"),
     (variant(ENTRIES, '["w2", "1/3"]', '["a11", "1/3"]') + '\n[[network.layers]]\nweights = "A"\nvalues = [[1]]\n'
      'activation = "relu"\n', "network.layers[3].weights", "'a11'"),
-    (variant(EXAMPLE, 'weights = "B"\nvalues = [[1, -1]]', 'weights = [["a11", "w"]]'), "network.layers[2].weights[1][1]",
+    (variant(EXAMPLE, 'weights = "B"\nvalues = [[1, -1]]', 'weights = [["a11", "w"]]'),
+     "network.layers[2].weights[1][1]",
      "'a11' is an entry of matrix A"),
     (variant(EXAMPLE, 'activation = "sigmoid"', 'activation = "sigmoid"\nbias_values = [1, 2]'),
      "network.layers[1].bias_values", "goes with a letter"),
@@ -376,7 +381,8 @@ BROKEN = [
      "network.layers[1].bias_values", "missing value"),
     (variant(EXAMPLE, 'activation = "sigmoid"', 'bias = "c"\nbias_values = [1]\nactivation = "sigmoid"'),
      "network.layers[1].bias_values", "expected 2 numbers"),
-    (variant(ENTRIES, 'bias = ["c", "c"]', 'bias = ["c"]'), "network.layers[1].bias", "expected a letter or an array of 2"),
+    (variant(ENTRIES, 'bias = ["c", "c"]', 'bias = ["c"]'), "network.layers[1].bias",
+     "expected a letter or an array of 2"),
     (variant(EXAMPLE, 'inputs = ["x1", "x2"]', "inputs = 0"), "network.inputs", "from 1 to"),
     (variant(EXAMPLE, 'inputs = ["x1", "x2"]', 'inputs = ["x1", "x1"]'), "network.inputs[2]", "twice"),
     (variant(EXAMPLE, 'inputs = ["x1", "x2"]', 'inputs = ["x1", "pi"]'), "network.inputs[2]", "reserved"),
@@ -412,7 +418,8 @@ BROKEN = [
     (variant(EXAMPLE, '{ "1" = "zero" }', '{ "01" = "zero" }'), 'exercises[id=6].activation.01', "from 1 to 2"),
     (variant(EXAMPLE, '{ "1" = "zero" }', '"zero"'), "exercises[id=6].activation", "layer number"),
     (variant(EXAMPLE, "lr = 3.14", 'lr = 3.14\nloss = "l3"'), "exercises[id=6].loss", "unknown loss 'l3'"),
-    (variant(EXAMPLE, "lr = 3.14", 'lr = 3.14\nshow = { "a b" = 1 }'), 'exercises[id=6].show."a b"', "not a quantity name"),
+    (variant(EXAMPLE, "lr = 3.14", 'lr = 3.14\nshow = { "a b" = 1 }'), 'exercises[id=6].show."a b"',
+     "not a quantity name"),
     (variant(EXAMPLE, 'kind = "squared_error"', 'kind = "l2"'), "loss.kind", "unknown loss 'l2' (known: squared_error"),
     (variant(EXAMPLE, 'kind = "squared_error"', 'knd = "squared_error"'), "loss.knd", "unknown key 'knd'"),
     (EXAMPLE.replace("[loss]\nkind = \"squared_error\"", ""), "loss", "missing key 'loss'"),
@@ -421,8 +428,8 @@ BROKEN = [
     (variant(EXAMPLE, "title =", "titel ="), "titel", "unknown key 'titel'"),
     (variant(EXAMPLE, "inputs = [", "input = ["), "network.input", "unknown key 'input'"),
     (variant(EXAMPLE, "lr = 3.14", "lr = 3.14\nrate = 1"), "exercises[id=6].rate", "unknown key 'rate'"),
-    (EXAMPLE + '\n[[exercises]]\nid = 6\ntask = "cross_entropy_analysis"\n', "exercises[id=6].id",
-     "duplicate exercise id '6'"),
+    (EXAMPLE + '\n[[exercises]]\nid = 6\ntask = "cross_entropy_analysis"\n', "exercises[2].id",
+     "duplicate exercise id '6' (exercise 1 has it too)"),
     (EXAMPLE + '\n[[exercises]]\ntask = "forward"\n', "exercises[2].id", "missing key 'id'"),
     (EXAMPLE + '\n[[exercises]]\nid = true\n', "exercises[2].id", "boolean"),
     (variant(EXAMPLE, "\n[network]", "digits = 0\n[network]"), "digits", "from 1 to 100"),
@@ -488,7 +495,9 @@ def test_huge_but_valid_constants_do_not_crash():
             assert error.key == "exercises[id=6].lr"
 
 
-@pytest.mark.parametrize("hostile", ["__import__('os')", "os.system('x')", "e.__class__", "z.__class__", "2**2**2**2**2**2**2"])
+@pytest.mark.parametrize(
+    "hostile", ["__import__('os')", "os.system('x')", "e.__class__", "z.__class__", "2**2**2**2**2**2**2"]
+)
 def test_hostile_activation_expressions(hostile):
     text = variant(EXAMPLE, 'activation = "sigmoid"', f'activation = "{hostile}"')
     started = time.perf_counter()
@@ -641,3 +650,23 @@ def test_edited_text_gives_problem_errors_only(data):
         cut = data.draw(st.integers(0, 3))
         text = text[:position] + insert + text[position + cut:]
     assert_loads_or_problem_error(text)
+
+
+# --- the documentation ------------------------------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "problem-format.md"
+
+
+def documented_examples() -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def test_documentation_has_examples():
+    assert len(documented_examples()) >= 10
+    assert EXAMPLE.strip() in documented_examples()[0]
+
+
+@pytest.mark.parametrize("number", range(len(documented_examples())))
+def test_documented_examples_load(number):
+    problem = loads(documented_examples()[number], source=f"docs example {number + 1}")
+    assert problem.title

@@ -1,0 +1,723 @@
+"""Gradients, losses, outputs, decimals and SGD of symback checked against routes written here, independently.
+
+Route A builds the whole loss of a network as one SymPy expression from the spec (own forward code, own
+activations and losses written with exp/log/Piecewise), differentiates it with ``sympy.diff`` by every parameter
+symbol (and by a perturbation symbol added to every named node, for the adjoints) and evaluates at 50+ digits.
+Route B runs an own float-free mpmath forward pass at 60 digits and takes central finite differences.
+No expected value below is typed in: each comes from one of these routes.
+"""
+
+from __future__ import annotations
+
+import decimal
+import fractions
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from symback.api import backprop, sgd
+from symback.errors import ArgumentError
+from symback.model import ActivationSpec, LayerSpec, LossSpec, NetworkSpec, Problem
+
+R = sympy.Rational
+MAXN = 400  # evalf's working-precision ceiling (values stay moderate, see MAX_PRE_ACTIVATION)
+MAX_PRE_ACTIVATION = 40
+
+# ---------------------------------------------------------------------------------------------------------------
+# Own activations: SymPy (route A) and mpmath (route B). Custom expressions are re-typed here by hand.
+# ---------------------------------------------------------------------------------------------------------------
+
+CUSTOM_SYMPY = {
+    "z/(1+abs(z))": lambda z: z / (1 + sympy.Abs(z)),
+    "z*sigmoid(z)": lambda z: z / (1 + sympy.exp(-z)),
+    "exp(-z^2)": lambda z: sympy.exp(-(z**2)),
+    "atan(z) + z/4": lambda z: sympy.atan(z) + z / 4,
+    "z^3/3 - z": lambda z: z**3 / 3 - z,
+    "max(z, z/3)": lambda z: sympy.Piecewise((z, z > 0), (z / 3, True)),
+}
+CUSTOM_MPMATH = {
+    "z/(1+abs(z))": lambda z: z / (1 + abs(z)),
+    "z*sigmoid(z)": lambda z: z / (1 + mpmath.exp(-z)),
+    "exp(-z^2)": lambda z: mpmath.exp(-(z**2)),
+    "atan(z) + z/4": lambda z: mpmath.atan(z) + z / 4,
+    "z^3/3 - z": lambda z: z**3 / 3 - z,
+    "max(z, z/3)": lambda z: z if z > 0 else z / 3,
+}
+KINKED = {"relu", "leaky_relu"}
+KINKED_CUSTOM = {"max(z, z/3)"}
+
+
+def has_kink(spec: ActivationSpec) -> bool:
+    return spec.kind in KINKED or (spec.kind == "custom" and spec.expression in KINKED_CUSTOM)
+
+
+def leaky_slope(spec: ActivationSpec):
+    return spec.slope if spec.slope is not None else R(1, 100)  # documented default
+
+
+def sympy_activation(spec: ActivationSpec, z):
+    kind = spec.kind
+    if kind == "sigmoid":
+        return 1 / (1 + sympy.exp(-z))
+    if kind == "tanh":
+        return (1 - sympy.exp(-2 * z)) / (1 + sympy.exp(-2 * z))
+    if kind == "relu":
+        return sympy.Piecewise((z, z > 0), (0, True))
+    if kind == "leaky_relu":
+        return sympy.Piecewise((z, z > 0), (leaky_slope(spec) * z, True))
+    if kind == "identity":
+        return z
+    if kind == "softplus":
+        return sympy.log(1 + sympy.exp(z))
+    if kind == "zero":
+        return sympy.Integer(0)
+    if kind == "custom":
+        return CUSTOM_SYMPY[spec.expression](z)
+    if kind == "linear_convention":  # test-only: c*z, whose derivative is c everywhere (relu kink convention)
+        return spec.slope * z
+    raise AssertionError(kind)
+
+
+def mpmath_activation(spec: ActivationSpec, z):
+    kind = spec.kind
+    if kind == "sigmoid":
+        return 1 / (1 + mpmath.exp(-z))
+    if kind == "tanh":
+        return mpmath.tanh(z)
+    if kind == "relu":
+        return z if z > 0 else mpmath.mpf(0)
+    if kind == "leaky_relu":
+        return z if z > 0 else mpmath.mpf(leaky_slope(spec).p) / leaky_slope(spec).q * z
+    if kind == "identity":
+        return z
+    if kind == "softplus":
+        return mpmath.log(1 + mpmath.exp(z))
+    if kind == "zero":
+        return mpmath.mpf(0)
+    if kind == "custom":
+        return CUSTOM_MPMATH[spec.expression](z)
+    raise AssertionError(kind)
+
+
+def output_names(count: int) -> list[str]:
+    return ["yhat"] if count == 1 else [f"yhat{k}" for k in range(1, count + 1)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Route A: the whole loss in SymPy
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reference:
+    params: dict  # name -> Symbol
+    values: dict  # Symbol -> exact value
+    loss: sympy.Expr  # in params and eps symbols
+    outputs: list  # output expressions (eps included)
+    nodes: dict  # node name -> (expression, eps symbol); expression in params and eps symbols
+    eps: list
+    pre_activations: list  # (expression, activation spec)
+
+    def at(self, expr):
+        """Exact value at the parameter values, with every perturbation symbol 0."""
+        subs = dict(self.values)
+        subs.update({e: 0 for e in self.eps})
+        return expr.xreplace(subs)
+
+    def exact_loss(self):
+        return self.at(self.loss)
+
+    def exact_outputs(self):
+        return [self.at(o) for o in self.outputs]
+
+    def gradient(self, name):
+        return self.at(sympy.diff(self.loss, self.params[name]))
+
+    def adjoint(self, node):
+        return self.at(sympy.diff(self.loss, self.nodes[node][1]))
+
+    def node_value(self, node):
+        return self.at(self.nodes[node][0])
+
+
+def sympy_loss(kind: str, outputs, targets):
+    if kind == "squared_error":
+        return sympy.Add(*[(o - t) ** 2 for o, t in zip(outputs, targets)])
+    if kind == "half_squared_error":
+        return sympy.Add(*[(o - t) ** 2 for o, t in zip(outputs, targets)]) / 2
+    if kind == "mean_squared_error":
+        return sympy.Add(*[(o - t) ** 2 for o, t in zip(outputs, targets)]) / len(outputs)
+    if kind == "binary_cross_entropy":
+        return -sympy.Add(*[t * sympy.log(o) + (1 - t) * sympy.log(1 - o) for o, t in zip(outputs, targets)])
+    if kind == "softmax_cross_entropy":
+        (hot,) = [k for k, t in enumerate(targets) if t == 1]
+        return sympy.log(sympy.Add(*[sympy.exp(o) for o in outputs])) - outputs[hot]
+    raise AssertionError(kind)
+
+
+def mpmath_loss(kind: str, outputs, targets):
+    if kind in ("squared_error", "half_squared_error", "mean_squared_error"):
+        total = mpmath.fsum((o - t) ** 2 for o, t in zip(outputs, targets))
+        return total if kind == "squared_error" else total / (2 if kind == "half_squared_error" else len(outputs))
+    if kind == "binary_cross_entropy":
+        return -mpmath.fsum(t * mpmath.log(o) + (1 - t) * mpmath.log(1 - o) for o, t in zip(outputs, targets))
+    if kind == "softmax_cross_entropy":
+        (hot,) = [k for k, t in enumerate(targets) if t == 1]
+        return mpmath.log(mpmath.fsum(mpmath.exp(o) for o in outputs)) - outputs[hot]
+    raise AssertionError(kind)
+
+
+def build_reference(problem: Problem, x, y, overrides=None, loss_kind=None) -> Reference:
+    """The whole loss of ``problem`` at input x, target y as a SymPy expression in parameter symbols.
+
+    Every named node gets its own perturbation symbol added (pre-activation z, activation h, output), so that
+    ∂L/∂node is the derivative by that symbol at 0. Names follow the documented scheme.
+    """
+    network = problem.network
+    overrides = dict(overrides or {})
+    params = {name: sympy.Symbol(f"p_{name}", real=True) for name in network.parameters}
+    values = {params[name]: value for name, value in network.parameters.items()}
+
+    def entry(e):
+        return params[e] if isinstance(e, str) else e
+
+    eps, nodes, pre = [], {}, []
+
+    def perturbed(name, expr):
+        e = sympy.Symbol(f"eps_{name}", real=True)
+        eps.append(e)
+        nodes[name] = (expr + e, e)
+        return expr + e
+
+    h = [sympy.sympify(v) for v in x]
+    count = len(network.layers)
+    for number, layer in enumerate(network.layers, start=1):
+        spec = overrides.get(number, layer.activation)
+        spec = spec if isinstance(spec, ActivationSpec) else ActivationSpec(spec)
+        last = number == count
+        below, h = h, []
+        for unit, row in enumerate(layer.weights, start=1):
+            z = sympy.Add(*[entry(w) * v for w, v in zip(row, below)])
+            if layer.bias is not None:
+                z += entry(layer.bias[unit - 1])
+            out_name = output_names(layer.units)[unit - 1] if last else None
+            if spec.kind == "identity":
+                h.append(perturbed(out_name or f"z{number}_{unit}", z))
+                continue
+            z = perturbed(f"z{number}_{unit}", z)
+            pre.append((z, spec))
+            h.append(perturbed(out_name or f"h{number}_{unit}", sympy_activation(spec, z)))
+    loss = sympy_loss(loss_kind or problem.loss.kind, h, [sympy.sympify(t) for t in y])
+    return Reference(params, values, loss, h, nodes, eps, pre)
+
+
+def route_b_loss(problem: Problem, x, y, parameter_values: dict, overrides=None):
+    """Own mpmath forward pass (no floats) at the current mp.dps."""
+    network = problem.network
+    overrides = dict(overrides or {})
+
+    def mp(v):
+        v = sympy.sympify(v)
+        if v.is_Rational:
+            return mpmath.mpf(int(v.p)) / int(v.q)
+        return mpmath.mpf(str(v.evalf(mpmath.mp.dps + 10)))
+
+    def entry(e):
+        return parameter_values[e] if isinstance(e, str) else mp(e)
+
+    h = [mp(v) for v in x]
+    for number, layer in enumerate(network.layers, start=1):
+        spec = overrides.get(number, layer.activation)
+        below, h = h, []
+        for unit, row in enumerate(layer.weights, start=1):
+            z = mpmath.fsum(entry(w) * v for w, v in zip(row, below))
+            if layer.bias is not None:
+                z += entry(layer.bias[unit - 1])
+            h.append(mpmath_activation(spec, z))
+    return mpmath_loss(problem.loss.kind, h, [mp(t) for t in y])
+
+
+def num(expr, digits=50):
+    """``expr`` at ``digits`` digits; an exact zero that evalf cannot prove (it answers 0.e-474) becomes 0."""
+    value = sympy.N(expr, digits, maxn=MAXN)
+    return sympy.Integer(0) if abs(value) < sympy.Float("1e-200") else value
+
+
+def close(a, b, rel, absolute):
+    """|a − b| <= max(rel·|b|, absolute), both evaluated at 60 digits."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    difference = abs(num(a, 60) - num(b, 60))
+    return difference <= max(rel * abs(num(b, 60)), absolute)
+
+
+def to_mpf(expr, digits):
+    return mpmath.mpf(str(num(expr, digits)))
+
+
+def half_up(value, digits: int) -> Decimal:
+    """``value`` (an mpf) rounded to ``digits`` significant digits, ties half up (away from zero)."""
+    if value == 0:
+        return Decimal(0)
+    return decimal.Context(prec=digits, rounding=ROUND_HALF_UP).create_decimal(mpmath.nstr(value, digits + 30))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Random problems
+# ---------------------------------------------------------------------------------------------------------------
+
+small_rationals = st.builds(R, st.integers(-3, 3), st.integers(1, 3))
+nonzero_rationals = small_rationals.filter(lambda r: r != 0)
+
+hidden_activations = st.one_of(
+    st.sampled_from(["sigmoid", "tanh", "relu", "identity", "softplus", "zero"]).map(ActivationSpec),
+    st.builds(lambda s: ActivationSpec("leaky_relu", slope=s), st.none() | st.builds(R, st.integers(1, 5), st.integers(5, 20))),
+    st.sampled_from(sorted(CUSTOM_SYMPY)).map(lambda e: ActivationSpec("custom", expression=e)),
+)
+LOSSES = ["squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"]
+
+
+@st.composite
+def problems(draw, losses=st.sampled_from(LOSSES)):
+    """A random small network with its loss, x and y. Returns (problem, x, y, lr)."""
+    n_inputs = draw(st.integers(1, 3))
+    hidden = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))
+    n_outputs = draw(st.integers(1, 3))
+    loss = draw(losses)
+    if loss == "binary_cross_entropy":
+        last = ActivationSpec("sigmoid")
+    elif loss == "softmax_cross_entropy":
+        last = ActivationSpec("identity")
+    else:
+        last = draw(st.sampled_from(["identity", "sigmoid", "tanh"]).map(ActivationSpec))
+
+    parameters: dict = {}
+    counter = [0]
+
+    def draw_entry(prefix):
+        choice = draw(st.sampled_from(["param"] * 6 + ["tied", "constant"]))
+        if choice == "tied" and parameters:
+            return draw(st.sampled_from(sorted(parameters)))
+        if choice == "constant":
+            return draw(st.one_of(nonzero_rationals, st.just(sympy.sqrt(2)), st.just(-1 / sympy.sqrt(3))))
+        counter[0] += 1
+        name = f"{prefix}{counter[0]}"
+        parameters[name] = draw(small_rationals)
+        return name
+
+    layers = []
+    widths = [n_inputs] + hidden + [n_outputs]
+    for number in range(1, len(widths)):
+        prefix = "abcd"[number - 1]
+        weights = tuple(tuple(draw_entry(prefix) for _ in range(widths[number - 1])) for _ in range(widths[number]))
+        bias = tuple(draw_entry("c" + prefix) for _ in range(widths[number])) if draw(st.booleans()) else None
+        activation = last if number == len(widths) - 1 else draw(hidden_activations)
+        layers.append(LayerSpec(weights, activation, bias=bias))
+    assume(parameters)
+    frozen = frozenset(draw(st.lists(st.sampled_from(sorted(parameters)), max_size=1)))
+    network = NetworkSpec(tuple(f"x{i}" for i in range(1, n_inputs + 1)), tuple(layers), parameters, frozen=frozen)
+    problem = Problem("random", network, LossSpec(loss))
+
+    x = draw(st.lists(st.builds(R, st.integers(-2, 2), st.integers(1, 3)), min_size=n_inputs, max_size=n_inputs))
+    if loss == "binary_cross_entropy":
+        y = draw(st.lists(st.builds(lambda n: R(n, 4), st.integers(0, 4)), min_size=n_outputs, max_size=n_outputs))
+    elif loss == "softmax_cross_entropy":
+        hot = draw(st.integers(0, n_outputs - 1))
+        y = [sympy.Integer(int(k == hot)) for k in range(n_outputs)]
+    else:
+        y = draw(st.lists(st.builds(R, st.integers(-4, 4), st.integers(1, 4)), min_size=n_outputs, max_size=n_outputs))
+    lr = draw(st.builds(R, st.integers(1, 10), st.integers(1, 10)))
+    return problem, x, y, lr
+
+
+def as_api_numbers(values, style):
+    """The same exact numbers in one of the forms the API accepts."""
+    if style == "str":
+        return [str(v) for v in values]
+    if style == "fraction":
+        return [fractions.Fraction(int(v.p), int(v.q)) for v in values]
+    return list(values)
+
+
+def usable(reference: Reference) -> bool:
+    """No kinked activation sits at (or numerically next to) its kink, and values stay moderate."""
+    for z, spec in reference.pre_activations:
+        value = num(reference.at(z), 30)
+        if abs(value) > MAX_PRE_ACTIVATION:
+            return False
+        if has_kink(spec) and abs(value) < sympy.Float("1e-12"):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. Property test
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=45, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(case=problems(), style=st.sampled_from(["sympy", "str", "fraction"]))
+def test_random_networks_against_sympy_and_finite_differences(case, style):
+    problem, x, y, lr = case
+    network = problem.network
+    reference = build_reference(problem, x, y)
+    assume(usable(reference))
+
+    r = backprop(problem, x=as_api_numbers(x, style), y=as_api_numbers(y, style) if len(y) > 1 else y[0])
+
+    # outputs and loss: exact values agree to 55+ digits
+    mine_outputs = reference.exact_outputs()
+    assert len(r.output) == network.layers[-1].units
+    for got, mine in zip(r.output, mine_outputs):
+        assert close(got, mine, sympy.Float("1e-55"), sympy.Float("1e-58")), (got, mine)
+    assert close(r.loss, reference.exact_loss(), sympy.Float("1e-55"), sympy.Float("1e-58")), (r.loss, reference.loss)
+
+    # gradients: keys are exactly the trainable parameters; values agree with sympy.diff of the whole loss
+    trainable = [name for name in network.parameters if name not in network.frozen]
+    assert sorted(r.grad) == sorted(trainable)
+    decimals = r.decimals(40)
+    for name in network.frozen:
+        assert f"dL/d{name}" not in decimals
+    mpmath.mp.dps = 60
+    centre = {name: to_mpf(value, 60) for name, value in network.parameters.items()}
+    step = mpmath.mpf("1e-20")
+    updated = sgd(problem, r.grad, lr=lr)
+    for name in trainable:
+        mine = num(reference.gradient(name), 50)
+        got = r.grad[name]
+        assert close(got, mine, sympy.Float("1e-45"), sympy.Float("1e-48")), (name, got, mine)
+        # 40-digit decimals
+        rounded = decimals[f"dL/d{name}"]
+        assert abs(sympy.Float(str(rounded), 60) - mine) <= max(sympy.Float("1e-38") * abs(mine), sympy.Float("1e-45")), (
+            name,
+            rounded,
+            mine,
+        )
+        # route B: central difference on an own mpmath forward pass
+        plus, minus = dict(centre), dict(centre)
+        plus[name] += step
+        minus[name] -= step
+        slope = (route_b_loss(problem, x, y, plus) - route_b_loss(problem, x, y, minus)) / (2 * step)
+        exact = to_mpf(mine, 60)
+        assert abs(slope - exact) <= mpmath.mpf("1e-25") * max(abs(exact), 1), (name, slope, exact)
+        # SGD: θ − lr·g, exactly (to 50 digits from the own gradient)
+        assert close(updated[name], network.parameters[name] - lr * mine, sympy.Float("1e-45"), sympy.Float("1e-47"))
+    assert set(updated) == set(trainable)
+    for name in network.frozen:
+        with pytest.raises(ArgumentError):
+            sgd(problem, {name: 0}, lr=lr)
+
+    # every named node: forward value and adjoint against the reference (40-digit decimals)
+    for node in reference.nodes:
+        for key, exact in ((node, reference.node_value(node)), (f"dL/d{node}", reference.adjoint(node))):
+            assert key in decimals, (key, sorted(decimals))
+            mine = num(exact, 50)
+            got = sympy.Float(str(decimals[key]), 60)
+            assert abs(got - mine) <= max(sympy.Float("1e-38") * abs(mine), sympy.Float("1e-45")), (key, got, mine)
+    expected_keys = set(reference.nodes) | {"L"} | {f"dL/d{n}" for n in reference.nodes} | {f"dL/d{n}" for n in trainable}
+    assert set(decimals) == expected_keys
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 2. The WS23 network
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def ws23(activation="sigmoid") -> Problem:
+    one = sympy.Integer
+    parameters = {"a11": one(1), "a12": one(0), "a21": one(-2), "a22": one(1), "b11": one(1), "b12": one(-1)}
+    network = NetworkSpec(
+        ("x1", "x2"),
+        (
+            LayerSpec((("a11", "a12"), ("a21", "a22")), ActivationSpec(activation)),
+            LayerSpec((("b11", "b12"),), ActivationSpec("identity")),
+        ),
+        parameters,
+    )
+    return Problem("WS23", network, LossSpec("squared_error"))
+
+
+def ws23_loss_by_hand(f):
+    """L(A, B) = (B f(A x) − y)² at x = (1, 3), y = 2, in parameter symbols, written out without the spec."""
+    a11, a12, a21, a22, b11, b12 = symbols = sympy.symbols("a11 a12 a21 a22 b11 b12", real=True)
+    x1, x2, y = 1, 3, 2
+    yhat = b11 * f(a11 * x1 + a12 * x2) + b12 * f(a21 * x1 + a22 * x2)
+    values = dict(zip(symbols, [1, 0, -2, 1, 1, -1]))
+    return dict(zip([str(s) for s in symbols], symbols)), values, yhat, (yhat - y) ** 2
+
+
+def test_ws23_output_loss_gradients_and_sgd():
+    problem = ws23()
+    r = backprop(problem, x=[1, 3], y=2)
+    names, values, yhat, loss = ws23_loss_by_hand(lambda z: 1 / (1 + sympy.exp(-z)))
+    assert yhat.xreplace(values) == 0  # derived: σ(1) − σ(1)
+    assert r.output == [yhat.xreplace(values)]
+    assert r.output[0] == 0 and r.output[0].is_zero
+    assert sympy.simplify(r.loss - loss.xreplace(values)) == 0
+    for name in ("b12", "a22"):
+        mine = sympy.diff(loss, names[name]).xreplace(values)
+        assert sympy.simplify(r.grad[name] - mine) == 0, (name, r.grad[name], mine)
+    # every parameter, also through the spec-driven reference
+    reference = build_reference(problem, [1, 3], [2])
+    for name in names:
+        assert sympy.simplify(r.grad[name] - sympy.diff(loss, names[name]).xreplace(values)) == 0
+        assert sympy.simplify(r.grad[name] - reference.gradient(name)) == 0
+    updated = sgd(problem, {"b12": r.grad["b12"], "a22": r.grad["a22"]}, lr=2)
+    for name in ("b12", "a22"):
+        mine = values[names[name]] - 2 * sympy.diff(loss, names[name]).xreplace(values)
+        assert sympy.simplify(updated[name] - mine) == 0
+
+
+def test_ws23_zero_activation_leaves_a_unchanged():
+    problem = ws23()
+    r = backprop(problem, x=[1, 3], y=2, activation={1: "zero"})
+    names, values, yhat, loss = ws23_loss_by_hand(lambda z: sympy.Integer(0))
+    assert r.output == [yhat.xreplace(values)]
+    assert r.loss == loss.xreplace(values)
+    a_names = ["a11", "a12", "a21", "a22"]
+    for name in names:
+        mine = sympy.diff(loss, names[name]).xreplace(values)
+        assert r.grad[name] == mine, (name, r.grad[name], mine)
+    assert all(sympy.diff(loss, names[n]) == 0 for n in a_names)  # the derivation: no path through f ≡ 0
+    updated = sgd(problem, {n: r.grad[n] for n in a_names}, lr="3.14")
+    assert updated == {n: values[names[n]] for n in a_names}
+    # decimals of the zero gradients are exactly zero
+    decimals = r.decimals(30)
+    for name in a_names:
+        assert decimals[f"dL/d{name}"] == 0
+    # and the override does not leak into the next call
+    again = backprop(problem, x=[1, 3], y=2)
+    assert again.output == [0] and any(again.grad[n] != 0 for n in a_names)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. Tied and frozen parameters, several outputs; relu kink conventions
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def three_output_problem(entries_first, entries_second, parameters, frozen=frozenset(), loss="half_squared_error"):
+    network = NetworkSpec(
+        ("x1", "x2"),
+        (
+            LayerSpec(entries_first, ActivationSpec("tanh"), bias=("c1", "c2")),
+            LayerSpec(entries_second, ActivationSpec("sigmoid")),
+        ),
+        parameters,
+        frozen=frozenset(frozen),
+    )
+    return Problem("tied", network, LossSpec(loss))
+
+
+TIED_FIRST = (("w", "a12"), ("a21", "w"))
+TIED_SECOND = (("b11", "w"), ("b21", R(1, 2)), ("b31", "b32"))
+TIED_VALUES = {
+    "w": R(1, 2), "a12": R(-1, 3), "a21": R(2, 3), "b11": R(3, 2), "b21": R(-1),
+    "b31": R(1, 4), "b32": R(-2), "c1": R(1, 5), "c2": R(-1, 2),
+}
+
+
+def untie(first, second):
+    """The same network with each use of w given its own name w_1, w_2, w_3 (in reading order)."""
+    uses = iter(range(1, 10))
+    rename = lambda e: f"w_{next(uses)}" if e == "w" else e  # noqa: E731
+    first = tuple(tuple(rename(e) for e in row) for row in first)
+    second = tuple(tuple(rename(e) for e in row) for row in second)
+    return first, second
+
+
+@pytest.mark.parametrize("loss", ["half_squared_error", "binary_cross_entropy"])
+def test_tied_parameter_gradient_is_the_sum_over_its_uses(loss):
+    x, y = [R(1, 2), R(-3, 2)], [R(1, 4), R(1), R(0)]
+    tied = three_output_problem(TIED_FIRST, TIED_SECOND, TIED_VALUES, loss=loss)
+    first, second = untie(TIED_FIRST, TIED_SECOND)
+    untied_values = {k: v for k, v in TIED_VALUES.items() if k != "w"}
+    untied_values.update({f"w_{i}": TIED_VALUES["w"] for i in (1, 2, 3)})
+    untied = three_output_problem(first, second, untied_values, loss=loss)
+
+    r_tied, r_untied = backprop(tied, x, y), backprop(untied, x, y)
+    assert len(r_tied.output) == 3
+    ref_tied, ref_untied = build_reference(tied, x, y), build_reference(untied, x, y)
+    for got, mine in zip(r_tied.output, ref_tied.exact_outputs()):
+        assert close(got, mine, sympy.Float("1e-55"), sympy.Float("1e-58"))
+    assert close(r_tied.loss, ref_tied.exact_loss(), sympy.Float("1e-55"), sympy.Float("1e-58"))
+    assert sorted(r_tied.grad) == sorted(TIED_VALUES)
+
+    per_use = [ref_untied.gradient(f"w_{i}") for i in (1, 2, 3)]
+    assert all(abs(num(g)) > sympy.Float("1e-3") for g in per_use)  # every use contributes
+    summed = sympy.Add(*per_use)
+    assert close(r_tied.grad["w"], summed, sympy.Float("1e-45"), sympy.Float("1e-48"))
+    assert close(r_tied.grad["w"], ref_tied.gradient("w"), sympy.Float("1e-45"), sympy.Float("1e-48"))
+    assert close(r_tied.grad["w"], sympy.Add(*[r_untied.grad[f"w_{i}"] for i in (1, 2, 3)]), sympy.Float("1e-45"), 0)
+    for name in TIED_VALUES:
+        if name != "w":
+            assert close(r_tied.grad[name], ref_tied.gradient(name), sympy.Float("1e-45"), sympy.Float("1e-48"))
+    decimal_w = sympy.Float(str(r_tied.decimals(40)["dL/dw"]), 60)
+    assert abs(decimal_w - num(summed)) <= sympy.Float("1e-38") * abs(num(summed))
+
+
+def test_frozen_parameters_absent_and_not_updatable():
+    x, y = [R(1, 2), R(-3, 2)], [R(1, 4), R(1), R(0)]
+    plain = three_output_problem(TIED_FIRST, TIED_SECOND, TIED_VALUES)
+    frozen = three_output_problem(TIED_FIRST, TIED_SECOND, TIED_VALUES, frozen={"c1", "w"})
+    r_plain, r_frozen = backprop(plain, x, y), backprop(frozen, x, y)
+    reference = build_reference(frozen, x, y)
+
+    assert "c1" not in r_frozen.grad and "w" not in r_frozen.grad
+    assert sorted(r_frozen.grad) == sorted(set(TIED_VALUES) - {"c1", "w"})
+    assert len(r_frozen.grad) == len(TIED_VALUES) - 2
+    with pytest.raises(KeyError):
+        r_frozen.grad["c1"]
+    decimals = r_frozen.decimals(20)
+    assert "dL/dc1" not in decimals and "dL/dw" not in decimals
+    # freezing changes nothing else: same loss and outputs, same other gradients, all equal to the reference
+    assert r_frozen.loss == r_plain.loss and r_frozen.output == r_plain.output
+    for name in r_frozen.grad:
+        assert sympy.simplify(r_frozen.grad[name] - r_plain.grad[name]) == 0
+        assert close(r_frozen.grad[name], reference.gradient(name), sympy.Float("1e-45"), sympy.Float("1e-48"))
+
+    for name in ("c1", "w"):
+        with pytest.raises(ArgumentError):
+            sgd(frozen, {name: r_plain.grad[name]}, lr=1)
+        with pytest.raises(ArgumentError):
+            sgd(frozen, {"b11": r_frozen.grad["b11"], name: 0}, lr=1)
+    updated = sgd(frozen, r_frozen.grad, lr=R(1, 3))
+    assert set(updated) == set(r_frozen.grad)
+    for name, value in updated.items():
+        assert close(value, TIED_VALUES[name] - R(1, 3) * reference.gradient(name), sympy.Float("1e-45"), 0)
+    with pytest.raises(ArgumentError):
+        sgd(frozen, {"nope": 1}, lr=1)
+
+
+def kink_problem(spec: ActivationSpec) -> tuple[Problem, list, list]:
+    """Hidden unit 1 has pre-activation exactly 0 at x = (1, 1): a11·1 + a12·1 + c1 = 1 − 2 + 1."""
+    network = NetworkSpec(
+        ("x1", "x2"),
+        (
+            LayerSpec((("a11", "a12"), ("a21", "a22")), spec, bias=("c1", "c2")),
+            LayerSpec((("b1", "b2"),), ActivationSpec("identity")),
+        ),
+        {"a11": R(1), "a12": R(-2), "c1": R(1), "a21": R(1, 2), "a22": R(1, 3), "c2": R(-1, 4), "b1": R(3), "b2": R(-1, 2)},
+    )
+    return Problem("kink", network, LossSpec("squared_error")), [1, 1], [R(1, 3)]
+
+
+@pytest.mark.parametrize(
+    "spec, convention",
+    [
+        (ActivationSpec("relu"), R(0)),
+        (ActivationSpec("relu", derivative_at_zero=R(1)), R(1)),
+        (ActivationSpec("relu", derivative_at_zero=R(1, 2)), R(1, 2)),
+        (ActivationSpec("leaky_relu", slope=R(1, 10)), R(1, 10)),
+        (ActivationSpec("leaky_relu"), R(1, 100)),
+        (ActivationSpec("leaky_relu", slope=R(1, 10), derivative_at_zero=R(1)), R(1)),
+    ],
+)
+def test_relu_family_derivative_at_zero_convention(spec, convention):
+    """At the kink, f'(0) = c: the chain rule then matches the network whose unit-1 activation is c·z.
+
+    Only hidden unit 1 sits on the kink (z1_1 = 0, where c·z and f agree in value and c·z has derivative c);
+    unit 2 keeps f. The loss is written out by hand in parameter symbols and differentiated by SymPy.
+    """
+    problem, x, y = kink_problem(spec)
+    r = backprop(problem, x, y[0])
+    reference = build_reference(problem, x, y)
+    assert reference.node_value("z1_1") == 0  # the kink really is hit
+    assert reference.node_value("z1_2") != 0
+    s = {name: sympy.Symbol(name, real=True) for name in problem.network.parameters}
+    values = {s[name]: value for name, value in problem.network.parameters.items()}
+    shift = sympy.Symbol("shift", real=True)  # perturbation of z1_1, for its adjoint
+    z1 = s["a11"] * x[0] + s["a12"] * x[1] + s["c1"] + shift
+    z2 = s["a21"] * x[0] + s["a22"] * x[1] + s["c2"]
+    yhat = s["b1"] * (convention * z1) + s["b2"] * sympy_activation(spec, z2)
+    loss = (yhat - y[0]) ** 2
+    values[shift] = 0
+    assert r.loss == loss.xreplace(values)
+    for name in problem.network.parameters:
+        mine = sympy.diff(loss, s[name]).xreplace(values)
+        assert sympy.simplify(r.grad[name] - mine) == 0, (name, r.grad[name], mine)
+    assert sympy.simplify(r.values["dL/dz1_1"] - sympy.diff(loss, shift).xreplace(values)) == 0
+    assert r.decimals(10)["dL/dz1_1"] == half_up(to_mpf(sympy.diff(loss, shift).xreplace(values), 40), 10)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. Correctly rounded decimals
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def tie_problem() -> tuple[Problem, list, list]:
+    """yhat = w·1 = 1.00005 exactly and dL/dyhat = 2(yhat − y) = −3.00005: ties at 5 significant digits."""
+    network = NetworkSpec(("x1",), (LayerSpec((("w",),), ActivationSpec("identity")),), {"w": R(100005, 100000)})
+    return Problem("tie", network, LossSpec("squared_error")), [1], [R(5, 2) + R(1, 200000)]
+
+
+def rounded_expectations(problem, x, y, digits, overrides=None):
+    """name -> own exact value (route A) rounded half up to ``digits`` via mpmath, for every named quantity."""
+    reference = build_reference(problem, x, y, overrides)
+    network = problem.network
+    exact = {"L": reference.exact_loss()}
+    for node in reference.nodes:
+        exact[node] = reference.node_value(node)
+        exact[f"dL/d{node}"] = reference.adjoint(node)
+    for name in network.parameters:
+        if name not in network.frozen:
+            exact[f"dL/d{name}"] = reference.gradient(name)
+    with mpmath.workdps(digits + 50):
+        return {name: half_up(to_mpf(value, digits + 50), digits) for name, value in exact.items()}
+
+
+DECIMAL_CASES = {
+    "ws23": lambda: (ws23(), [1, 3], [2]),
+    "ws23_tanh": lambda: (ws23("tanh"), [R(1, 3), R(-2, 7)], [R(3, 11)]),
+    "tied_three_outputs": lambda: (three_output_problem(TIED_FIRST, TIED_SECOND, TIED_VALUES), [R(1, 2), R(-3, 2)],
+                                   [R(1, 4), R(1), R(0)]),
+    "softmax": lambda: (three_output_problem(TIED_FIRST, TIED_SECOND, TIED_VALUES, loss="softmax_cross_entropy"),
+                        [R(2, 3), R(1, 7)], [0, 1, 0]),
+    "tie": tie_problem,
+}
+
+
+@pytest.mark.parametrize("digits", [5, 30, 60])
+@pytest.mark.parametrize("case", sorted(DECIMAL_CASES))
+def test_decimals_are_correctly_rounded(case, digits):
+    problem, x, y = DECIMAL_CASES[case]()
+    r = backprop(problem, x, y if len(y) > 1 else y[0])
+    expected = rounded_expectations(problem, x, y, digits)
+    got = r.decimals(digits)
+    assert set(got) == set(expected)
+    wrong = {name: (got[name], expected[name]) for name in expected if got[name] != expected[name]}
+    assert not wrong
+    for value in got.values():
+        assert len(value.as_tuple().digits) <= digits
+
+
+def test_decimals_tie_rounds_half_up_away_from_zero():
+    """The tie case derived by hand from the exact rationals (not from symback): 1.00005 and −3.00005."""
+    problem, x, y = tie_problem()
+    r = backprop(problem, x, y[0])
+    yhat = problem.network.parameters["w"] * x[0]
+    adjoint = 2 * (yhat - y[0])
+    context = decimal.Context(prec=5, rounding=ROUND_HALF_UP)
+    as_decimal = lambda q: Decimal(int(q.p)) / Decimal(int(q.q))  # noqa: E731  (exact: denominators 2^a 5^b)
+    with decimal.localcontext(decimal.Context(prec=50)):
+        exact_yhat, exact_adjoint = as_decimal(yhat), as_decimal(adjoint)
+    got = r.decimals(5)
+    assert got["yhat"] == context.plus(exact_yhat)
+    assert got["dL/dyhat"] == context.plus(exact_adjoint)
+    assert got["dL/dyhat"] < 0 and context.plus(exact_adjoint) == -context.plus(-exact_adjoint)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(case=problems(), digits=st.sampled_from([5, 30, 60]))
+def test_random_decimals_are_correctly_rounded(case, digits):
+    problem, x, y, _ = case
+    assume(usable(build_reference(problem, x, y)))
+    r = backprop(problem, x, y)
+    expected = rounded_expectations(problem, x, y, digits)
+    got = r.decimals(digits)
+    assert set(got) == set(expected)
+    wrong = {name: (got[name], expected[name]) for name in expected if got[name] != expected[name]}
+    assert not wrong
