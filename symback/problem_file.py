@@ -35,12 +35,9 @@ from .problem_values import (
     read_vector,
     some,
 )
+from .activations import KNOWN_ACTIVATIONS
+from .losses import KNOWN_LOSSES
 from .safe_parse import parse_expression
-
-KNOWN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus", "zero")
-KNOWN_LOSSES = (
-    "squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"
-)
 
 _TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
