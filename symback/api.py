@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+import decimal
 from decimal import Decimal
 from functools import cached_property
 from typing import Callable, Iterator, Sequence
@@ -12,7 +13,7 @@ import symengine
 from fractions import Fraction
 
 from .arithmetic import DECIMAL, EXACT
-from .errors import ArgumentError, ParseError
+from .errors import ArgumentError, ParseError, SymbackError
 from .graph import Graph, build_graph
 from .model import ActivationSpec, LossSpec, Problem
 from .passes import Pass, run_pass
@@ -47,6 +48,10 @@ def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:
         return tuple(exact_number(value, what=f"{what}[{i}]") for i, value in enumerate(values, start=1))
     except ParseError as err:
         raise ArgumentError(f"{what}: {err}") from err
+
+
+class NumericError(SymbackError):
+    """A decimal pass that cannot be computed (an overflow, a logarithm of 0)."""
 
 
 class LazyMapping(Mapping):
@@ -122,39 +127,44 @@ class BackpropResult:
 
         Computed node by node in decimal arithmetic at growing precision, never from the exact closed form.
         """
-        if not isinstance(digits, int) or digits < 1:
-            raise ArgumentError(f"digits must be a positive whole number, got {digits!r}")
-        graph = self.graph
-        requests = {name: (lambda the_pass, name=name: _of(the_pass, graph, name)) for name in self._names()}
-        return self.rounded(requests, digits)
+        return self.rounded(self.named_quantities, digits)
 
-    def rounded(self, requests: Mapping[str, Callable[[Pass], object]], digits: int) -> dict[str, Decimal]:
-        """Correctly rounded decimals of quantities given as functions of a pass (the same function gives the
-        exact value on the exact pass); each decimal pass runs the whole graph at one precision."""
-        zeros = [name for name, of in requests.items() if of(self._exact) == 0]
+    def named_quantities(self, the_pass: Pass) -> dict:
+        """Every named quantity of one pass, in one sweep: forward values, L, adjoints, parameter gradients."""
+        graph, loss_node = self.graph, self.graph.loss_node
+        computed = [i for i, node in enumerate(graph.nodes) if node.kind not in ("input", "parameter")]
+        found = {graph.nodes[i].name: the_pass.values[i] for i in computed}
+        found.update({f"dL/d{graph.nodes[i].name}": the_pass.adjoints[i] for i in computed if i != loss_node})
+        gradients = the_pass.gradients()
+        found.update({f"dL/d{name}": gradients[graph.index[name]] for name in self._trainable})
+        return found
 
-        def evaluate() -> dict[str, Decimal]:
-            numeric = run_pass(self.graph, DECIMAL, self.x, self.y, self._parameters)
-            return {name: of(numeric) for name, of in requests.items()}
+    def rounded(self, quantities: Callable[[Pass], Mapping[str, object]], digits: int) -> dict[str, Decimal]:
+        """Correctly rounded decimals of ``quantities(pass)``: the same function gives the exact values on the
+        exact pass and decimals on a decimal pass, which runs the whole graph at one precision."""
+        if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
+            raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
+        exact = quantities(self._exact)
+        zeros = [name for name, value in exact.items() if value == 0]
+
+        def evaluate() -> Mapping[str, Decimal]:
+            try:
+                return quantities(run_pass(self.graph, DECIMAL, self.x, self.y, self._parameters))
+            except decimal.DecimalException as err:
+                raise NumericError(
+                    "a decimal value overflows or is undefined (a number far too large for an exponential?)"
+                ) from err
 
         rounded = correctly_rounded(evaluate, digits, zeros)
-        return {name: _exact_form(value, requests[name](self._exact)) for name, value in rounded.items()}
+        return {name: _exact_form(value, exact[name]) for name, value in rounded.items()}
 
     @property
     def exact_pass(self) -> Pass:
         """The exact pass (SymEngine values of every node and adjoint)."""
         return self._exact
 
-    def _names(self) -> Iterator[str]:
-        graph = self.graph
-        for node in graph.nodes:
-            if node.kind not in ("input", "parameter"):
-                yield node.name
-        for node in graph.nodes:
-            if node.kind not in ("input", "parameter", "loss"):
-                yield f"dL/d{node.name}"
-        for name in self._trainable:
-            yield f"dL/d{name}"
+    def _names(self) -> list[str]:
+        return list(self.named_quantities(self._exact))
 
     def _exact_of(self, name: str):
         return _of(self._exact, self.graph, name)

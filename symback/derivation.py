@@ -65,7 +65,8 @@ class Deriver:
 
     def finish(self) -> Callable[[str], Quantity]:
         """Compute every requested decimal at once; returns name -> Quantity."""
-        decimals = self.result.rounded(self.requests, self.digits)
+        requests = self.requests
+        decimals = self.result.rounded(lambda p: {name: of(p) for name, of in requests.items()}, self.digits)
         exact_pass = self.result.exact_pass
         cache: dict[str, Quantity] = {}
 

@@ -9,7 +9,7 @@ inputs as declared (``x1``), parameters by their entry names (``a22``), a layer'
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Mapping, NamedTuple, Union
 
 import sympy
 
@@ -20,8 +20,7 @@ from .model import ActivationSpec, LossSpec, NetworkSpec
 Weight = Union[int, sympy.Expr]  # a parameter's node id, or an exact constant
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """One named quantity. ``kind`` is input, parameter, affine, activation or loss."""
 
     name: str

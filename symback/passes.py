@@ -34,12 +34,16 @@ class Pass:
 
     def gradient(self, parameter_id: int):
         """∂L/∂θ for a parameter node: the sum over the places θ enters of adjoint times partner value."""
-        arithmetic, values, adjoints = self.arithmetic, self.values, self.adjoints
+        values, adjoints = self.values, self.adjoints
         contributions = [
-            adjoints[affine] if source is None else arithmetic.mul([adjoints[affine], values[source]])
+            adjoints[affine] if source is None else adjoints[affine] * values[source]
             for affine, source in self.graph.uses[parameter_id]
         ]
-        return arithmetic.add(contributions)
+        return contributions[0] if len(contributions) == 1 else self.arithmetic.add(contributions)
+
+    def gradients(self) -> dict:
+        """∂L/∂θ of every parameter node: node id -> value."""
+        return {parameter: self.gradient(parameter) for parameter in self.graph.parameters}
 
     def local_partial(self, child: int, parent: int):
         """∂child/∂parent at this pass's values (summed where a tied weight appears twice)."""
@@ -123,9 +127,8 @@ def _constant(weight, arithmetic, constants):
 
 
 def _affine_value(graph, node_id, values, arithmetic, constants):
-    mul = arithmetic.mul
     products = [
-        mul([values[weight] if isinstance(weight, int) else _constant(weight, arithmetic, constants), values[source]])
+        (values[weight] if isinstance(weight, int) else _constant(weight, arithmetic, constants)) * values[source]
         for weight, source in graph.terms[node_id]
     ]
     bias = graph.bias[node_id]
@@ -157,7 +160,7 @@ def _backward(the_pass: Pass, constants: dict) -> None:
                 if graph.nodes[source].kind == "input":
                     continue
                 weight_value = values[weight] if isinstance(weight, int) else _constant(weight, arithmetic, constants)
-                received.setdefault(source, []).append(mul([adjoint, weight_value]))
+                received.setdefault(source, []).append(adjoint * weight_value)
 
 
 def _check_targets(graph: Graph, targets: Sequence[sympy.Expr]) -> None:

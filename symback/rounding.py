@@ -7,6 +7,7 @@ same decimal; otherwise the precision grows. Ties round half up, as taught in sc
 from __future__ import annotations
 
 import decimal
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable, Mapping
 
@@ -23,9 +24,12 @@ def round_significant(value: Decimal, digits: int) -> Decimal:
     """
     if not value:
         return Decimal(0)
-    return decimal.Context(prec=digits, rounding=ROUND_HALF_UP, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN).plus(
-        value
-    )
+    return _rounding_context(digits).plus(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _rounding_context(digits: int) -> decimal.Context:
+    return decimal.Context(prec=digits, rounding=ROUND_HALF_UP, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 
 
 def working_context(digits: int) -> decimal.Context:
@@ -34,7 +38,7 @@ def working_context(digits: int) -> decimal.Context:
         prec=digits,
         Emax=decimal.MAX_EMAX,
         Emin=decimal.MIN_EMIN,
-        traps=[decimal.InvalidOperation, decimal.DivisionByZero],
+        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
     )
 
 

@@ -24,6 +24,7 @@ from symback.errors import ParseError
 MAX_TEXT_LENGTH = 2000
 MAX_NESTING = 100
 MAX_DIGITS = 1000
+MAX_EXPONENT = 10_000  # for non-rational bases and exp(): beyond it values are huge or negligibly tiny
 
 CONSTANTS: Mapping[str, sympy.Expr] = types.MappingProxyType({"e": sympy.E, "pi": sympy.pi, "π": sympy.pi})
 
@@ -38,6 +39,7 @@ _CHARACTER_HINTS = {"[": "brackets [] are not allowed; use parentheses", "]": "b
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _TOO_LARGE = f"number too large: the result would have more than {MAX_DIGITS} digits"
+_SIZE_LIMIT = sympy.Float(f"1e{MAX_DIGITS + 1}")
 
 
 def _log(*args: sympy.Expr) -> sympy.Expr:
@@ -152,6 +154,18 @@ def _exp_digits(argument: sympy.Expr) -> float:
     return total
 
 
+def _too_big(value: sympy.Expr) -> bool:
+    """Whether a constant exceeds about 10**(MAX_DIGITS + 1) in size, judged by a low-precision evaluation.
+
+    Checked on every node as it is built, so the evaluation stays cheap; without it, sin(exp(exp(99)))
+    would make any later numeric evaluation (even SymPy's own sign checks) compute pi to ~10**40 bits.
+    """
+    if value.free_symbols or isinstance(value, sympy.Rational):
+        return False  # exact numbers are bounded already, and symbolic ones are never evaluated here
+    size = abs(value.evalf(15))
+    return isinstance(size, sympy.Float) and bool(size > _SIZE_LIMIT)
+
+
 def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float:
     """Rough digits of the exact number SymPy computes for base**exponent (0 if it stays symbolic)."""
     if base is sympy.E:
@@ -210,13 +224,21 @@ class _Parser:
     def build(self, token: _Token, constructor: Callable[..., sympy.Expr], *args: sympy.Expr) -> sympy.Expr:
         try:
             value = constructor(*args)
+            too_big = isinstance(value, sympy.Expr) and not value.has(*_UNDEFINED) and _too_big(value)
         except ParseError as error:
             self.fail(error.reason, token.position)
         except Exception as error:  # whatever SymPy raises on odd input must not escape as a crash
             self.fail(f"cannot compute this: {type(error).__name__}: {str(error)[:100]}", token.position)
         if not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED):
             self.fail("the value is undefined or infinite (such as 1/0 or log(0))", token.position)
+        if too_big:
+            self.fail(f"number too large: its size would exceed 10^{MAX_DIGITS}", token.position)
         return value
+
+    def check_exponent(self, exponent: sympy.Expr, token: _Token) -> None:
+        # SymPy evaluates e.g. exp(-10**999) or pi**(10**999) numerically by repeated squaring: far too slow
+        if isinstance(exponent, sympy.Rational) and abs(exponent) > MAX_EXPONENT:
+            self.fail(f"exponent too large (more than {MAX_EXPONENT} in size)", token.position)
 
     def unexpected(self, token: _Token) -> NoReturn:
         if token.text == ",":
@@ -272,6 +294,8 @@ class _Parser:
             self.fail("division by zero", token.position)
         if _power_digits(base, exponent) > MAX_DIGITS:
             self.fail(_TOO_LARGE, token.position)
+        if not base.free_symbols and not isinstance(base, sympy.Rational):
+            self.check_exponent(exponent, token)
         return self.build(token, sympy.Pow, base, exponent)
 
     def primary(self) -> sympy.Expr:
@@ -324,6 +348,8 @@ class _Parser:
                       token.position)
         if token.text in _USES_EXP and _exp_digits(args[0]) > MAX_DIGITS:
             self.fail(_TOO_LARGE, token.position)
+        if token.text in _USES_EXP:
+            self.check_exponent(args[0], token)
         return self.build(token, constructor, *args)
 
 
