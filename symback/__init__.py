@@ -9,16 +9,19 @@
 
 from .api import BackpropResult, backprop, sgd
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
+from .exercises import ExerciseResult, run_exercise
 from .problem_file import load, loads
 
 __all__ = [
     "ArgumentError",
     "BackpropResult",
+    "ExerciseResult",
     "ParseError",
     "ProblemError",
     "SymbackError",
     "backprop",
     "load",
     "loads",
+    "run_exercise",
     "sgd",
 ]

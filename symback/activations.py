@@ -88,7 +88,7 @@ REGISTRY: dict[str, _Definition] = {
     ),
     "zero": _Definition(
         lambda spec: sympy.Integer(0),
-        r"0",
+        "f",
         lambda spec: "f ≡ 0: every output of the layer is 0 and f' = 0, so no gradient passes through it",
     ),
     "custom": _Definition(_custom, "f", lambda spec: f"f(z) = {spec.expression}"),

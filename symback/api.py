@@ -19,16 +19,17 @@ from .model import ActivationSpec, LossSpec, Problem
 from .passes import Pass, run_pass
 from .rounding import correctly_rounded
 from .safe_parse import exact_number
+from .tidy import tidy
 
 
 def to_sympy(value) -> sympy.Expr:
     """A SymEngine value as the equal SymPy expression.
 
     >>> import symengine
-    >>> to_sympy(symengine.E / (1 + symengine.E))
-    E/(1 + E)
+    >>> to_sympy(symengine.exp(-1) / (1 + symengine.exp(-1)))
+    1/(1 + E)
     """
-    return value._sympy_()
+    return tidy(value._sympy_())
 
 
 def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:

@@ -40,6 +40,8 @@ def unevaluated(expr: sympy.Expr, values: dict) -> sympy.Expr:
     if not expr.args or not expr.free_symbols & set(values):
         return expr
     args = [unevaluated(arg, values) for arg in expr.args]
+    if isinstance(expr, sympy.Mul) and len(args) == 2 and args[0] == -1 and args[1].is_Number:
+        return -args[1]  # −y with y = 2 reads −2, not −1·2
     try:
         return expr.func(*args, evaluate=False)
     except TypeError:  # heads such as Piecewise's pairs take no evaluate flag
@@ -113,8 +115,14 @@ class Deriver:
             name = self.value_request(node_id)
             definition = self.definition(node_id)
             substituted = unevaluated(definition, self.numbers_for(definition))
+            function = argument = None
+            if node_id in graph.activation_of:
+                source, activation = graph.activation_of[node_id]
+                function, argument = activation.latex, graph.nodes[source].name
             pending.append(
-                lambda q, name=name, d=definition, s=substituted, layer=node.layer: ForwardStep(q(name), d, s, layer)
+                lambda q, name=name, d=definition, s=substituted, layer=node.layer, f=function, a=argument: ForwardStep(
+                    q(name), d, s, layer, f, a
+                )
             )
         pending.append(self.loss_step())
         return pending

@@ -12,12 +12,14 @@ import fractions
 import math
 import operator
 import re
+import time
 import types
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple, NoReturn
 
 import sympy
+from sympy.core.function import Application  # functions, Abs, Max and Min alike
 
 from symback.errors import ParseError
 
@@ -25,6 +27,8 @@ MAX_TEXT_LENGTH = 2000
 MAX_NESTING = 100
 MAX_DIGITS = 1000
 MAX_EXPONENT = 10_000  # for non-rational bases and exp(): beyond it values are huge or negligibly tiny
+MAX_FUNCTION_NESTING = 8  # functions and powers inside each other: SymPy's own work doubles per level
+MAX_SECONDS = 2.0  # last resort against SymPy's own costly simplifications of strange constants
 
 CONSTANTS: Mapping[str, sympy.Expr] = types.MappingProxyType({"e": sympy.E, "pi": sympy.pi, "π": sympy.pi})
 
@@ -37,7 +41,6 @@ _CHARACTER_HINTS = {"[": "brackets [] are not allowed; use parentheses", "]": "b
                     "'": "quotes are not allowed", '"': "quotes are not allowed", "`": "quotes are not allowed",
                     "=": "'=' is not allowed: write only the expression"}
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
-_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
 _TOO_LARGE = f"number too large: the result would have more than {MAX_DIGITS} digits"
 _SIZE_LIMIT = sympy.Float(f"1e{MAX_DIGITS + 1}")
 
@@ -141,29 +144,14 @@ def _exp_digits(argument: sympy.Expr) -> float:
     """Rough digits SymPy computes for exp(argument): it rewrites exp(c*log(x)) as x**c."""
     total = 0.0
     for term in sympy.Add.make_args(argument):
-        if not term.has(sympy.log):
-            continue
         coefficient, rest = term.as_coeff_Mul()
-        factors = sympy.Mul.make_args(rest)
-        if all(isinstance(f, sympy.log) and isinstance(f.args[0], sympy.Rational)
-               or not f.atoms(sympy.Rational) for f in factors):
-            total += _scaled_digits(coefficient, _log10_height(rest))
-        else:  # logcombine may fold any number inside into the power: assume the worst
-            height = _log10_height(rest)
-            total += math.inf if height > 3 else _scaled_digits(coefficient, height) * 10**height
+        for factor in sympy.Mul.make_args(rest):
+            if isinstance(factor, sympy.log):
+                total += _scaled_digits(coefficient, _log10_height(factor.args[0]))
+            elif isinstance(factor, sympy.Add) and factor.has(sympy.log):  # logcombine folds it: be wary
+                height = _log10_height(factor)
+                total += math.inf if height > 3 else _scaled_digits(coefficient, height) * 10**height
     return total
-
-
-def _too_big(value: sympy.Expr) -> bool:
-    """Whether a constant exceeds about 10**(MAX_DIGITS + 1) in size, judged by a low-precision evaluation.
-
-    Checked on every node as it is built, so the evaluation stays cheap; without it, sin(exp(exp(99)))
-    would make any later numeric evaluation (even SymPy's own sign checks) compute pi to ~10**40 bits.
-    """
-    if value.free_symbols or isinstance(value, sympy.Rational):
-        return False  # exact numbers are bounded already, and symbolic ones are never evaluated here
-    size = abs(value.evalf(15))
-    return isinstance(size, sympy.Float) and bool(size > _SIZE_LIMIT)
 
 
 def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float:
@@ -183,6 +171,52 @@ def _power_digits(base: sympy.Expr, exponent: sympy.Expr) -> float:
     return 0.0
 
 
+def _check_exponent(exponent: sympy.Expr) -> None:
+    # SymPy evaluates exp(-10**999) or pi**(10**999) numerically by repeated squaring: far too slow
+    if isinstance(exponent, sympy.Rational) and abs(exponent) > MAX_EXPONENT:
+        raise ParseError(f"exponent too large (more than {MAX_EXPONENT} in size)")
+
+
+def _divide(numerator: sympy.Expr, denominator: sympy.Expr) -> sympy.Expr:
+    if denominator.is_zero:
+        raise ParseError("division by zero")  # SymPy would quietly give zoo
+    return numerator / denominator
+
+
+def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    if base.is_zero and exponent.is_extended_negative:
+        raise ParseError("division by zero")
+    if _power_digits(base, exponent) > MAX_DIGITS:
+        raise ParseError(_TOO_LARGE)
+    if not base.free_symbols and not isinstance(base, sympy.Rational):
+        _check_exponent(exponent)
+    return sympy.Pow(base, exponent)
+
+
+def _apply(name: str, *args: sympy.Expr) -> sympy.Expr:
+    if name in _USES_EXP:
+        if _exp_digits(args[0]) > MAX_DIGITS:
+            raise ParseError(_TOO_LARGE)
+        _check_exponent(args[0])
+    return _FUNCTIONS[name][2](*args)
+
+
+def _check_size(value: sympy.Expr) -> sympy.Expr:
+    """Refuse a constant beyond about 10**(MAX_DIGITS + 1), judged by a low-precision evaluation.
+
+    Done for every function value and power as it is built, which keeps each evaluation cheap; without
+    it sin(exp(exp(99))) would make any later evaluation (even SymPy's sign checks) compute pi to 10**40 bits.
+    """
+    if not value.free_symbols and not isinstance(value, sympy.Rational):
+        size = abs(value.evalf(15))
+        if isinstance(size, sympy.Float) and size > _SIZE_LIMIT:
+            raise ParseError(f"number too large: its size would exceed 10^{MAX_DIGITS}")
+    return value
+
+
+_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _divide}
+
+
 class _Parser:
     """Recursive descent over: sum := product (('+'|'-') product)*; product := unary (('*'|'/') unary)*;
     unary := ('+'|'-') unary | power; power := primary ('^' unary)?; primary := number | name
@@ -192,6 +226,8 @@ class _Parser:
         self.text, self.names = text, names
         self.tokens = _tokenize(text)
         self.index = self.depth = 0
+        self.memo: dict[sympy.Basic, int] = {}
+        self.deadline = time.monotonic() + MAX_SECONDS
 
     def fail(self, message: str, position: int | None) -> NoReturn:
         raise ParseError(message, text=self.text, position=position)
@@ -221,24 +257,33 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def build(self, token: _Token, constructor: Callable[..., sympy.Expr], *args: sympy.Expr) -> sympy.Expr:
+    def levels(self, value: sympy.Expr) -> int:
+        """How many functions and non-integer powers are nested in value (memoized: trees share parts)."""
+        if value not in self.memo:
+            own = isinstance(value, Application) or (isinstance(value, sympy.Pow) and not value.exp.is_Integer)
+            self.memo[value] = own + max(map(self.levels, value.args), default=0)
+        return self.memo[value]
+
+    def build(self, token: _Token, constructor: Callable[..., sympy.Expr], *args: Any) -> sympy.Expr:
+        """Run a SymPy construction, turning every failure and every undefined value into a ParseError."""
+        if time.monotonic() > self.deadline:
+            self.fail(f"expression takes too long to evaluate (more than {MAX_SECONDS:g} s)", token.position)
+        measured = constructor in (_power, _apply)
         try:
+            operands = [arg for arg in args if isinstance(arg, sympy.Basic)]
+            if measured and max(map(self.levels, operands)) >= MAX_FUNCTION_NESTING:  # check before SymPy works
+                raise ParseError(f"functions and powers are nested too deeply (limit {MAX_FUNCTION_NESTING})")
             value = constructor(*args)
-            too_big = isinstance(value, sympy.Expr) and not value.has(*_UNDEFINED) and _too_big(value)
+            undefined = not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED)
+            if measured and not undefined:
+                _check_size(value)
         except ParseError as error:
             self.fail(error.reason, token.position)
         except Exception as error:  # whatever SymPy raises on odd input must not escape as a crash
             self.fail(f"cannot compute this: {type(error).__name__}: {str(error)[:100]}", token.position)
-        if not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED):
-            self.fail("the value is undefined or infinite (such as 1/0 or log(0))", token.position)
-        if too_big:
-            self.fail(f"number too large: its size would exceed 10^{MAX_DIGITS}", token.position)
+        if undefined:
+            self.fail("the value is undefined or infinite (such as log(0) or tan(pi/2))", token.position)
         return value
-
-    def check_exponent(self, exponent: sympy.Expr, token: _Token) -> None:
-        # SymPy evaluates e.g. exp(-10**999) or pi**(10**999) numerically by repeated squaring: far too slow
-        if isinstance(exponent, sympy.Rational) and abs(exponent) > MAX_EXPONENT:
-            self.fail(f"exponent too large (more than {MAX_EXPONENT} in size)", token.position)
 
     def unexpected(self, token: _Token) -> NoReturn:
         if token.text == ",":
@@ -255,24 +300,20 @@ class _Parser:
         value = self.sum()
         if self.peek().kind != "end":
             self.unexpected(self.peek())
-        return value
+        return self.build(self.peek(), _check_size, value)  # sums and products were not size-checked yet
 
     def sum(self) -> sympy.Expr:
         value = self.product()
         while self.at("+", "-"):
             token = self.advance()
-            right = self.product()
-            value = self.build(token, _BINARY[token.text], value, right)
+            value = self.build(token, _BINARY[token.text], value, self.product())
         return value
 
     def product(self) -> sympy.Expr:
         value = self.unary()
         while self.at("*", "/"):
             token = self.advance()
-            right = self.unary()
-            if token.text == "/" and right.is_zero:
-                self.fail("division by zero", token.position)
-            value = self.build(token, _BINARY[token.text], value, right)
+            value = self.build(token, _BINARY[token.text], value, self.unary())
         return value
 
     def unary(self) -> sympy.Expr:
@@ -290,13 +331,7 @@ class _Parser:
         token = self.advance()
         with self.nested(token):
             exponent = self.unary()  # right-associative, and allows 2^-1
-        if base.is_zero and exponent.is_extended_negative:
-            self.fail("division by zero", token.position)
-        if _power_digits(base, exponent) > MAX_DIGITS:
-            self.fail(_TOO_LARGE, token.position)
-        if not base.free_symbols and not isinstance(base, sympy.Rational):
-            self.check_exponent(exponent, token)
-        return self.build(token, sympy.Pow, base, exponent)
+        return self.build(token, _power, base, exponent)
 
     def primary(self) -> sympy.Expr:
         token = self.advance()
@@ -341,16 +376,12 @@ class _Parser:
                     self.advance()
                     args.append(self.sum())
         self.close(opening)
-        fewest, most, constructor = _FUNCTIONS[token.text]
+        fewest, most, _ = _FUNCTIONS[token.text]
         if not fewest <= len(args) <= (most or len(args)):
-            expected = (f"{fewest}" if fewest == most else f"{fewest} or {most}" if most else f"at least {fewest}")
-            self.fail(f"{token.text}() takes {expected} argument{'s' * (expected != '1')}, got {len(args)}",
-                      token.position)
-        if token.text in _USES_EXP and _exp_digits(args[0]) > MAX_DIGITS:
-            self.fail(_TOO_LARGE, token.position)
-        if token.text in _USES_EXP:
-            self.check_exponent(args[0], token)
-        return self.build(token, constructor, *args)
+            expected = f"{fewest}" if fewest == most else f"{fewest} or {most}" if most else f"at least {fewest}"
+            plural = "" if expected == "1" else "s"
+            self.fail(f"{token.text}() takes {expected} argument{plural}, got {len(args)}", token.position)
+        return self.build(token, _apply, token.text, *args)
 
 
 def _parse(text: Any, names: Mapping[str, sympy.Expr]) -> sympy.Expr:

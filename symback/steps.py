@@ -29,6 +29,8 @@ class ForwardStep:
     definition: sympy.Expr
     substituted: sympy.Expr
     layer: int = 0
+    function: str | None = None  # an activation node: the activation's name in LaTeX (\sigma) ...
+    argument: str | None = None  # ... and the node it is applied to (z1_2)
     kind: str = "forward"
 
 

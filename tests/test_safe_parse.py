@@ -109,15 +109,29 @@ def leaves(variables: bool):
     return st.one_of(options)
 
 
-def construct(function, *args):
-    """The direct SymPy value, or None when it is undefined (the parser must then refuse)."""
+def too_big(value) -> bool:
+    """The documented size limit: a constant beyond 10**1001 is refused (checked at functions and powers)."""
+    return not value.free_symbols and abs(value.evalf(15)) > 10**1001
+
+
+def construct(function, *args, measure=False):
+    """The direct SymPy value, or None when it is undefined or too big (the parser must then refuse)."""
     if any(arg is None for arg in args):
         return None
     try:
         value = function(*args)
     except (ValueError, TypeError):  # e.g. Max of a non-real number
         return None
-    return None if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds) else value
+    if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds) or (measure and too_big(value)):
+        return None
+    return value
+
+
+def function_levels(value) -> int:
+    """How deeply functions and non-integer powers are nested in a SymPy value (the parser allows 8)."""
+    own = isinstance(value, sympy.Function) or isinstance(value, (sympy.Max, sympy.Min)) or (
+        isinstance(value, sympy.Pow) and not value.exp.is_Integer)
+    return own + max((function_levels(arg) for arg in value.args), default=0)
 
 
 def combine(children):
@@ -131,10 +145,10 @@ def combine(children):
     def power(base, exponent, spelling):
         if base[1] == 0 and exponent < 0:
             return f"({base[0]}{spelling}{exponent})", None
-        return f"({base[0]}{spelling}{exponent})", construct(sympy.Pow, base[1], sympy.Integer(exponent))
+        return f"({base[0]}{spelling}{exponent})", construct(sympy.Pow, base[1], sympy.Integer(exponent), measure=True)
 
     def call(name, args):
-        return f"{name}({', '.join(a[0] for a in args)})", construct(DIRECT[name], *(a[1] for a in args))
+        return f"{name}({', '.join(a[0] for a in args)})", construct(DIRECT[name], *(a[1] for a in args), measure=True)
 
     def negate(child, spelling):
         return f"({spelling}{child[0]})", construct(lambda a: -a, child[1])
@@ -165,7 +179,7 @@ def assert_same(parsed, direct):
 @given(st.recursive(leaves(variables=False), combine, max_leaves=8))
 def test_random_constant_expressions_match_direct_construction(tree):
     text, direct = tree
-    if direct is None:
+    if direct is None or too_big(direct) or function_levels(direct) > 8:
         with pytest.raises(ParseError):
             parse_number(text)
         return
@@ -178,7 +192,7 @@ def test_random_constant_expressions_match_direct_construction(tree):
 @given(st.recursive(leaves(variables=True), combine, max_leaves=8))
 def test_random_expressions_with_variables_match_direct_construction(tree):
     text, direct = tree
-    if direct is None:
+    if direct is None or too_big(direct) or function_levels(direct) > 8:
         with pytest.raises(ParseError):
             parse_expression(text, VARIABLES)
         return
@@ -362,6 +376,36 @@ def test_no_recursion_error_escapes_from_a_nearly_full_stack():
         depth, frame = depth + 1, frame.f_back
     result = descend(sys.getrecursionlimit() - depth - 60)
     assert result in (None, sympy.sin(1))
+
+
+@pytest.mark.parametrize("name, offset", [("sin", 0), ("sqrt", 1), ("sigmoid", 0), ("atan", -1), ("log", 2)])
+def test_functions_may_be_nested_eight_deep_but_not_nine(name, offset):
+    direct = sympy.Rational(1, 3)
+    for _ in range(8):
+        direct = DIRECT[name](offset + direct)
+    assert parse_quickly(f"{name}({offset}+" * 8 + "1/3" + ")" * 8, limit=2.0) == direct
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_quickly(f"{name}({offset}+" * 9 + "1/3" + ")" * 9, limit=2.0)
+
+
+def test_towers_of_powers_count_as_nesting():
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_quickly("^".join(["(1/2)"] * 90))
+    assert parse_quickly("2^2^2^2") == sympy.Integer(2 ** (2 ** (2**2)))
+
+
+def test_many_costly_towers_are_cut_off_by_the_time_budget():
+    towers = "+".join("(cos(" * 8 + "1" + f")-1/{k})" * 8 for k in range(2, 22))
+    try:
+        parse_quickly(towers, limit=4.0)
+    except ParseError as error:
+        assert "too long to evaluate" in str(error)
+
+
+def test_time_budget_gives_a_parse_error(monkeypatch):
+    monkeypatch.setattr(safe_parse, "MAX_SECONDS", -1.0)
+    with pytest.raises(ParseError, match="too long to evaluate"):
+        parse_number("1+1")
 
 
 def test_non_text_is_rejected():

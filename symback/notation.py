@@ -1,0 +1,107 @@
+"""How names print: ``a22`` as a_{22}, ``z1_2`` as z_2 (or z^{(1)}_2 with several hidden layers), ``yhat`` as ŷ.
+
+Pure functions of a name (and whether layer numbers are shown); the renderers use them, the engine never does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+
+_NODE = re.compile(r"^(z|h)(\d+)_(\d+)$")
+_LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
+_OUTPUT = re.compile(r"^yhat(\d*)$")
+_TARGET = re.compile(r"^y(\d*)$")
+
+
+@dataclass(frozen=True)
+class Notation:
+    """Printing choices for one sheet.
+
+    >>> Notation(show_layers=False).latex_name("z1_2"), Notation(show_layers=True).latex_name("z1_2")
+    ('z_{2}', 'z^{(1)}_{2}')
+    >>> Notation().latex_name("dL/da22")
+    '\\\\frac{\\\\partial L}{\\\\partial a_{22}}'
+    """
+
+    show_layers: bool = False
+
+    def latex_name(self, name: str) -> str:
+        """A node, parameter or derived quantity's name in LaTeX."""
+        if name.startswith("dL/d"):
+            return rf"\frac{{\partial L}}{{\partial {self.latex_name(name[4:])}}}"
+        if name.endswith("'"):
+            return self.latex_name(name[:-1]) + "'"
+        node = _NODE.match(name)
+        if node:
+            letter, layer, unit = node.groups()
+            return f"{letter}^{{({layer})}}_{{{unit}}}" if self.show_layers else f"{letter}_{{{unit}}}"
+        output = _OUTPUT.match(name)
+        if output:
+            return r"\hat{y}" + (f"_{{{output.group(1)}}}" if output.group(1) else "")
+        target = _TARGET.match(name)
+        if target:
+            return "y" + (f"_{{{target.group(1)}}}" if target.group(1) else "")
+        indexed = _LETTER_INDEX.match(name)
+        if indexed:
+            letters, first, second = indexed.groups()
+            head = letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
+            return f"{head}_{{{first}{',' + second if second else ''}}}"
+        return name if len(name) == 1 else rf"\mathit{{{_escape_math_text(name)}}}"
+
+    def partial(self, numerator: str, denominator: str) -> str:
+        """∂numerator/∂denominator in LaTeX."""
+        return rf"\frac{{\partial {self.latex_name(numerator)}}}{{\partial {self.latex_name(denominator)}}}"
+
+    def latex(self, expr) -> str:
+        """A SymPy expression in LaTeX, symbols named as on the sheet, terms in the order they were built."""
+        if isinstance(expr, str):
+            return expr
+        names = {symbol: self.latex_name(symbol.name) for symbol in getattr(expr, "free_symbols", ())}
+        return _SheetLatexPrinter({"symbol_names": names, "order": "none"}).doprint(expr)
+
+    def plain_name(self, name: str) -> str:
+        """A name for plain-text places (diagram labels): a22 -> a₂₂, yhat -> ŷ.
+
+        >>> Notation().plain_name("a22"), Notation().plain_name("yhat")
+        ('a₂₂', 'ŷ')
+        """
+        subscript = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉,")
+        node = _NODE.match(name)
+        if node:
+            letter, layer, unit = node.groups()
+            return f"{letter}{unit.translate(subscript)}" if not self.show_layers else f"{letter}{layer}_{unit}"
+        if _OUTPUT.match(name):
+            return "ŷ" + _OUTPUT.match(name).group(1).translate(subscript)
+        indexed = _LETTER_INDEX.match(name)
+        if indexed and len(indexed.group(1)) == 1:
+            return indexed.group(1) + name[1:].translate(subscript)
+        return name
+
+
+class _SheetLatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3."""
+
+    def _print_Mul(self, expr):
+        unevaluated_product = isinstance(expr, sympy.Mul) and len(expr.args) > 1 and sympy.Mul(*expr.args) != expr
+        has_denominator = any(arg.is_Pow and arg.exp.is_negative for arg in expr.args)
+        if unevaluated_product and not has_denominator:
+            return r" \cdot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)
+        return super()._print_Mul(expr)
+
+
+def _escape_math_text(text: str) -> str:
+    return re.sub(r"([_#%&$])", r"\\\1", text)
+
+
+def latex_number(value: sympy.Expr) -> str:
+    """An exact number in LaTeX (for matrices and tables).
+
+    >>> latex_number(sympy.Rational(-4, 5))
+    '- \\\\frac{4}{5}'
+    """
+    return sympy.latex(value)

@@ -1,0 +1,154 @@
+"""Render a :class:`~symback.sheet.Sheet` with Jinja2: Markdown and LaTeX.
+
+Templates live in ``templates/`` (shipped inside the wheel as ``symback/templates``): a base per format and one
+template per kind of step. Undefined variables are errors (StrictUndefined). LaTeX templates use delimiters that
+do not collide with TeX: ``((* block *))``, ``((( variable )))``, ``((= comment =))``.
+Filters are small pure functions registered by name; every text from the problem file goes through an escape.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import jinja2
+
+from .notation import Notation
+from .sheet import Sheet
+
+FORMATS = ("md", "tex")
+
+
+def templates_folder() -> Path:
+    """The templates: the repository's ``templates/`` in a checkout, ``symback/templates`` when installed."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package.parent / "templates", package / "templates"):
+        if (candidate / "md" / "sheet.md.j2").is_file():
+            return candidate
+    raise FileNotFoundError("symback's templates are missing (reinstall symback)")
+
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
+    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+}
+_TEX_UNICODE = {
+    "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
+    "σ": r"$\sigma$", "θ": r"$\theta$", "η": r"$\eta$", "λ": r"$\lambda$", "≡": r"$\equiv$", "−": "-",
+    "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
+    "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
+    "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
+    "∑": r"$\sum$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
+}
+
+
+def escape_tex(text) -> str:
+    r"""Text from a file, safe in LaTeX: specials escaped, common math symbols mapped, other symbols dropped.
+
+    >>> escape_tex(r"\input{/etc/passwd} 50% ŷ")
+    '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
+    """
+    out = []
+    for character in str(text):
+        if character in _TEX_SPECIALS:
+            out.append(_TEX_SPECIALS[character])
+        elif character in _TEX_UNICODE:
+            out.append(_TEX_UNICODE[character])
+        elif ord(character) < 0x20 and character not in "\n\t":
+            continue
+        elif ord(character) > 0xFF:
+            out.append("?")  # pdflatex has no glyph for it; a visible mark beats a failed build
+        else:
+            out.append(character)
+    return "".join(out)
+
+
+def escape_md(text) -> str:
+    r"""Text from a file, safe in Markdown: no HTML, no emphasis, no stray math.
+
+    >>> escape_md("<script>*x*_1 $a$")
+    '&lt;script&gt;\\*x\\*\\_1 \\$a\\$'
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|$~])", r"\\\1", text).replace("\n", " ")
+
+
+def decimal_text(value: Decimal) -> str:
+    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
+
+    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
+    ('0.7311', '1.234 \\\\cdot 10^{-9}')
+    """
+    if not value.is_finite():
+        return str(value)
+    exponent = value.adjusted()
+    if -5 <= exponent <= 12:
+        return format(value, "f")
+    mantissa = value.scaleb(-exponent)
+    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"
+
+
+def approximately(quantity) -> str:
+    """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
+
+    >>> import sympy
+    >>> from symback.steps import Quantity
+    >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")))
+    '= 0.5'
+    """
+    exact = quantity.exact
+    if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal):
+        return f"= {decimal_text(quantity.decimal)}"
+    return f"\\approx {decimal_text(quantity.decimal)}"
+
+
+def _environment(kind: str, notation: Notation) -> jinja2.Environment:
+    folder = templates_folder()
+    delimiters = {}
+    if kind == "tex":
+        delimiters = dict(
+            block_start_string="((*", block_end_string="*))", variable_start_string="(((",
+            variable_end_string=")))", comment_start_string="((=", comment_end_string="=))",
+        )
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **delimiters,
+    )
+    environment.filters.update(
+        math=notation.latex,
+        name=notation.latex_name,
+        plain=notation.plain_name,
+        partial=notation.partial,
+        decimal=decimal_text,
+        approx=approximately,
+        text=escape_tex if kind == "tex" else escape_md,
+    )
+    return environment
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
+    return _environment(kind, notation)
+
+
+def render(sheet: Sheet, kind: str) -> str:
+    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+
+    >>> import symback
+    >>> from symback.sheet import build_sheet
+    >>> text = render(build_sheet(symback.load("problems/ws23_backprop.toml"), appendix=False), "md")
+    >>> text.startswith("# Backpropagation")
+    True
+    """
+    if kind not in FORMATS:
+        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
+    return template.render(sheet=sheet)

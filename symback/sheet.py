@@ -1,0 +1,224 @@
+"""The solution sheet as data for the templates: the problem as given, the diagram, every exercise's steps.
+
+Everything here is picked from the problem and the engine's step records; nothing is computed but layout
+(which symbols a matrix holds, which nodes a diagram column shows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from .activations import make_activation
+from .exercises import ExerciseResult, run_exercise
+from .graph import Graph, build_graph
+from .losses import make_loss
+from .model import Problem
+from .notation import Notation
+
+MAX_DIAGRAM_UNITS = 10  # wider layers make an unreadable diagram; the sheet says it left it out
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    """A weight matrix or bias vector as given: its label, entries (names or constants) and exact values."""
+
+    label: str
+    entries: tuple[tuple[sympy.Expr, ...], ...]
+    values: tuple[tuple[sympy.Expr, ...], ...]
+
+
+@dataclass(frozen=True)
+class LayerView:
+    number: int
+    weights: MatrixView
+    bias: MatrixView | None
+    activation_name: str
+    activation_latex: str
+    activation_expression: sympy.Expr
+    activation_derivative: sympy.Expr
+    is_identity: bool
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """Columns of node names (inputs first) and labelled edges; ``omitted`` when too wide to draw."""
+
+    columns: tuple[tuple[str, ...], ...]
+    edges: tuple[tuple[str, str, str], ...]
+    omitted: bool = False
+
+
+@dataclass(frozen=True)
+class ExerciseView:
+    """One exercise: its text and steps, grouped as the sheet shows them."""
+
+    id: str
+    text: str | None
+    task: str
+    result: ExerciseResult
+    forward: tuple
+    gradients: tuple
+    updates: tuple
+    claims: tuple
+    analyses: tuple
+    all_gradients_vanish: bool
+    forward_as_in: str | None = None  # an earlier exercise with the same forward pass: shown there, not again
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    notes: str | None
+    source_name: str
+    notation: Notation
+    layers: tuple[LayerView, ...]
+    formula: str  # the network as a formula in LaTeX, g(x) = B σ(A x)
+    loss_latex: str
+    loss_remark: str
+    inputs: tuple[str, ...]
+    diagram: Diagram
+    conventions: tuple[str, ...]
+    exercises: tuple[ExerciseView, ...]
+    appendix: object | None
+    digits: int
+
+
+def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool = True) -> Sheet:
+    """Assemble the sheet of ``problem``: every exercise run, decimals to ``digits`` significant digits.
+
+    >>> import symback
+    >>> sheet = build_sheet(symback.load("problems/ws23_backprop.toml"), appendix=False)
+    >>> sheet.formula, [e.id for e in sheet.exercises]
+    ('g(x) = B\\\\,\\\\sigma\\\\left(A x\\\\right)', ['1', '2', '3', '4', '5', '6', '7'])
+    """
+    digits = problem.digits if digits is None else digits
+    network = problem.network
+    notation = Notation(show_layers=len(network.layers) > 2)
+    graph = build_graph(network, problem.loss)
+    layers = tuple(_layer_view(problem, graph, number) for number in range(1, len(network.layers) + 1))
+    exercises = _exercise_views(problem, digits)
+    loss = make_loss(problem.loss.kind, network.outputs)
+    conventions = [loss.remark] + list(dict.fromkeys(layer_remark(problem, n) for n in range(len(layers))))
+    conventions += list(dict.fromkeys(r for e in exercises for r in e.result.conventions.activations))
+    conventions.append(exercises[0].result.conventions.updates if exercises else "")
+    built_appendix = None
+    if appendix:
+        from .appendix import build_appendix
+
+        built_appendix = build_appendix(problem, digits)
+    source = problem.source or "problem"
+    return Sheet(
+        title=problem.title,
+        notes=problem.notes,
+        source_name=source.replace("\\", "/").rsplit("/", 1)[-1],
+        notation=notation,
+        layers=layers,
+        formula=network_formula(layers),
+        loss_latex=loss.latex,
+        loss_remark=loss.remark,
+        inputs=network.inputs,
+        diagram=_diagram(graph, notation),
+        conventions=tuple(c for c in dict.fromkeys(conventions) if c),
+        exercises=exercises,
+        appendix=built_appendix,
+        digits=digits,
+    )
+
+
+def layer_remark(problem: Problem, index: int) -> str:
+    return make_activation(problem.network.layers[index].activation).remark
+
+
+def _layer_view(problem: Problem, graph: Graph, number: int) -> LayerView:
+    layer = problem.network.layers[number - 1]
+    parameters = problem.network.parameters
+    activation = graph.layer_activations[number - 1]
+
+    def entry(item):
+        return sympy.Symbol(item, real=True) if isinstance(item, str) else item
+
+    def value(item):
+        return parameters[item] if isinstance(item, str) else item
+
+    weights = MatrixView(
+        layer.weights_label or f"W^{{({number})}}",
+        tuple(tuple(entry(e) for e in row) for row in layer.weights),
+        tuple(tuple(value(e) for e in row) for row in layer.weights),
+    )
+    bias = None
+    if layer.bias:
+        bias = MatrixView(
+            layer.bias_label or f"b^{{({number})}}",
+            tuple((entry(e),) for e in layer.bias),
+            tuple((value(e),) for e in layer.bias),
+        )
+    return LayerView(
+        number, weights, bias, activation.name, activation.latex, activation.expression, activation.derivative,
+        activation.is_identity,
+    )
+
+
+def network_formula(layers: tuple[LayerView, ...]) -> str:
+    """The network as nested function applications in LaTeX: g(x) = B σ(A x)."""
+    inner = "x"
+    for layer in layers:
+        inner = f"{layer.weights.label} {inner}" if inner == "x" else f"{layer.weights.label}\\,{inner}"
+        if layer.bias:
+            inner = f"{inner} + {layer.bias.label}"
+        if not layer.is_identity:
+            inner = f"{layer.activation_latex}\\left({inner}\\right)"
+    return f"g(x) = {inner}"
+
+
+def _diagram(graph: Graph, notation: Notation) -> Diagram:
+    columns = [tuple(graph.nodes[i].name for i in graph.inputs)]
+    layer_nodes: dict[int, list[int]] = {}
+    for node_id in list(graph.terms) + list(graph.activation_of):
+        layer_nodes.setdefault(graph.nodes[node_id].layer, []).append(node_id)
+    readers = {}  # the node a layer's unit hands on: its activation, or itself where the activation is identity
+    for affine in graph.terms:
+        readers[affine] = affine
+    for activated, (source, _) in graph.activation_of.items():
+        readers[source] = activated
+    edges = []
+    for layer in sorted(layer_nodes):
+        affines = sorted(i for i in layer_nodes[layer] if i in graph.terms)
+        columns.append(tuple(graph.nodes[readers[i]].name for i in affines))
+        for affine in affines:
+            for weight, source in graph.terms[affine]:
+                label = graph.nodes[weight].name if isinstance(weight, int) else str(weight)
+                edges.append((graph.nodes[source].name, graph.nodes[readers[affine]].name, label))
+    omitted = max(len(column) for column in columns) > MAX_DIAGRAM_UNITS
+    return Diagram(tuple(columns), () if omitted else tuple(edges), omitted)
+
+
+def _exercise_views(problem: Problem, digits: int) -> tuple[ExerciseView, ...]:
+    views, seen = [], {}
+    for exercise in problem.exercises:
+        result = run_exercise(problem, exercise.id, digits)
+        point = (exercise.x, exercise.y, tuple(exercise.activations.items()), exercise.loss)
+        shown_in = seen.get(point) if exercise.x is not None else None
+        views.append(_exercise_view(result, shown_in))
+        if exercise.x is not None and any(step.kind == "loss" for step in result.steps):
+            seen.setdefault(point, exercise.id)
+    return tuple(views)
+
+
+def _exercise_view(result: ExerciseResult, forward_as_in: str | None = None) -> ExerciseView:
+    steps = result.steps
+    gradients = tuple(s for s in steps if s.kind == "gradient")
+    return ExerciseView(
+        id=result.exercise.id,
+        text=result.exercise.text,
+        task=result.exercise.task,
+        result=result,
+        forward=tuple(s for s in steps if s.kind in ("forward", "loss")),
+        gradients=gradients,
+        updates=tuple(s for s in steps if s.kind == "update"),
+        claims=tuple(s for s in steps if s.kind == "claim"),
+        analyses=tuple(s for s in steps if s.kind == "cross_entropy_analysis"),
+        all_gradients_vanish=bool(gradients) and all(g.vanishes for g in gradients),
+        forward_as_in=forward_as_in,
+    )
