@@ -100,6 +100,8 @@ def approximately(quantity) -> str:
     '= 0.5'
     """
     exact = quantity.exact
+    if exact.is_Integer:
+        return ""  # 4 = 4 says nothing
     if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal):
         return f"= {decimal_text(quantity.decimal)}"
     return f"\\approx {decimal_text(quantity.decimal)}"
@@ -117,7 +119,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
-        keep_trailing_newline=True,
+        keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
         **delimiters,
