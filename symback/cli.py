@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .api import backprop
 from .errors import SymbackError
 from .exercises import run_exercise
 from .problem_file import load
+from .solve import parse_formats, write_sheets
 from .text import format_exact, format_steps, split_numbers
 
 
@@ -46,6 +48,16 @@ def _exercise(args) -> int:
     return 0
 
 
+def _solve(args) -> int:
+    problem = load(args.problem)
+    report = write_sheets(problem, Path(args.output), parse_formats(args.format), args.digits)
+    for path in report.written:
+        print(f"wrote {path}")
+    for remark in report.remarks:
+        print(f"symback: {remark}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``symback``."""
     top = argparse.ArgumentParser(prog="symback", description="Exact, step-by-step backpropagation.")
@@ -57,6 +69,12 @@ def parser() -> argparse.ArgumentParser:
     grad.add_argument("--params", help="only these gradients, comma-separated (default: every trainable one)")
     grad.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
     grad.set_defaults(run=_grad)
+    solve = commands.add_parser("solve", help="write the solution sheet: Markdown, LaTeX and PDF")
+    solve.add_argument("problem", help="problem file (TOML)")
+    solve.add_argument("-o", "--output", default="output", help="folder for the sheets (default: output)")
+    solve.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default: all three)")
+    solve.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
+    solve.set_defaults(run=_solve)
     exercise = commands.add_parser("exercise", help="the steps of one exercise (or of all), as plain text")
     exercise.add_argument("problem", help="problem file (TOML)")
     exercise.add_argument("id", nargs="?", help="exercise id (default: every exercise)")
