@@ -32,6 +32,16 @@ class ExerciseResult:
         """The steps of one kind (``forward``, ``loss``, ``gradient``, ``update``, ...)."""
         return [step for step in self.steps if step.kind == kind]
 
+    def _repr_markdown_(self) -> str:
+        from .render import render_exercise  # rendering sits above the engine; imported only when shown
+
+        return render_exercise(self, "md")
+
+    def _repr_latex_(self) -> str:
+        from .render import render_exercise
+
+        return render_exercise(self, "tex")
+
     def quantities(self) -> dict:
         """Every quantity the steps show, by name: name -> Quantity."""
         found = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from .notation import Notation
-from .sheet import Sheet
+from .sheet import Sheet, exercise_view
 
 FORMATS = ("md", "tex")
 
@@ -33,7 +33,8 @@ def templates_folder() -> Path:
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
-    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}",
+    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}",
 }
 _TEX_UNICODE = {
     "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
@@ -139,6 +140,21 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
 @functools.lru_cache(maxsize=8)
 def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
     return _environment(kind, notation)
+
+
+def render_exercise(result, kind: str) -> str:
+    """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`).
+
+    >>> import symback
+    >>> text = render_exercise(symback.run_exercise(symback.load("problems/ws23_backprop.toml"), "4"), "md")
+    >>> "Exercise 4" in text
+    True
+    """
+    if kind not in FORMATS:
+        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    notation = Notation(show_layers=len(result.problem.network.layers) > 2)
+    template = _cached_environment(kind, notation).get_template(f"{kind}/exercise.{kind}.j2")
+    return template.render(exercise=exercise_view(result))
 
 
 def render(sheet: Sheet, kind: str) -> str:

@@ -75,7 +75,8 @@ class Sheet:
     notation: Notation
     layers: tuple[LayerView, ...]
     formula: str  # the network as a formula in LaTeX, g(x) = B σ(A x)
-    loss_latex: str
+    loss_latex: str  # the loss in the registry's general notation (sums over outputs)
+    loss_expression: sympy.Expr  # the loss for this network's outputs
     loss_remark: str
     inputs: tuple[str, ...]
     diagram: Diagram
@@ -117,6 +118,7 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         layers=layers,
         formula=network_formula(layers),
         loss_latex=loss.latex,
+        loss_expression=loss.expression,
         loss_remark=loss.remark,
         inputs=network.inputs,
         diagram=_diagram(graph, notation),
@@ -200,13 +202,14 @@ def _exercise_views(problem: Problem, digits: int) -> tuple[ExerciseView, ...]:
         result = run_exercise(problem, exercise.id, digits)
         point = (exercise.x, exercise.y, tuple(exercise.activations.items()), exercise.loss)
         shown_in = seen.get(point) if exercise.x is not None else None
-        views.append(_exercise_view(result, shown_in))
+        views.append(exercise_view(result, shown_in))
         if exercise.x is not None and any(step.kind == "loss" for step in result.steps):
             seen.setdefault(point, exercise.id)
     return tuple(views)
 
 
-def _exercise_view(result: ExerciseResult, forward_as_in: str | None = None) -> ExerciseView:
+def exercise_view(result: ExerciseResult, forward_as_in: str | None = None) -> ExerciseView:
+    """One exercise's steps grouped as the sheet shows them."""
     steps = result.steps
     gradients = tuple(s for s in steps if s.kind == "gradient")
     return ExerciseView(
