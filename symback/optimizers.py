@@ -169,8 +169,7 @@ def adam_step(
     (1200000001/400000001, 1, -2/5)
     """
     theta, grad = _inputs(theta, grad, arithmetic)
-    b1, b2, epsilon = (_constant(value, arithmetic, name) for name, value in (("beta1", beta1), ("beta2", beta2),
-                                                                              ("eps", eps)))
+    b1, b2, epsilon = (_constant(v, arithmetic, name) for name, v in (("beta1", beta1), ("beta2", beta2), ("eps", eps)))
     rate = _constant(lr, arithmetic, "lr")
     zero, one, half = (arithmetic.from_sympy(sympy.Rational(n, d)) for n, d in ((0, 1), (1, 1), (1, 2)))
     state = state or AdamState()
@@ -207,7 +206,8 @@ OPTIMIZERS: dict[str, Optimizer] = {
         "adam",
         adam_step,
         ADAM_DEFAULTS,
-        "m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), θ' = θ − α·m̂/(√v̂ + ε)",
+        "m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
+        "θ' = θ − α·m̂/(√v̂ + ε)",
     ),
 }
 

@@ -42,7 +42,7 @@ _TEX_UNICODE = {
     "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
     "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
     "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
-    "∑": r"$\sum$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
+    "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
 }
 
 
@@ -53,8 +53,13 @@ def escape_tex(text) -> str:
     '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
     """
     out = []
-    for character in str(text):
-        if character in _TEX_SPECIALS:
+    text = re.sub("([A-Za-z])\u0302", lambda m: f"\x00{m.group(1)}", str(text).replace("\x00", ""))  # x̂ (x + combining hat)
+    for character in text:
+        if out and out[-1] == "\x00":
+            out[-1] = rf"$\hat{{{character}}}$"
+        elif character == "\x00":
+            out.append(character)
+        elif character in _TEX_SPECIALS:
             out.append(_TEX_SPECIALS[character])
         elif character in _TEX_UNICODE:
             out.append(_TEX_UNICODE[character])
@@ -132,6 +137,8 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         partial=notation.partial,
         decimal=decimal_text,
         approx=approximately,
+        layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
+        layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
     )
     return environment

@@ -132,25 +132,27 @@ def _log10_height(value: sympy.Expr) -> float:
     return sum(math.log10(max(abs(r.p), r.q)) for r in value.atoms(sympy.Rational))
 
 
-def _scaled_digits(scale: sympy.Expr, log10_height: float) -> float:
-    """Digits of a number of height 10**log10_height raised to the power |scale|."""
-    if not isinstance(scale, sympy.Rational) or scale == 0 or log10_height == 0:
+def _scaled_digits(exponent: sympy.Expr, log10_height: float) -> float:
+    """Digits SymPy may compute raising a number of height 10**log10_height to the rational power p/q:
+    the power's integer part, plus up to q - 1 for the root it extracts (its factors' exponents are mod q)."""
+    if not isinstance(exponent, sympy.Rational) or exponent == 0 or log10_height == 0:
         return 0.0
-    log10_scale = math.log10(abs(scale.p)) - math.log10(scale.q)
-    return math.inf if log10_scale > 15 else 10**log10_scale * log10_height
+    log10_size = math.log10(abs(exponent.p)) - math.log10(exponent.q)
+    if log10_size > 15 or exponent.q > 10**15:
+        return math.inf
+    return (10**log10_size + exponent.q - 1) * log10_height
 
 
 def _exp_digits(argument: sympy.Expr) -> float:
-    """Rough digits SymPy computes for exp(argument): it rewrites exp(c*log(x)) as x**c."""
+    """Rough digits SymPy computes building exp(argument): its logcombine turns every c*log(x) inside into
+    log(x**c), and exp(c*log(x)) becomes x**c."""
     total = 0.0
-    for term in sympy.Add.make_args(argument):
-        coefficient, rest = term.as_coeff_Mul()
-        for factor in sympy.Mul.make_args(rest):
-            if isinstance(factor, sympy.log):
-                total += _scaled_digits(coefficient, _log10_height(factor.args[0]))
-            elif isinstance(factor, sympy.Add) and factor.has(sympy.log):  # logcombine folds it: be wary
-                height = _log10_height(factor)
-                total += math.inf if height > 3 else _scaled_digits(coefficient, height) * 10**height
+    for node in sympy.preorder_traversal(argument):
+        if isinstance(node, sympy.Mul):
+            coefficient, rest = node.as_coeff_Mul()
+            for factor in sympy.Mul.make_args(rest):
+                if isinstance(factor, sympy.log):
+                    total += _scaled_digits(coefficient, _log10_height(factor.args[0]))
     return total
 
 
