@@ -29,16 +29,17 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     p - y
     """
     loss = -(Y * sympy.log(P) + (1 - Y) * sympy.log(1 - P))
-    by_target = tuple((target, sympy.simplify(loss.subs(Y, target))) for target in (sympy.Integer(1), sympy.Integer(0)))
+    by_target = tuple((target, loss.subs(Y, target)) for target in (sympy.Integer(1), sympy.Integer(0)))
     limits = tuple(
         LimitRow(target, side, form, sympy.limit(form, P, point, direction))
         for target, form in by_target
         for side, point, direction in (("0+", 0, "+"), ("1-", 1, "-"))
     )
-    derivative = sympy.simplify(sympy.diff(loss, P))
-    stationary = tuple(sympy.solve(sympy.Eq(sympy.together(derivative), 0), P))
+    derivative = sympy.factor(sympy.together(sympy.diff(loss, P)))
+    numerator, _ = sympy.fraction(derivative)
+    stationary = tuple(sympy.solve(numerator, P))  # the denominator p(1 − p) is never 0 on (0, 1)
     # p = σ(z) has dp/dz = σ'(z) = p(1 − p), so the chain rule gives ∂L/∂z in terms of p.
-    through_sigmoid = sympy.simplify(derivative * P * (1 - P))
+    through_sigmoid = sympy.expand(sympy.cancel(derivative * P * (1 - P)))
     table = tuple(
         (point, tuple(Quantity(f"L(p={point}, y={t})", form.subs(P, point), _decimal(form.subs(P, point), digits))
                       for t, form in by_target))

@@ -9,6 +9,8 @@ Filters are small pure functions registered by name; every text from the problem
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 import re
 from decimal import Decimal
 from fractions import Fraction
@@ -113,6 +115,18 @@ def approximately(quantity) -> str:
     return f"\\approx {decimal_text(quantity.decimal)}"
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them is most of a small sheet's rendering time)."""
+    folder = Path(tempfile.gettempdir()) / f"symback-templates-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if hasattr(os, "getuid") and (folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o022):
+            return None  # someone else's folder: never load code from it
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def _environment(kind: str, notation: Notation) -> jinja2.Environment:
     folder = templates_folder()
     delimiters = {}
@@ -123,6 +137,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         )
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
