@@ -36,7 +36,9 @@ def build_pdf(tex_source: str, target: Path, *, runs: int = 2, timeout: float = 
     with tempfile.TemporaryDirectory(prefix="symback-") as folder:
         work = Path(folder)
         (work / "sheet.tex").write_text(tex_source, encoding="utf-8")
-        environment = {**os.environ, "openout_any": "p", "openin_any": "p"}  # TeX may not read or write outside
+        # TeX may not read or write outside its folder; a fixed date makes the same sheet the same PDF
+        environment = {**os.environ, "openout_any": "p", "openin_any": "p", "SOURCE_DATE_EPOCH": "0",
+                       "FORCE_SOURCE_DATE": "1"}
         command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"]
         for _ in range(runs):
             try:
