@@ -26,7 +26,6 @@ from .optimizers import ADAM_DEFAULTS, adam_step, sgd_step
 from .problem_values import matrix_entry_names
 from .rounding import correctly_rounded
 from .steps import GradientStep, Quantity
-from .tidy import tidy
 
 RATE_FACTORS = (sympy.Rational(1, 2), sympy.Integer(1), sympy.Integer(2), sympy.Integer(5), sympy.Integer(10))
 COMPARISON_POINTS = (sympy.Integer(-4), sympy.Integer(0), sympy.Integer(4))
@@ -94,10 +93,10 @@ def _constants(values: dict[str, sympy.Expr], digits: int) -> dict[str, Quantity
     """name -> Quantity for exact SymPy constants, correctly rounded (Ziv's loop over decimal passes)."""
     zeros = [name for name, value in values.items() if value == 0]
     rounded = correctly_rounded(lambda: {n: decimal_from_sympy(v) for n, v in values.items()}, digits, zeros)
-    return {name: Quantity(name, value, _tidy(rounded[name], value)) for name, value in values.items()}
+    return {name: Quantity(name, value, _trimmed(rounded[name], value)) for name, value in values.items()}
 
 
-def _tidy(rounded: Decimal, exact: sympy.Expr) -> Decimal:
+def _trimmed(rounded: Decimal, exact: sympy.Expr) -> Decimal:
     """1/4 prints 0.25, not 0.2500: trailing zeros go where the decimal is the exact value."""
     if exact.is_Rational and Fraction(rounded) == Fraction(int(exact.p), int(exact.q)):
         return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
@@ -515,19 +514,19 @@ def _loss_comparison(digits: int) -> LossComparisonSection:
         dl_dp = sympy.factor(sympy.diff(in_p, P))
         forms[kind] = in_p, dl_dp, sympy.factor(sympy.cancel(dl_dp * dp_dz))
     target = sympy.Integer(1)
-    rows = tuple(_loss_row(z, sigmoid, forms, y, target, digits) for z in COMPARISON_POINTS)
+    rows = tuple(_loss_row(z, dp_dz, forms, y, target, digits) for z in COMPARISON_POINTS)
     (se, se_dp, se_dz), (ce, ce_dp, ce_dz) = forms.values()
     return LossComparisonSection(target, se, ce, dp_dz, se_dp, ce_dp, se_dz, ce_dz, rows,
                                  _loss_conclusion(rows, target))
 
 
-def _loss_row(z, sigmoid, forms, y, target, digits) -> LossGradientRow:
-    p = sigmoid.expression.subs(Z, z)
+def _loss_row(z, dp_dz, forms, y, target, digits) -> LossGradientRow:
+    p = 1 / (1 + sympy.exp(-z))  # σ(z); the table's other values follow from the formulas in p
     names = ("p", "σ'(z)", "∂L/∂z (squared error)", "∂L/∂z (cross-entropy)")
     se, ce = (forms[kind][2].subs({P: p, y: target}) for kind in ("squared_error", "binary_cross_entropy"))
-    values = {name: tidy(v) for name, v in zip(names, (p, sigmoid.derivative.subs(Z, z), se, ce))}
+    values = dict(zip(names, (p, dp_dz.subs(P, p), se, ce)))
     if ce != 0:
-        values["ratio"] = tidy(se / ce)
+        values["ratio"] = se / ce
     q = _constants(values, digits)
     return LossGradientRow(z, *(q[name] for name in names), q.get("ratio"))
 

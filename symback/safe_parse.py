@@ -42,7 +42,7 @@ _CHARACTER_HINTS = {"[": "brackets [] are not allowed; use parentheses", "]": "b
                     "=": "'=' is not allowed: write only the expression"}
 _UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
 _TOO_LARGE = f"number too large: the result would have more than {MAX_DIGITS} digits"
-_SIZE_LIMIT = sympy.Float(f"1e{MAX_DIGITS + 1}")
+_SIZE_LIMIT = sympy.Float(f"1e{MAX_DIGITS}")
 
 
 def _log(*args: sympy.Expr) -> sympy.Expr:
@@ -203,20 +203,11 @@ def _apply(name: str, *args: sympy.Expr) -> sympy.Expr:
     return _FUNCTIONS[name][2](*args)
 
 
-def _check_size(value: sympy.Expr) -> sympy.Expr:
-    """Refuse a constant beyond about 10**(MAX_DIGITS + 1), judged by a low-precision evaluation.
-
-    Done for every function value and power as it is built, which keeps each evaluation cheap; without
-    it sin(exp(exp(99))) would make any later evaluation (even SymPy's sign checks) compute pi to 10**40 bits.
-    """
-    if not value.free_symbols and not isinstance(value, sympy.Rational):
-        size = abs(value.evalf(15))
-        if isinstance(size, sympy.Float) and size > _SIZE_LIMIT:
-            raise ParseError(f"number too large: its size would exceed 10^{MAX_DIGITS}")
-    return value
-
-
 _BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _divide}
+
+
+def _final(value: sympy.Expr) -> sympy.Expr:
+    return value  # a no-op construction, so that the whole value gets the size check sums skipped
 
 
 class _Parser:
@@ -229,6 +220,7 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.index = self.depth = 0
         self.memo: dict[sympy.Basic, int] = {}
+        self.sizes: dict[sympy.Basic, sympy.Float | None] = {}
         self.deadline = time.monotonic() + MAX_SECONDS
 
     def fail(self, message: str, position: int | None) -> NoReturn:
@@ -266,19 +258,45 @@ class _Parser:
             self.memo[value] = own + max(map(self.levels, value.args), default=0)
         return self.memo[value]
 
+    def magnitude(self, value: sympy.Expr) -> sympy.Float | None:
+        """|value| to 15 digits if value is a constant (None otherwise), remembered for later use."""
+        if value not in self.sizes:
+            size = None if value.free_symbols else abs(value.evalf(15))
+            self.sizes[value] = size if isinstance(size, sympy.Float) else None
+        return self.sizes[value]
+
+    def check_size(self, value: sympy.Expr, size: sympy.Float | None) -> None:
+        """Refuse an inexact constant beyond 10**±MAX_DIGITS in size.
+
+        Checked for every product, quotient, power and function value as it is built (sums can only shrink
+        or double; they are checked at the end), so each evaluation stays cheap. Without it sin(exp(exp(99)))
+        makes any later evaluation, even SymPy's sign checks, compute pi to 10**40 bits, and 1/3 - 2**-(10**9 + pi)
+        needs a billion bits of working precision.
+        """
+        self.sizes[value] = size
+        if size is None or isinstance(value, sympy.Rational):
+            return  # symbolic, or exact and bounded by the digit limits already
+        if size > _SIZE_LIMIT:
+            raise ParseError(f"number too large: its size would exceed 10^{MAX_DIGITS}")
+        if 0 < size < 1 / _SIZE_LIMIT:
+            raise ParseError(f"number too small: its size would be below 10^-{MAX_DIGITS}")
+
     def build(self, token: _Token, constructor: Callable[..., sympy.Expr], *args: Any) -> sympy.Expr:
         """Run a SymPy construction, turning every failure and every undefined value into a ParseError."""
         if time.monotonic() > self.deadline:
             self.fail(f"expression takes too long to evaluate (more than {MAX_SECONDS:g} s)", token.position)
-        measured = constructor in (_power, _apply)
         try:
             operands = [arg for arg in args if isinstance(arg, sympy.Basic)]
-            if measured and max(map(self.levels, operands)) >= MAX_FUNCTION_NESTING:  # check before SymPy works
+            if constructor in (_power, _apply) and max(map(self.levels, operands)) >= MAX_FUNCTION_NESTING:
                 raise ParseError(f"functions and powers are nested too deeply (limit {MAX_FUNCTION_NESTING})")
             value = constructor(*args)
             undefined = not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED)
-            if measured and not undefined:
-                _check_size(value)
+            if not undefined and constructor in (operator.mul, _divide):  # from the operands' sizes: no evalf
+                sizes = [self.magnitude(operand) for operand in operands]
+                size = None if None in sizes else sizes[0] * sizes[1] if constructor is operator.mul else sizes[0] / sizes[1]
+                self.check_size(value, size)
+            elif not undefined and constructor in (_power, _apply, _final):
+                self.check_size(value, self.magnitude(value))
         except ParseError as error:
             self.fail(error.reason, token.position)
         except Exception as error:  # whatever SymPy raises on odd input must not escape as a crash
@@ -302,7 +320,7 @@ class _Parser:
         value = self.sum()
         if self.peek().kind != "end":
             self.unexpected(self.peek())
-        return self.build(self.peek(), _check_size, value)  # sums and products were not size-checked yet
+        return self.build(self.peek(), _final, value)
 
     def sum(self) -> sympy.Expr:
         value = self.product()

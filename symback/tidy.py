@@ -7,7 +7,6 @@ import functools
 import sympy
 
 _E = sympy.Symbol("_e_", positive=True)
-MAX_LENGTH = 400  # longer values are left as they are: tidying them costs more than it helps
 
 
 @functools.lru_cache(maxsize=4096)
@@ -19,11 +18,14 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     >>> tidy(sympy.E / (1 + sympy.E) - 1 / (1 + sympy.E))
     (-1 + E)/(1 + E)
     """
-    if expr.is_Rational or not isinstance(expr, sympy.Expr) or len(str(expr)) > MAX_LENGTH:
+    if expr.is_Rational or not isinstance(expr, sympy.Expr) or sympy.count_ops(expr) > 60:
         return expr
-    as_rational_function = expr.replace(
-        lambda e: isinstance(e, sympy.exp) and e.args[0].is_Integer, lambda e: _E ** e.args[0]
-    ).subs(sympy.E, _E)
+    powers_of_e = expr.atoms(sympy.exp)
+    if any(not power.args[0].is_Integer for power in powers_of_e):
+        return expr  # exp of a non-integer is no power of e: not a rational function of e
+    as_rational_function = expr.xreplace({power: _E ** power.args[0] for power in powers_of_e}).xreplace(
+        {sympy.E: _E}
+    )
     if not as_rational_function.is_rational_function(_E) or sympy.count_ops(as_rational_function) > 60:
         return expr  # cancel is only cheap and canonical for a small rational function of e
     cancelled = sympy.cancel(as_rational_function)

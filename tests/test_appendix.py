@@ -24,6 +24,7 @@ from symback.appendix import (
     relu_section,
     with_extra_layer,
 )
+from symback.model import ActivationSpec
 
 PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
 TEXT = PROBLEM.read_text(encoding="utf-8")
@@ -173,7 +174,8 @@ def test_relu_gradients_against_diff_of_max(appendix):
         check(unit.z, value)
         assert unit.dead == (value <= 0)
         check(unit.relu_derivative, sympy.Integer(1 if value > 0 else 0))
-        check(unit.sigmoid_derivative, sympy.diff(sigmoid(sympy.Symbol("t")), sympy.Symbol("t")).subs("t", value))
+        t = sympy.Symbol("t")
+        check(unit.sigmoid_derivative, sympy.diff(sigmoid(t), t).subs(t, value))
     assert section.dead == tuple(u.name for u in section.units if u.dead)
 
 
@@ -302,10 +304,10 @@ def test_deeper_network_gradient_against_diff(appendix, problem):
 
 def test_with_extra_layer_moves_activation_overrides():
     problem = symback.load(PROBLEM)
-    exercise = dataclasses.replace(problem.exercise("6"), activations={2: symback.model.ActivationSpec("zero")})
+    exercise = dataclasses.replace(problem.exercise("6"), activations={2: ActivationSpec("zero")})
     problem = dataclasses.replace(problem, exercises=(exercise,))
     deeper, letter = with_extra_layer(problem)
-    assert dict(deeper.exercise("6").activations) == {3: symback.model.ActivationSpec("zero")}
+    assert dict(deeper.exercise("6").activations) == {3: ActivationSpec("zero")}
     assert list(deeper.network.parameters) == ["a11", "a12", "a21", "a22", "c11", "c12", "c21", "c22", "b11", "b12"]
 
 

@@ -110,8 +110,11 @@ def leaves(variables: bool):
 
 
 def too_big(value) -> bool:
-    """The documented size limit: a constant beyond 10**1001 is refused (checked at functions and powers)."""
-    return not value.free_symbols and abs(value.evalf(15)) > 10**1001
+    """The documented size limit: a constant beyond 10**±1000 is refused (checked at functions and powers)."""
+    if value.free_symbols or isinstance(value, sympy.Rational):
+        return False
+    size = abs(value.evalf(15))
+    return size > sympy.Integer(10) ** 1000 or 0 < size < sympy.Rational(1, 10**1000)
 
 
 def construct(function, *args, measure=False):
