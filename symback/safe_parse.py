@@ -292,8 +292,9 @@ class _Parser:
             value = constructor(*args)
             undefined = not isinstance(value, sympy.Expr) or value.has(*_UNDEFINED)
             if not undefined and constructor in (operator.mul, _divide):  # from the operands' sizes: no evalf
-                sizes = [self.magnitude(operand) for operand in operands]
-                size = None if None in sizes else sizes[0] * sizes[1] if constructor is operator.mul else sizes[0] / sizes[1]
+                left, right = (self.magnitude(operand) for operand in operands)
+                quotient = constructor is _divide
+                size = None if left is None or right is None else left / right if quotient else left * right
                 self.check_size(value, size)
             elif not undefined and constructor in (_power, _apply, _final):
                 self.check_size(value, self.magnitude(value))

