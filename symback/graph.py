@@ -16,6 +16,7 @@ import sympy
 from .activations import Activation, make_activation
 from .losses import Loss, make_loss
 from .model import ActivationSpec, LossSpec, NetworkSpec
+from .safe_parse import exact_number
 
 Weight = Union[int, sympy.Expr]  # a parameter's node id, or an exact constant
 
@@ -139,4 +140,5 @@ def _add_unit(graph, network, layer, layer_number, unit, below, activation, outp
 
 
 def _weight(graph: Graph, entry) -> Weight:
-    return graph.index[entry] if isinstance(entry, str) else entry
+    """A parameter's node id, or the entry as an exact SymPy constant (a Python 3 is a constant, not node 3)."""
+    return graph.index[entry] if isinstance(entry, str) else exact_number(entry, what="weight")

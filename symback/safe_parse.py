@@ -1,8 +1,11 @@
-"""Safe parser for numbers and expressions written by other people (problem files, answers).
+"""Safe parser for numbers and expressions written by other people (problem files, students' answers).
 
-The text is tokenized and parsed by recursive descent, and the result is built with SymPy
-constructors only: nothing in the text is ever run as Python or handed to SymPy's own parsers.
-Every rejection is a :class:`~symback.errors.ParseError`; resource limits keep hostile text cheap.
+The text is tokenized and parsed by recursive descent, and the result is built with SymPy constructors
+only: nothing in it is ever run as Python or handed to SymPy's own parsers. Every rejection is a
+:class:`~symback.errors.ParseError`. As the text comes from strangers, the work is bounded: at most
+MAX_TEXT_LENGTH characters, MAX_NESTING levels of brackets and signs, MAX_FUNCTION_NESTING functions or
+powers inside each other, exact numbers of about MAX_DIGITS digits at most, other constants real and
+between 10**-MAX_DIGITS and 10**MAX_DIGITS in size, and MAX_SECONDS of SymPy work as a last resort.
 """
 
 from __future__ import annotations
@@ -77,18 +80,19 @@ def _scaled_rational(digits: str, exponent: int) -> sympy.Rational:
     """The exact value int(digits) * 10**exponent, refusing sizes that would be expensive."""
     if len(digits) > MAX_DIGITS:
         raise ParseError(f"number has more than {MAX_DIGITS} digits")
-    if abs(exponent) > MAX_DIGITS:
+    if not digits.strip("0"):
+        return sympy.Integer(0)
+    if abs(exponent) > 3 * MAX_DIGITS:
         raise ParseError(f"number's exponent is too large (limit {MAX_DIGITS})")
-    if exponent >= 0:
-        return sympy.Integer(int(digits) * 10**exponent)
-    return sympy.Rational(int(digits), 10**-exponent)
+    value = sympy.Integer(int(digits) * 10**exponent) if exponent >= 0 else sympy.Rational(int(digits), 10**-exponent)
+    if max(abs(value.p), value.q) >= 10 ** (MAX_DIGITS + 1):
+        raise ParseError(f"number too large or too small: its exact value needs more than {MAX_DIGITS + 1} digits")
+    return value
 
 
 def _literal_value(literal: str) -> sympy.Rational:
     mantissa, _, exponent = literal.lower().partition("e")
     whole, _, fraction = mantissa.partition(".")
-    if len(exponent.lstrip("+-")) > 6:
-        raise ParseError(f"number's exponent is too large (limit {MAX_DIGITS})")
     return _scaled_rational(whole + fraction, int(exponent or 0) - len(fraction))
 
 
@@ -196,6 +200,8 @@ def _power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
 
 
 def _apply(name: str, *args: sympy.Expr) -> sympy.Expr:
+    if name == "sqrt" and _power_digits(args[0], sympy.S.Half) > MAX_DIGITS:
+        raise ParseError(_TOO_LARGE)
     if name in _USES_EXP:
         if _exp_digits(args[0]) > MAX_DIGITS:
             raise ParseError(_TOO_LARGE)
@@ -219,7 +225,7 @@ class _Parser:
         self.text, self.names = text, names
         self.tokens = _tokenize(text)
         self.index = self.depth = 0
-        self.memo: dict[sympy.Basic, int] = {}
+        self.nesting: dict[sympy.Basic, int] = {}
         self.sizes: dict[sympy.Basic, sympy.Float | None] = {}
         self.deadline = time.monotonic() + MAX_SECONDS
 
@@ -253,15 +259,18 @@ class _Parser:
 
     def levels(self, value: sympy.Expr) -> int:
         """How many functions and non-integer powers are nested in value (memoized: trees share parts)."""
-        if value not in self.memo:
+        if value not in self.nesting:
             own = isinstance(value, Application) or (isinstance(value, sympy.Pow) and not value.exp.is_Integer)
-            self.memo[value] = own + max(map(self.levels, value.args), default=0)
-        return self.memo[value]
+            self.nesting[value] = own + max(map(self.levels, value.args), default=0)
+        return self.nesting[value]
 
     def magnitude(self, value: sympy.Expr) -> sympy.Float | None:
         """|value| to 15 digits if value is a constant (None otherwise), remembered for later use."""
         if value not in self.sizes:
-            size = None if value.free_symbols else abs(value.evalf(15))
+            approximation = None if value.free_symbols else value.evalf(15)
+            size = None if approximation is None else abs(approximation)
+            if size is not None and abs(approximation.as_real_imag()[1]) > size / 10**10:  # beyond rounding
+                raise ParseError(f"not a real number: {str(value)[:40]}")  # complex values are never wanted
             self.sizes[value] = size if isinstance(size, sympy.Float) else None
         return self.sizes[value]
 
@@ -269,9 +278,9 @@ class _Parser:
         """Refuse an inexact constant beyond 10**±MAX_DIGITS in size.
 
         Checked for every product, quotient, power and function value as it is built (sums can only shrink
-        or double; they are checked at the end), so each evaluation stays cheap. Without it sin(exp(exp(99)))
-        makes any later evaluation, even SymPy's sign checks, compute pi to 10**40 bits, and 1/3 - 2**-(10**9 + pi)
-        needs a billion bits of working precision.
+        or double: they are checked at the end), so each evaluation stays cheap. Without it sin(exp(exp(99)))
+        makes any later evaluation, even SymPy's own sign checks, compute pi to 10**40 bits, and
+        1/3 - 2**-(10**9 + pi) needs a billion bits of working precision.
         """
         self.sizes[value] = size
         if size is None or isinstance(value, sympy.Rational):
@@ -434,7 +443,7 @@ def parse_expression(text: str, variables: Mapping[str, sympy.Symbol]) -> sympy.
     """
     for name, symbol in variables.items():
         if not isinstance(name, str) or not _NAME.fullmatch(name) or name in CONSTANTS or name in _FUNCTIONS:
-            raise ParseError(f"{name!r} cannot be a variable name (it must be an identifier, not e, pi or a function)")
+            raise ParseError(f"{name!r} cannot be a variable name (use an identifier other than e, pi or a function)")
         if not isinstance(symbol, sympy.Symbol):
             raise ParseError(f"variable {name!r} must map to a sympy Symbol, got {type(symbol).__name__}")
     return _parse(text, {**CONSTANTS, **variables})
@@ -484,5 +493,7 @@ def _exact_number(value: Any) -> sympy.Expr:
             raise ParseError(f"expected an exact number, but {value} contains a floating-point number")
         if value.has(*_UNDEFINED):
             raise ParseError(f"expected a finite number, got {value}")
+        if value.is_extended_real is False:
+            raise ParseError(f"expected a real number, got {value}")
         return value
     raise ParseError(f"expected a number (int, float, Decimal, Fraction, str or SymPy), got {type(value).__name__}")

@@ -18,7 +18,7 @@ import mpmath
 import pytest
 import symengine
 import sympy
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from symback.api import backprop, sgd
@@ -231,6 +231,15 @@ class Reference:
         self.outputs = h
         self.loss = sympy_loss(problem.loss.kind, h, [sympy.sympify(t) for t in y])
 
+    def finite_difference_tolerance(self) -> str:
+        """1e-25 relative; at z = 0 of z/(1+|z|), whose second derivative jumps there, the central difference
+        is only first-order accurate: 1e-18."""
+        rough = any(
+            spec.kind == "custom" and spec.expression == "z/(1+abs(z))" and abs(value) < mpmath.mpf("1e-12")
+            for value, spec in self.pre_activations
+        )
+        return "1e-18" if rough else "1e-25"
+
     def usable(self, largest=40, margin="1e-12") -> bool:
         """No kinked activation at (or next to) its kink, and pre-activations of moderate size."""
         return all(
@@ -290,17 +299,25 @@ def route_b_loss(problem: Problem, x, y, parameter_values: dict):
 small_rationals = st.builds(R, st.integers(-3, 3), st.integers(1, 3))
 nonzero_rationals = small_rationals.filter(lambda r: r != 0)
 
-hidden_activations = st.one_of(
-    st.sampled_from(["sigmoid", "tanh", "relu", "identity", "softplus", "zero"]).map(ActivationSpec),
-    st.builds(lambda s: ActivationSpec("leaky_relu", slope=s), st.none() | st.builds(R, st.integers(1, 5), st.integers(5, 20))),
-    st.sampled_from(sorted(CUSTOM_SYMPY)).map(lambda e: ActivationSpec("custom", expression=e)),
-)
+HIDDEN_ACTIVATIONS = [
+    ActivationSpec("sigmoid"),
+    ActivationSpec("tanh"),
+    ActivationSpec("relu"),
+    ActivationSpec("leaky_relu"),  # default slope 1/100
+    ActivationSpec("leaky_relu", slope=R(1, 5)),
+    ActivationSpec("identity"),
+    ActivationSpec("softplus"),
+    ActivationSpec("zero"),
+] + [ActivationSpec("custom", expression=e) for e in CUSTOM_SYMPY]
+hidden_activations = st.sampled_from(HIDDEN_ACTIVATIONS)
 LOSSES = ["squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy", "softmax_cross_entropy"]
 
 
 @st.composite
-def problems(draw, losses=st.sampled_from(LOSSES)):
-    """A random small network with its loss, x and y. Returns (problem, x, y, lr)."""
+def problems(draw, losses=st.sampled_from(LOSSES), first_hidden=None):
+    """A random small network with its loss, x and y. Returns (problem, x, y, lr).
+
+    ``first_hidden`` fixes the first hidden layer's activation (the others are drawn)."""
     n_inputs = draw(st.integers(1, 3))
     hidden = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))
     n_outputs = draw(st.integers(1, 3))
@@ -332,7 +349,12 @@ def problems(draw, losses=st.sampled_from(LOSSES)):
         prefix = "abcd"[number - 1]
         weights = tuple(tuple(draw_entry(prefix) for _ in range(widths[number - 1])) for _ in range(widths[number]))
         bias = tuple(draw_entry("c" + prefix) for _ in range(widths[number])) if draw(st.booleans()) else None
-        activation = last if number == len(widths) - 1 else draw(hidden_activations)
+        if number == len(widths) - 1:
+            activation = last
+        elif number == 1 and first_hidden is not None:
+            activation = first_hidden
+        else:
+            activation = draw(hidden_activations)
         layers.append(LayerSpec(weights, activation, bias=bias))
     assume(parameters)
     frozen = frozenset(draw(st.lists(st.sampled_from(sorted(parameters)), max_size=1)))
@@ -365,16 +387,22 @@ def as_api_numbers(values, style):
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(case=problems(), style=st.sampled_from(["sympy", "str", "fraction"]), pick=st.integers(0, 10**6))
-def test_random_networks_against_sympy_and_finite_differences(case, style, pick):
-    """Every gradient is compared through ``r.exact`` (the SymEngine value, cheap); one drawn gradient also
-    through ``r.grad`` (the tidied SymPy value; tidying every value of a big network costs seconds, see
-    test_grad_values_of_a_three_layer_network_come_promptly)."""
+@pytest.mark.parametrize("index", range(len(HIDDEN_ACTIVATIONS)), ids=lambda i: HIDDEN_ACTIVATIONS[i].expression
+                         or f"{HIDDEN_ACTIVATIONS[i].kind}{HIDDEN_ACTIVATIONS[i].slope or ''}")
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data(), style=st.sampled_from(["sympy", "str", "fraction"]))
+def test_random_networks_against_sympy_and_finite_differences(index, data, style):
+    """Every hidden activation on the first hidden layer (4 examples each); the loss list is rotated per
+    activation so that each loss is also the first (simplest) choice for some activation."""
+    rotated = LOSSES[index % len(LOSSES):] + LOSSES[: index % len(LOSSES)]
+    case = data.draw(problems(st.sampled_from(rotated), first_hidden=HIDDEN_ACTIVATIONS[index]))
     problem, x, y, lr = case
     network = problem.network
     reference = Reference(problem, x, y)
     assume(reference.usable())
+    event(f"loss {problem.loss.kind}")
+    for layer in network.layers[:-1]:
+        event(f"hidden {layer.activation.kind} {layer.activation.expression or ''}".strip())
     mine = reference.numeric()
 
     r = backprop(problem, x=as_api_numbers(x, style), y=as_api_numbers(y, style) if len(y) > 1 else y[0])
@@ -385,17 +413,20 @@ def test_random_networks_against_sympy_and_finite_differences(case, style, pick)
     for got, name in zip(r.output, names):
         assert close(got, mine[name], "1e-55", "1e-58"), (name, got, mine[name])
     assert close(r.loss, mine["L"], "1e-55", "1e-58"), (r.loss, mine["L"])
+    exact_loss = reference.exact(reference.loss)
+    if exact_loss.is_Rational:  # piecewise-linear networks: the loss is a rational number, compare exactly
+        event("rational loss")
+        assert close(r.loss, exact_loss, "1e-150", "1e-150")  # equal values (tanh(log(2)) is 3/5)
+        for got, exact in zip(r.output, [reference.exact(o) for o in reference.outputs]):
+            assert close(got, exact, "1e-150", "1e-150")
 
     # gradients: keys are exactly the trainable parameters; values = sympy.diff of the whole loss
     trainable = reference.trainable
     assert sorted(r.grad) == sorted(trainable)
     for name in trainable:
-        got = r.exact(f"dL/d{name}")
-        assert close(got, mine[f"grad:{name}"]), (name, got, mine[f"grad:{name}"])
-    if trainable:
-        chosen = trainable[pick % len(trainable)]
-        assert isinstance(r.grad[chosen], sympy.Expr)
-        assert close(r.grad[chosen], mine[f"grad:{chosen}"]), (chosen, r.grad[chosen], mine[f"grad:{chosen}"])
+        assert isinstance(r.grad[name], sympy.Expr)
+        assert close(r.grad[name], mine[f"grad:{name}"]), (name, r.grad[name], mine[f"grad:{name}"])
+        assert close(r.exact(f"dL/d{name}"), mine[f"grad:{name}"]), name
 
     # route B: central differences of an own mpmath forward pass, 60 digits, h = 1e-20
     with mpmath.workdps(60):
@@ -407,12 +438,12 @@ def test_random_networks_against_sympy_and_finite_differences(case, style, pick)
             minus[name] -= step
             slope = (route_b_loss(problem, x, y, plus) - route_b_loss(problem, x, y, minus)) / (2 * step)
             exact = mine[f"grad:{name}"]
-            assert abs(slope - exact) <= mpmath.mpf("1e-25") * max(abs(exact), 1), (name, slope, exact)
+            tolerance = mpmath.mpf(reference.finite_difference_tolerance())
+            assert abs(slope - exact) <= tolerance * max(abs(exact), 1), (name, slope, exact)
         assert abs(route_b_loss(problem, x, y, centre) - mine["L"]) <= mpmath.mpf("1e-50") * max(abs(mine["L"]), 1)
 
     # SGD: θ − lr·∂L/∂θ for every trainable parameter; a frozen one is refused
-    gradients = {name: r.exact(f"dL/d{name}")._sympy_() for name in trainable}  # the exact values, untidied
-    updated = sgd(problem, gradients, lr=lr)
+    updated = sgd(problem, r.grad, lr=lr)
     assert sorted(updated) == sorted(trainable)
     with mpmath.workdps(DPS):
         for name in trainable:
@@ -665,7 +696,7 @@ def test_relu_family_derivative_at_zero_convention(spec, convention):
 def tie_problem() -> tuple[Problem, list, list]:
     """yhat = w·1 = 1.00005 and dL/dyhat = 2(yhat − y) = −3.00005 exactly: ties at 5 significant digits."""
     network = NetworkSpec(("x1",), (LayerSpec((("w",),), ActivationSpec("identity")),), {"w": R(100005, 100000)})
-    return Problem("tie", network, LossSpec("squared_error")), [1], [R(5, 2) + R(1, 200000)]
+    return Problem("tie", network, LossSpec("squared_error")), [1], [R(5, 2) + R(75, 1000000)]
 
 
 def rounded_expectations(problem, x, y, digits):
@@ -781,8 +812,9 @@ class _OverBudget(Exception):
 
 def test_grad_values_of_a_three_layer_network_come_promptly():
     """``r.grad`` of a 27-parameter network: the exact pass takes ~0.2 s, so all 27 SymPy values must come well
-    within 3 s. (Found: symback/tidy.py ``tidy`` calls ``len(str(expr))`` on every value; printing a value of
-    10,000+ characters takes ~0.5 s, so dict(r.grad) takes ~10 s here.) The values are checked as well."""
+    within 3 s. Regression test: symback/tidy.py ``tidy`` once measured every value with ``len(str(expr))``
+    (printing a 10,000-character value takes ~0.5 s: dict(r.grad) took ~10 s here) and before that ran
+    ``sympy.factor`` on values with exp of non-integers (minutes). The values are checked as well."""
     import signal
 
     problem, x, y = three_layer_problem()
