@@ -40,7 +40,7 @@ def unevaluated(expr: sympy.Expr, values: dict) -> sympy.Expr:
     if not expr.args or not expr.free_symbols & set(values):
         return expr
     args = [unevaluated(arg, values) for arg in expr.args]
-    if isinstance(expr, sympy.Mul) and len(args) == 2 and args[0] == -1 and args[1].is_Number:
+    if isinstance(expr, sympy.Mul) and len(args) == 2 and expr.args[0] == -1 and args[1].is_Number:
         return -args[1]  # −y with y = 2 reads −2, not −1·2
     try:
         return expr.func(*args, evaluate=False)
