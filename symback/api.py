@@ -40,7 +40,7 @@ def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:
     >>> exact_vector(2.12, 1, "y")
     (53/25,)
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, tuple)):
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         values = [values]
     values = list(values)
     if len(values) != length:

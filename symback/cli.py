@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .api import backprop
-from .errors import SymbackError
+from .errors import ArgumentError, SymbackError
 from .exercises import run_exercise
 from .problem_file import load
 from .solve import parse_formats, write_sheets
@@ -21,7 +21,7 @@ def _grad(args) -> int:
     wanted = split_names(args.params) if args.params else list(result.grad)
     unknown = [name for name in wanted if name not in result.grad]
     if unknown:
-        raise SymbackError(f"--params: unknown or frozen parameter {unknown[0]!r} (trainable: {', '.join(result.grad)})")
+        raise ArgumentError(f"--params: unknown or frozen parameter {unknown[0]!r} (trainable: {', '.join(result.grad)})")
     digits = args.digits or problem.digits
     names = [name for name in result.values if not name.startswith("dL/d")] + [f"dL/d{name}" for name in wanted]
     decimals = result.decimals(digits)

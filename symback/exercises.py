@@ -11,6 +11,7 @@ from .analysis import cross_entropy_analysis
 from .api import BackpropResult, backprop
 from .derivation import Deriver
 from .errors import ArgumentError, ProblemError
+from .losses import make_loss
 from .model import ExerciseSpec, Problem
 from .steps import ClaimStep, Conventions
 
@@ -73,8 +74,6 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
 
 def conventions(problem: Problem, result: BackpropResult | None) -> Conventions:
     """The conventions box: the loss's remark and each distinct activation's remark."""
-    from .losses import make_loss
-
     loss = result.graph.loss if result else make_loss(problem.loss.kind, problem.network.outputs)
     remarks = tuple(dict.fromkeys(a.remark for a in result.graph.layer_activations)) if result else ()
     return Conventions(loss.remark, remarks)

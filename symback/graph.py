@@ -51,6 +51,7 @@ class Graph:
     outputs: list[int] = field(default_factory=list)
     loss: Loss | None = None
     loss_node: int = -1
+    compiled: dict = field(default_factory=dict)  # (what, detail, arithmetic) -> compiled function, filled lazily
 
     def add(self, node: Node) -> int:
         self.index[node.name] = len(self.nodes)

@@ -70,7 +70,7 @@ class Pass:
 
 def compiled(graph: Graph, key: tuple, arithmetic) -> Callable:
     """The compiled function for an activation, its derivative, the loss or a loss partial (cached per graph)."""
-    cache = graph.__dict__.setdefault("_compiled", {})
+    cache = graph.compiled
     cache_key = key + (arithmetic.name,)
     if cache_key not in cache:
         what, detail = key

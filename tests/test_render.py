@@ -80,7 +80,8 @@ def test_a_false_claim_is_reported(kind):
     problem = small_problem()
     text = render_exercise(symback.run_exercise(problem, "a"), kind)
     # σ(2) ≠ 1/2: the sheet must say so rather than confirm the claim
-    assert "not" in text and "holds exactly" not in text
+    marker = "does **not** hold" if kind == "md" else "does \\textbf{not} hold"
+    assert marker in text and "holds exactly" not in text
 
 
 def test_markdown_math_is_in_forms_github_renders(ws23_sheet):
