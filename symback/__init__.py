@@ -7,20 +7,32 @@
 12*E/(1 + E)**2
 """
 
+from .answers_file import AnswerSheet, load_answers
 from .api import BackpropResult, backprop, sgd
+from .checker import check
+from .checklist import build_checklist
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
 from .exercises import ExerciseResult, run_exercise
 from .problem_file import load, loads
+from .report import Report, Verdict
+from .tolerance import Tolerance
 
 __all__ = [
+    "AnswerSheet",
     "ArgumentError",
     "BackpropResult",
     "ExerciseResult",
     "ParseError",
     "ProblemError",
     "SymbackError",
+    "Report",
+    "Tolerance",
+    "Verdict",
     "backprop",
+    "build_checklist",
+    "check",
     "load",
+    "load_answers",
     "loads",
     "run_exercise",
     "sgd",

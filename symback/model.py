@@ -12,6 +12,8 @@ from typing import Mapping, Union
 
 import sympy
 
+from .tolerance import Tolerance
+
 Entry = Union[str, sympy.Expr]
 """A matrix or bias entry: a parameter's name, or an exact constant."""
 
@@ -124,6 +126,7 @@ class Problem:
     source: str | None = None
     notes: str | None = None
     digits: int = 4
+    tolerance: Tolerance | None = None  # how close a student's answer must be (None: the checker's default)
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         """The exercise with this id (a ``KeyError`` names the ids there are)."""

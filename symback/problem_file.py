@@ -38,8 +38,9 @@ from .problem_values import (
 from .activations import KNOWN_ACTIVATIONS
 from .losses import KNOWN_LOSSES
 from .safe_parse import parse_expression
+from .tolerance import read_tolerance
 
-_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises")
+_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises", "tolerance")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
 _LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
 _ACTIVATION_KEYS = ("kind", "slope", "derivative_at_zero", "expression")
@@ -118,7 +119,8 @@ def _read_problem(data: dict, source: str) -> Problem:
     network = _read_network(top.get("network", required=True), top.get("parameters"))
     loss = _read_loss(top.get("loss", required=True))
     exercises = _read_exercises(top.get("exercises"), network)
-    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits)
+    tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
+    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance)
 
 
 def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
