@@ -1,0 +1,325 @@
+"""Reading students' answers: exact values, places and figures as written, LaTeX, and hostile input."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+
+import symback.answer_parse as answer_parse
+from symback.answer_parse import PRECISION, Answer, read_answer
+from symback.errors import ParseError
+
+E = sympy.E
+
+
+def fraction_of(value: sympy.Expr) -> Fraction:
+    assert value.is_Rational
+    return Fraction(int(value.p), int(value.q))
+
+
+# text -> (exact value, places, figures), the places and figures counted by hand
+PLAIN_DECIMALS = {
+    "0.731": (Fraction("0.731"), 3, 3),
+    "-3.728": (Fraction("-3.728"), 3, 4),
+    "2.36e-1": (Fraction("0.236"), 3, 3),
+    "2.36E-1": (Fraction("0.236"), 3, 3),
+    "1e-3": (Fraction(1, 1000), 3, 1),
+    "4": (Fraction(4), 0, 1),
+    ".5": (Fraction(1, 2), 1, 1),
+    "+2": (Fraction(2), 0, 1),
+    "0.0120": (Fraction("0.012"), 4, 3),
+    "1200": (Fraction(1200), 0, 4),
+    "-0": (Fraction(0), 0, 1),
+    "1.20e3": (Fraction(1200), 0, 3),
+    "0.000": (Fraction(0), 3, 1),
+    "5.": (Fraction(5), 0, 1),
+}
+
+
+@pytest.mark.parametrize("text", PLAIN_DECIMALS)
+def test_plain_decimals_keep_places_and_figures(text):
+    value, places, figures = PLAIN_DECIMALS[text]
+    answer = read_answer(text)
+    assert fraction_of(answer.value) == value
+    assert (answer.places, answer.figures, answer.text) == (places, figures, text)
+    assert Fraction(answer.number) == value
+
+
+@pytest.mark.parametrize(
+    "raw, text, value, places, figures",
+    [
+        (4, "4", Fraction(4), 0, 1),
+        (-1200, "-1200", Fraction(-1200), 0, 4),
+        (Decimal("0.7310"), "0.7310", Fraction("0.731"), 4, 4),
+        (Decimal("-0.0120"), "-0.0120", Fraction("-0.012"), 4, 3),
+        (Decimal("1E+2"), "1E+2", Fraction(100), 0, 1),
+        (0.1, "0.1", Fraction(1, 10), 1, 1),
+        (2.5e-07, "2.5e-07", Fraction(25, 10**8), 8, 2),
+        (Fraction(3, 8), "3/8", Fraction(3, 8), None, None),
+    ],
+)
+def test_numbers_of_other_types(raw, text, value, places, figures):
+    answer = read_answer(raw)
+    assert (answer.text, fraction_of(answer.value), answer.places, answer.figures) == (text, value, places, figures)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("  0.731 ", Fraction("0.731")),
+        ("≈ 0.731", Fraction("0.731")),
+        ("~0.731", Fraction("0.731")),
+        ("= 0.731", Fraction("0.731")),
+        ("\\approx 0.731", Fraction("0.731")),
+        ("$\\approx 0.731$", Fraction("0.731")),
+        ("−0.731", Fraction("-0.731")),
+        ("–0.731", Fraction("-0.731")),
+        ("0,731", Fraction("0.731")),
+        ("-0,731", Fraction("-0.731")),
+        ("2.36 × 10^-1", Fraction("0.236")),
+        ("2.36 \\times 10^{-1}", Fraction("0.236")),
+        ("2.36*10**(-1)", Fraction("0.236")),
+    ],
+)
+def test_normalised_decimals_are_still_plain_decimals(text, value):
+    answer = read_answer(text)
+    assert fraction_of(answer.value) == value
+    assert answer.text == text.strip()
+    assert answer.places == 3 and answer.figures == 3
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("3/8", sympy.Rational(3, 8)),
+        ("= 3/8", sympy.Rational(3, 8)),
+        ("e/(1+e)", E / (1 + E)),
+        ("-4*e/(1+e)", -4 * E / (1 + E)),
+        ("12*exp(1)/(1+exp(1))^2", 12 * E / (1 + E) ** 2),
+        ("12·e/(1+e)**2", 12 * E / (1 + E) ** 2),
+        ("2×3", sympy.Integer(6)),
+        ("1,5*e", 3 * E / 2),
+        ("max(1,2)", sympy.Integer(2)),
+        ("sigmoid(1)", 1 / (1 + sympy.exp(-1))),
+        ("\\frac{e}{1+e}", E / (1 + E)),
+        ("\\dfrac{e}{1+e}", E / (1 + E)),
+        ("\\tfrac{e}{1+e}", E / (1 + E)),
+        ("-\\frac{4 \\cdot e}{1+e}", -4 * E / (1 + E)),
+        ("\\frac{12 \\cdot e}{(1+e)^{2}}", 12 * E / (1 + E) ** 2),
+        ("\\frac{12 \\cdot \\mathrm{e}}{\\left(1+\\mathrm e\\right)^{2}}", 12 * E / (1 + E) ** 2),
+        ("\\frac{1}{1+e^{-1}}", 1 / (1 + sympy.exp(-1))),
+        ("\\frac{\\frac{1}{2}}{\\frac{3}{4}}", sympy.Rational(2, 3)),
+        ("\\frac{e^{2}}{3}", sympy.exp(2) / 3),
+        ("\\frac12", sympy.Rational(1, 2)),
+        ("\\frac1{1+e}", 1 / (1 + E)),
+        ("\\sqrt{2}/2", sympy.sqrt(2) / 2),
+        ("\\sqrt2", sympy.sqrt(2)),
+        ("$\\frac{3}{8}$", sympy.Rational(3, 8)),
+        ("$$\\frac{3}{8}$$", sympy.Rational(3, 8)),
+        ("\\(\\frac{3}{8}\\)", sympy.Rational(3, 8)),
+        ("e^{1}/(1+e^{1})", E / (1 + E)),
+        ("\\exp(1) / (1 + \\exp{1})", E / (1 + E)),
+        ("\\sigma(1)", 1 / (1 + sympy.exp(-1))),
+        ("\\operatorname{e}^{\\ln(2)}", sympy.Integer(2)),
+        ("\\pi \\cdot \\frac{1}{4}", sympy.pi / 4),
+        ("\\left[1+e\\right]^{-1}", 1 / (1 + E)),
+    ],
+)
+def test_exact_forms_and_latex(text, value):
+    answer = read_answer(text)
+    assert sympy.simplify(answer.value - value) == 0
+    assert answer.places is None and answer.figures is None
+    assert answer.text == text
+
+
+@pytest.mark.parametrize("text", ["\\frac{4e}{1+e}", "\\frac{12\\mathrm{e}}{(1+\\mathrm{e})^2}", "2e", "2 \\, \\pi"])
+def test_implicit_multiplication_is_unreadable_with_a_hint(text):
+    with pytest.raises(ParseError) as error:
+        read_answer(text)
+    assert "write '*'" in error.value.reason
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("\\foo", "unknown LaTeX command \\foo"),
+        ("\\input{/etc/passwd}", "unknown LaTeX command \\input"),
+        ("\\def\\x{}", "unknown LaTeX command \\def"),
+        ("\\e", "unknown LaTeX command \\e"),
+        ("\\frac{1}", "\\frac is missing"),
+        ("\\frac\\pi2", "braces"),
+        ("\\sqrt[3]{8}", "square roots"),
+        ("{1", "missing '}'"),
+        ("1}", "unmatched '}'"),
+        ("\\left|x\\right|", "\\left("),
+    ],
+)
+def test_bad_latex_names_the_problem(text, reason):
+    with pytest.raises(ParseError) as error:
+        read_answer(text)
+    assert reason in error.value.reason
+    assert "\n" not in error.value.reason
+
+
+def reference(text: str) -> mpmath.mpf:
+    """The value of each expression below, computed independently in mpmath."""
+    e = mpmath.e
+    return {
+        "e/(1+e)": e / (1 + e),
+        "12*exp(1)/(1+exp(1))^2": 12 * e / (1 + e) ** 2,
+        "sqrt(2)": mpmath.sqrt(2),
+        "exp(-3)": mpmath.exp(-3),
+        "sigmoid(1)": 1 / (1 + mpmath.exp(-1)),
+        "log(2)": mpmath.log(2),
+        "pi": mpmath.pi,
+        "tanh(1/2)": mpmath.tanh(mpmath.mpf(1) / 2),
+        "softplus(1)": mpmath.log(1 + e),
+        "2^(1/3)": mpmath.cbrt(2),
+        "sin(1)": mpmath.sin(1),
+        "max(e, pi)": mpmath.pi,
+        "abs(-sqrt(2))": mpmath.sqrt(2),
+        "exp(200)": mpmath.exp(200),
+        "1/3": mpmath.mpf(1) / 3,
+        "-2/7": mpmath.mpf(-2) / 7,
+    }[text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["e/(1+e)", "12*exp(1)/(1+exp(1))^2", "sqrt(2)", "exp(-3)", "sigmoid(1)", "log(2)", "pi", "tanh(1/2)",
+     "softplus(1)", "2^(1/3)", "sin(1)", "max(e, pi)", "abs(-sqrt(2))", "exp(200)", "1/3", "-2/7"],
+)
+def test_number_has_precision_digits(text):
+    with mpmath.workdps(60):
+        expected = reference(text)
+        number = read_answer(text).number
+        assert len(number.as_tuple().digits) <= PRECISION
+        assert abs(mpmath.mpf(str(number)) - expected) <= abs(expected) * mpmath.mpf(10) ** (1 - PRECISION)
+
+
+def test_rational_number_is_correctly_rounded():
+    assert read_answer("1/3").number == Decimal("0." + "3" * PRECISION)
+    assert read_answer("2/3").number == Decimal("0." + "6" * (PRECISION - 1) + "7")
+    assert read_answer("0." + "1" * 60).number == Decimal("0." + "1" * PRECISION)
+
+
+def test_answer_is_immutable_and_cached():
+    answer = read_answer("e/(1+e)")
+    assert isinstance(answer, Answer)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.value = sympy.Integer(0)  # type: ignore[misc]
+    assert read_answer(" e/(1+e) ") is answer  # same text once stripped: the cached object
+
+
+def test_plain_decimals_are_fast():
+    texts = [f"{i / 997:.4f}" for i in range(2000)]
+    start = time.perf_counter()
+    for text in texts:
+        read_answer(text)
+    assert (time.perf_counter() - start) / len(texts) < 200e-6  # aim ~20 µs; loose for slow machines
+
+
+@given(
+    coefficient=st.integers(-(10**15), 10**15),
+    exponent=st.integers(-30, 30),
+)
+def test_decimals_read_exactly(coefficient, exponent):
+    d = Decimal(f"{coefficient}E{exponent}")
+    _, digits, exp = d.as_tuple()
+    expected_figures = len("".join(map(str, digits)).lstrip("0")) or 1
+    for raw in (str(d), d):
+        answer = read_answer(raw)
+        assert fraction_of(answer.value) == Fraction(d)
+        assert answer.places == max(0, -exp)
+        assert answer.figures == expected_figures
+        assert answer.number == d
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "empty"),
+        ("$$", "empty"),
+        ("≈", "empty"),
+        (True, "got a bool"),
+        (None, "got None"),
+        ([0.7], "got a list"),
+        ({"x": 1}, "got a dict"),
+        (b"0.7", "got a bytes"),
+        (object(), "got a object"),
+        (float("nan"), "finite"),
+        (float("inf"), "finite"),
+        (Decimal("NaN"), "finite"),
+        (Decimal("-Infinity"), "finite"),
+        ("nan", "finite"),
+        ("-inf", "finite"),
+        ("\\infty", "finite"),
+        ("1/0", "division by zero"),
+        ("0/0", "division by zero"),
+        ("log(0)", "undefined"),
+        ("sqrt(-1)", "real"),
+        ("x", "unknown name"),
+        ("1 = 1", "'='"),
+    ],
+)
+def test_unreadable_values_say_why(raw, reason):
+    with pytest.raises(ParseError) as error:
+        read_answer(raw)
+    assert reason in error.value.reason
+
+
+HOSTILE = [
+    "1" * 1_000_000,
+    "(" * 10_000 + "1" + ")" * 10_000,
+    "(" * 900 + "1" + ")" * 900,
+    "\\frac{" * 10_000 + "1",
+    "\\frac{" * 150 + "1" + "}{2}" * 150,  # within the length limit: nested too deeply for the parser
+    "{" * 900 + "1" + "}" * 900,
+    "\\sigma(" * 200 + "1" + ")" * 200,
+    "\\sqrt{" * 200 + "2" + "}" * 200,
+    "__import__('os').system('ls')",
+    "().__class__.__bases__[0]",
+    "2**2**2**2**2**2**2",
+    "exp(exp(exp(100)))",
+    "1e999999999",
+    "1e-3000",
+    "10^10^10",
+    "9" * 1500,
+    "1\x00",
+    "\x00",
+    "\\input{/etc/passwd}",
+    "\\def\\x{}",
+    "\u202e\u0663\ufeff\U0001f600",
+    "٣.١",
+    "-" * 5000,
+    "-" * 1000 + "1",
+    "\\" * 1000,
+    "$" * 1000,
+    10**5000,
+    Decimal("1E+999999"),
+    Fraction(10**4000, 3),
+]
+
+
+@pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_is_refused_quickly(raw):
+    start = time.perf_counter()
+    with pytest.raises(ParseError) as error:
+        read_answer(raw)
+    assert time.perf_counter() - start < 1.0
+    assert "\n" not in error.value.reason
+
+
+def test_source_never_runs_text():
+    source = Path(answer_parse.__file__).read_text()
+    for banned in ("ev" + "al(", "ex" + "ec(", "symp" + "ify(", "parse_" + "expr(", "parse_" + "latex("):
+        assert banned not in source
