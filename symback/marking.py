@@ -123,8 +123,8 @@ def _cell(text: str) -> str:
 class ProgressBar:
     """``marking [#######.......] 120/200 ada.toml`` on a terminal; one line at the end otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30):
-        self.stream, self.width = stream, width
+    def __init__(self, stream: TextIO | None = None, width: int = 30):
+        self.stream, self.width = stream or sys.stderr, width
         self.live = hasattr(stream, "isatty") and stream.isatty()
 
     def __call__(self, done: int, total: int, name: str) -> None:
