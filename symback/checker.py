@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from .answer_parse import Answer, read_answer
 from .answers_file import AnswerSheet, answer_sheet
 from .checklist import Checklist, Item, build_checklist
-from .errors import ParseError
+from .errors import ParseError, SymbackError
 from .hints import hint_for
 from .model import Problem
 from .report import Report, Verdict
@@ -116,7 +116,7 @@ def _blank(value: Any) -> bool:
 
 def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Checklist) -> tuple[Verdict, _State]:
     inputs = [states[(item.context, key)] for key in item.inputs]
-    own = item.compute([state.value for state in inputs]) if item.compute else None
+    own = _apply(item, [state.value for state in inputs])
     upstream = max((state.taint for state in inputs), default=CLEAN)
     culprit = next((state.culprit for state in inputs if state.taint == OFF), None)
     fallback = _State(own, upstream, culprit) if own is not None else _State(item.reference, CLEAN)
@@ -139,6 +139,18 @@ def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Che
     hint = hint_for(item, answer, own, policy, checklist)
     return (Verdict(item, "wrong", answer.text, value, own, reason=hint),
             _State(value, OFF, (item.exercise, item.key)))
+
+
+def _apply(item: Item, values: list[Decimal]) -> Decimal | None:
+    """The rule on the student's values; None where it has no rule or their values leave its domain
+    (log of a non-positive ŷ, a division by zero, an overflow)."""
+    if item.compute is None:
+        return None
+    try:
+        own = item.compute(values)
+    except (ArithmeticError, ValueError, OverflowError, SymbackError):
+        return None
+    return own if own.is_finite() else None
 
 
 def _rounded_from(answer: Answer, reference: Decimal, policy: Tolerance) -> bool:

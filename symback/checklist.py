@@ -209,7 +209,8 @@ class _ItemBuilder:
         numbers = {s: self.constants[s.name] for s in symbols if s not in inputs and s.name in self.constants}
         if RATE in rule.free_symbols:
             numbers[RATE] = self.shown.exercise.lr
-        function = compile_expression(rule.xreplace(numbers), inputs, DECIMAL)
+        with decimal.localcontext(prec=PRECISION + 10):  # rational constants are converted while compiling
+            function = compile_expression(rule.xreplace(numbers), inputs, DECIMAL)
 
         def compute(values: Sequence[Decimal]) -> Decimal:
             with decimal.localcontext(prec=PRECISION + 10):
@@ -220,12 +221,14 @@ class _ItemBuilder:
 
     def _forward(self, step) -> list[Item]:
         name = step.quantity.name
-        if step.function is not None:
-            description = f"output of {_unit(name)}: {self.activation_names[name].name} of {step.argument}"
-        elif name in self.outputs:
-            description = "the network's output ŷ" if name == "yhat" else f"output {name[4:]} of the network"
+        if name in self.outputs:
+            what = "the network's output ŷ" if name == "yhat" else f"output {name[4:]} of the network"
         else:
-            description = f"{_unit(name)} before its activation (weighted sum)"
+            what = f"output of {_unit(name)}" if step.function is not None else f"{_unit(name)} before its activation"
+        if step.function is not None:
+            description = f"{what}: {self.activation_names[name].name} of {step.argument}"
+        else:
+            description = what if name in self.outputs else f"{what} (weighted sum)"
         asked = name in self.outputs and self.task in ("forward", "loss") or name in self.shown.exercise.show
         return [self._item(step.quantity, "forward", description, step.definition, asked)]
 

@@ -1,0 +1,75 @@
+"""The checklist: every quantity's rule, applied to the right values of its inputs, gives its right value.
+
+The rules are compiled from the printed formulas (definitions, chain-rule factors, θ − α·g) while the right
+values come from the engine's exact pass, so agreement here holds two routes against each other, over every
+documented problem-file example with exercises (biases, several outputs, custom activations, tied weights).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sympy
+
+import symback
+from symback.checklist import build_checklist
+from symback.skeleton import answers_skeleton
+from test_problem_file import documented_examples
+
+EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
+
+
+@pytest.fixture(scope="module", params=range(len(EXAMPLES)))
+def checklist(request):
+    return build_checklist(symback.loads(EXAMPLES[request.param], source=f"example {request.param + 1}"))
+
+
+def test_examples_with_exercises_are_covered():
+    assert len(EXAMPLES) >= 4
+
+
+def test_every_rule_reproduces_the_exact_value(checklist):
+    values: dict = {}
+    for item in checklist.items:
+        if item.compute is not None:
+            got = item.compute([values[(item.context, key)] for key in item.inputs])
+            scale = max(abs(item.reference), Decimal(1))
+            assert abs(got - item.reference) <= Decimal("1e-45") * scale, (item.exercise, item.key)
+        values[(item.context, item.key)] = item.reference
+
+
+def test_references_are_the_exact_values_to_50_digits(checklist):
+    for item in checklist.items:
+        exact = sympy.N(item.right.exact, 60)
+        assert abs(Decimal(str(exact)) - item.reference) <= Decimal("1e-48") * max(abs(item.reference), Decimal(1))
+
+
+def test_inputs_come_before_the_items_that_read_them(checklist):
+    seen = set()
+    for item in checklist.items:
+        assert all((item.context, key) in seen for key in item.inputs), (item.exercise, item.key)
+        seen.add((item.context, item.key))
+
+
+def test_right_answers_are_all_correct_and_half_wrong_ones_are_not(checklist):
+    exact = {}
+    for item in checklist.items:
+        exact.setdefault(item.exercise, {})[item.key] = str(item.reference)
+    report = symback.check(checklist, exact)
+    assert report.all_right and {v.status for v in report.verdicts} == {"correct"}
+    assert report.points == report.total == len(report.verdicts)
+    first = checklist.items[0]
+    nonzero = next(i for i in checklist.items if i.reference != 0)
+    slipped = {**exact, nonzero.exercise: {**exact[nonzero.exercise], nonzero.key: str(nonzero.reference * 2)}}
+    report = symback.check(checklist, slipped)
+    assert report.first_wrong is not None and report.first_wrong.key == nonzero.key
+    assert first.key in exact[first.exercise]
+
+
+def test_skeleton_lists_each_item_once_under_its_exercise(checklist):
+    import tomllib
+
+    data = tomllib.loads(answers_skeleton(checklist))
+    listed = [(exercise, key) for exercise, section in data.get("exercises", {}).items() for key in section]
+    assert listed == [(item.exercise, item.key) for item in checklist.items]
