@@ -50,7 +50,25 @@ def ws23_answers(round_to=None, slip=None) -> dict:
             sections["4"] = {"dL/dyhat": dyhat, "dyhat/db12": h[1], "dL/db12": grad_b12, "dyhat/dh1_2": B[1],
                              "dh1_2/dz1_2": dh, "dz1_2/da22": x[1], "dL/da22": grad_a22}
             sections["5"] = {"b12'": keep(B[1] - 2 * grad_b12), "a22'": keep(A[1][1] - 2 * grad_a22)}
+    sections["6"] = zero_activation_answers(keep)
     return sections
+
+
+def zero_activation_answers(keep) -> dict:
+    """Exercise 6: f ≡ 0 at x = (1, 3), y = 2, α = 3.14: every gradient of A is 0, so A stays."""
+    x, y = POINTS["3"]
+    z = [keep(A[i][0] * x[0] + A[i][1] * x[1]) for i in range(2)]
+    dyhat = keep(2 * (0.0 - y))
+    answers = {"z1_1": z[0], "h1_1": 0, "z1_2": z[1], "h1_2": 0, "yhat": 0, "L": keep((0.0 - y) ** 2),
+               "dL/dyhat": dyhat}
+    for i in (1, 2):
+        answers[f"dyhat/dh1_{i}"] = B[i - 1]
+        answers[f"dh1_{i}/dz1_{i}"] = 0
+        for j in (1, 2):
+            answers[f"dz1_{i}/da{i}{j}"] = x[j - 1]
+            answers[f"dL/da{i}{j}"] = 0
+            answers[f"a{i}{j}'"] = keep(A[i - 1][j - 1] - 3.14 * 0)
+    return answers
 
 
 def toml_text(student: str, sections: dict) -> str:

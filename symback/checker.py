@@ -16,12 +16,13 @@ followed through gaps. Quantities are judged in order, each after the ones it is
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
 from .answer_parse import Answer, read_answer
-from .answers_file import AnswerSheet, answer_sheet
+from .answers_file import AnswerSheet, answer_sheet, load_answers
 from .checklist import Checklist, Item, build_checklist
 from .errors import ParseError, SymbackError
 from .hints import hint_for
@@ -41,9 +42,9 @@ class _State:
     culprit: tuple[str, str] | None = None  # (exercise, key) of the first wrong step it depends on
 
 
-def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any], *,
+def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any] | str | os.PathLike, *,
           tolerance: Tolerance | None = None) -> Report:
-    """Mark ``answers`` (exercise id -> quantity name -> value) against ``problem``.
+    """Mark ``answers`` (exercise id -> quantity name -> value, or an answers file's path) against ``problem``.
 
     The tolerance is ``tolerance`` if given, else the answers file's, else the problem file's, else a relative
     error of 1e-3. Pass a :class:`~symback.checklist.Checklist` to mark many students without rebuilding it.
@@ -57,7 +58,7 @@ def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any]
     First wrong step: exercise 1, L: you wrote 0.5; L = (yhat - y)**2 gives 1 (hint: half the right value: check the factor ½ of the loss (squared error (ŷ − y)², no factor ½, summed over outputs))
     """
     checklist = problem if isinstance(problem, Checklist) else build_checklist(problem)
-    sheet = answer_sheet(answers)
+    sheet = load_answers(answers) if isinstance(answers, (str, os.PathLike)) else answer_sheet(answers)
     policy = tolerance or sheet.tolerance or checklist.tolerance
     given, notes = _collect(checklist, sheet)
     states: dict[tuple[int, str], _State] = {}

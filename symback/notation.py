@@ -16,6 +16,8 @@ _NODE = re.compile(r"^(z|h)(\d+)_(\d+)$")
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
 _OUTPUT = re.compile(r"^yhat(\d*)$")
 _TARGET = re.compile(r"^y(\d*)$")
+_PARTIAL = re.compile(r"^d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)$")  # a chain-rule factor: dyhat/dh1_2, dh1_2/dz1_2
+_GREEK = {"alpha": r"\alpha"}  # the learning rate in an update's rule
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Notation:
     ('z_{2}', 'z^{(1)}_{2}')
     >>> Notation().latex_name("dL/da22")
     '\\\\frac{\\\\partial L}{\\\\partial a_{22}}'
+    >>> Notation().latex_name("dh1_2/dz1_2"), Notation().latex_name("alpha")
+    ('\\\\frac{\\\\partial h_{2}}{\\\\partial z_{2}}', '\\\\alpha')
     """
 
     show_layers: bool = False
@@ -36,6 +40,11 @@ class Notation:
             return rf"\frac{{\partial L}}{{\partial {self.latex_name(name[4:])}}}"
         if name.endswith("'"):
             return self.latex_name(name[:-1]) + "'"
+        factor = _PARTIAL.match(name)
+        if factor:
+            return self.partial(*factor.groups())
+        if name in _GREEK:
+            return _GREEK[name]
         node = _NODE.match(name)
         if node:
             letter, layer, unit = node.groups()

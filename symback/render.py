@@ -84,6 +84,16 @@ def escape_md(text) -> str:
     return re.sub(r"([\\`*_\[\]|$~])", r"\\\1", text).replace("\n", " ")
 
 
+def breakable_tex(text) -> str:
+    r"""Like :func:`escape_tex`, but a line may break after any character (long answers in narrow columns);
+    an empty discretionary costs a penalty, so lines still break at spaces where they can.
+
+    >>> breakable_tex("a_b")
+    'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
+    """
+    return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
+
+
 def decimal_text(value: Decimal) -> str:
     """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
 
@@ -155,6 +165,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
+        breakable=breakable_tex if kind == "tex" else escape_md,
     )
     return environment
 

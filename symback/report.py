@@ -62,7 +62,10 @@ class Verdict:
 
     def own_shown(self, digits: int) -> str:
         """``own`` rounded for display."""
-        return "" if self.own is None else str(round_significant(self.own, digits).normalize()).replace("E+", "E")
+        if self.own is None:
+            return ""
+        rounded = round_significant(self.own, digits).normalize()
+        return format(rounded, "f") if -6 <= rounded.adjusted() <= 15 else str(rounded)
 
     def right_shown(self) -> str:
         """The right value: exact, and its decimal where the exact form is not a short number."""

@@ -1,0 +1,154 @@
+"""The feedback sheet: a checker's :class:`~symback.report.Report` as Markdown, LaTeX or PDF.
+
+It is rendered through the solution sheets' Jinja2 environment (same filters, same escaping) from
+``templates/md/feedback.md.j2`` and ``templates/tex/feedback.tex.j2``. This module only picks what the
+templates show; every text that came from a student or a file is escaped by the templates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ArgumentError
+from .notation import Notation
+from .pdf import build_pdf
+from .render import FORMATS, _cached_environment
+from .report import STATUSES, Report, Verdict
+from .solve import write_atomically
+
+CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
+NOTED = ("wrong", "carried forward", "unreadable")  # verdicts that get an explanation in the note column
+
+
+@dataclass(frozen=True)
+class Row:
+    """One quantity's row: its verdict (the answer clipped) and the note to show (may be empty)."""
+
+    verdict: Verdict
+    note: str
+
+
+@dataclass(frozen=True)
+class ExerciseFeedback:
+    """One exercise: its text, a row per quantity that counts, and the working left out (keys)."""
+
+    id: str
+    text: str
+    rows: tuple[Row, ...]
+    left_out: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    """Everything the feedback templates show."""
+
+    title: str
+    who: str
+    answers_file: str | None
+    problem_file: str | None
+    headline: str
+    tolerance: str
+    tolerance_source: str
+    points: int
+    total: int
+    counts: tuple[tuple[str, int], ...]
+    left_out: int
+    digits: int
+    exercises: tuple[ExerciseFeedback, ...]
+    notes: tuple[str, ...]
+
+
+def clip(text: str | None, limit: int | None = CLIP) -> str | None:
+    """A student's text on one line (a line break would end a Markdown table row), at most ``limit`` characters.
+
+    >>> clip("1 +\\r\\n 2"), clip("x" * 50)[-3:], clip("x" * 50, None)[-3:]
+    ('1 + 2', 'xx…', 'xxx')
+    """
+    if text is None:
+        return None
+    text = " ".join(str(text).split())
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def feedback_view(report: Report) -> FeedbackView:
+    """The report as the templates show it; answers are clipped everywhere they appear (headline, notes).
+
+    >>> import symback
+    >>> report = symback.check(symback.load("problems/ws23_backprop.toml"), {"1": {"yhat": "0", "L": "0.5"}})
+    >>> view = feedback_view(report)
+    >>> [(row.verdict.key, row.verdict.status) for row in view.exercises[0].rows], view.exercises[0].left_out
+    ([('yhat', 'correct'), ('L', 'wrong')], ('z1_1', 'h1_1', 'z1_2', 'h1_2'))
+    """
+    shown = dataclasses.replace(report, verdicts=tuple(dataclasses.replace(v, answer=clip(v.answer))
+                                                        for v in report.verdicts))
+    problem, digits = shown.problem, shown.problem.digits
+    order = list(dict.fromkeys(v.exercise for v in shown.verdicts))
+    exercises = []
+    for exercise_id in order:
+        verdicts = [v for v in shown.verdicts if v.exercise == exercise_id]
+        rows = tuple(Row(v, clip(v.explanation(digits), None) if v.status in NOTED else "")
+                     for v in verdicts if v.counted)
+        left_out = tuple(v.key for v in verdicts if not v.counted)
+        exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))
+    answers_file = None if shown.source.startswith("<") else _file_name(shown.source)
+    source = shown.tolerance.source
+    return FeedbackView(
+        title=problem.title,
+        who=clip(shown.student, 80) or answers_file or "unnamed student",
+        answers_file=answers_file,
+        problem_file=_file_name(problem.source) if problem.source else None,
+        headline=clip(shown.headline, None),
+        tolerance=shown.tolerance.describe(),
+        tolerance_source="the default" if source == "default" else f"set in the {source}",
+        points=shown.points,
+        total=shown.total,
+        counts=tuple((status, shown.counts[status]) for status in STATUSES),
+        left_out=sum(len(exercise.left_out) for exercise in exercises),
+        digits=digits,
+        exercises=tuple(exercises),
+        notes=tuple(clip(note, 300) for note in shown.notes),  # a note may quote a hostile key at length
+    )
+
+
+def render_feedback(report: Report, kind: str) -> str:
+    """The feedback sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+
+    >>> import symback
+    >>> report = symback.check(symback.load("problems/ws23_backprop.toml"), {"1": {"yhat": "0", "L": "0.5"}})
+    >>> text = render_feedback(report, "md")
+    >>> text.splitlines()[0]
+    '# Feedback: Backpropagation, winter semester 23 (reconstruction)'
+    >>> "First wrong step: exercise 1, L" in text
+    True
+    """
+    if kind not in FORMATS:
+        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    notation = Notation(show_layers=len(report.problem.network.layers) > 2)
+    template = _cached_environment(kind, notation).get_template(f"{kind}/feedback.{kind}.j2")
+    return template.render(feedback=feedback_view(report))
+
+
+def write_feedback(report: Report, path: Path) -> None:
+    """Write the feedback sheet to ``path`` as Markdown, LaTeX or PDF by its suffix, whole or not at all.
+
+    >>> import symback
+    >>> report = symback.check(symback.load("problems/ws23_backprop.toml"), {})
+    >>> write_feedback(report, Path("feedback.docx"))
+    Traceback (most recent call last):
+    symback.errors.ArgumentError: -o: 'feedback.docx' has an unknown suffix '.docx': use .md, .tex or .pdf
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".tex"):
+        write_atomically(path, render_feedback(report, suffix[1:]))
+    elif suffix == ".pdf":
+        build_pdf(render_feedback(report, "tex"), path)
+    else:
+        what = f"has an unknown suffix {suffix!r}" if suffix else "has no suffix"
+        raise ArgumentError(f"-o: {path.name!r} {what}: use .md, .tex or .pdf")
+
+
+def _file_name(source: str) -> str:
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
