@@ -162,5 +162,8 @@ def _rounded_from(answer: Answer, reference: Decimal, policy: Tolerance) -> bool
 
 
 def _shown(raw: Any) -> str:
-    text = raw if isinstance(raw, str) else repr(raw)
+    try:
+        text = raw if isinstance(raw, str) else repr(raw)
+    except ValueError:  # an int or Fraction past Python's digit limit for str()
+        text = f"<{type(raw).__name__} too large to show>"
     return text if len(text) <= 80 else text[:77] + "..."

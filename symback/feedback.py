@@ -88,7 +88,7 @@ def feedback_view(report: Report) -> FeedbackView:
     exercises = []
     for exercise_id in order:
         verdicts = [v for v in shown.verdicts if v.exercise == exercise_id]
-        rows = tuple(Row(v, clip(v.explanation(digits), None) if v.status in NOTED else "")
+        rows = tuple(Row(v, clip(v.note(digits), None) if v.status in NOTED else "")
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)
         exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))

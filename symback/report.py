@@ -94,6 +94,18 @@ class Verdict:
             text += f"; right: {self.right_shown()}"
         return text + (f" (hint: {self.reason})" if self.reason else "")
 
+    def note(self, digits: int) -> str:
+        """The explanation for a table that already shows the answer, the rule and the right value."""
+        if self.status == "carried forward":
+            exercise, key = self.carried_from
+            return f"follows from your {key} (exercise {exercise}), which is wrong"
+        if self.status == "wrong":
+            parts = [f"your own values give {self.own_shown(digits)}"] if self.own_differs else []
+            return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))
+        if self.status == "unreadable":
+            return f"could not read it: {self.reason}"
+        return ""
+
     def as_dict(self, digits: int) -> dict:
         """The verdict as plain data (for JSON)."""
         return {
@@ -168,6 +180,11 @@ class Report:
             return "No answers given"
         return (f"Everything is right: {counts['correct']} correct, {counts['rounding']} off only by rounding"
                 + (f", {counts['missing']} working steps left out" if counts["missing"] else ""))
+
+    def _repr_markdown_(self) -> str:
+        from .feedback import render_feedback  # rendering sits above the checker; loaded only when shown
+
+        return render_feedback(self, "md")
 
     def as_dict(self) -> dict:
         """The whole report as plain data (what ``symback check --json`` prints)."""
