@@ -97,19 +97,21 @@ def save_report(report: Report, path: Path) -> None:
 
 
 def marks_csv(checklist: Checklist, run: MarkingRun) -> str:
-    """A row per student: file, student, points, total, the first wrong step and each quantity's verdict."""
+    """A row per student: file, student, points, total, score in percent, the first wrong step, why the file
+    could not be read (if so) and each quantity's verdict."""
     items = checklist.items
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["file", "student", "points", "total", "first wrong step", "problem"]
+    writer.writerow(["file", "student", "points", "total", "score %", "first wrong step", "problem"]
                     + [f"{item.exercise}:{item.key}" for item in items])
     rows = [(path, report) for path, report in run.reports] + [(path, None) for path in run.unreadable]
     for path, report in sorted(rows, key=lambda row: row[0].name):
         if report is None:
-            writer.writerow([_cell(path.name), "", "", "", "", _cell(run.unreadable[path])] + [""] * len(items))
+            writer.writerow([_cell(path.name), "", "", "", "", "", _cell(run.unreadable[path])] + [""] * len(items))
             continue
         wrong = report.first_wrong
-        writer.writerow([_cell(path.name), _cell(report.student or ""), report.points, report.total,
+        score = f"{100 * report.points / report.total:.1f}" if report.total else ""
+        writer.writerow([_cell(path.name), _cell(report.student or ""), report.points, report.total, score,
                          f"{wrong.exercise}:{wrong.key}" if wrong else "", ""]
                         + [verdict.status for verdict in report.verdicts])
     return buffer.getvalue()

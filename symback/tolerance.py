@@ -58,7 +58,8 @@ class Tolerance:
             return places >= self.amount
         if self.kind == "significant_figures":
             return figures >= self.amount
-        return figures >= self.figures_for_relative()
+        needed = self.figures_for_relative()
+        return figures >= needed or places >= needed  # "3 significant figures or 3 decimal places"
 
     def figures_for_relative(self) -> int:
         """Significant figures a relative tolerance asks for, ⌈−log10 r⌉: 1e-3 -> 3, 0.05 -> 2."""

@@ -159,11 +159,13 @@ def test_folder_writes_csv_and_feedback_per_student(capsys, tmp_path, checklist)
     assert sorted(p.name for p in output.iterdir()) == ["ada.md", "bo.md", "marks.csv"]
     rows = list(csv.reader(io.StringIO((output / "marks.csv").read_text(encoding="utf-8"))))
     header, body = rows[0], rows[1:]
-    assert header[:6] == ["file", "student", "points", "total", "first wrong step", "problem"]
-    assert header[6:] == [f"{item.exercise}:{item.key}" for item in checklist.items]
+    assert header[:7] == ["file", "student", "points", "total", "score %", "first wrong step", "problem"]
+    assert header[7:] == [f"{item.exercise}:{item.key}" for item in checklist.items]
     by_file = {row[0]: dict(zip(header, row)) for row in body}
     assert set(by_file) == {"ada.toml", "bo.json", "broken.toml"}
     assert by_file["ada.toml"]["3:z1_2"] == "wrong" and by_file["ada.toml"]["first wrong step"] == "3:z1_2"
+    ada = by_file["ada.toml"]
+    assert float(ada["score %"]) == pytest.approx(100 * int(ada["points"]) / int(ada["total"]), abs=0.05)
     assert by_file["bo.json"]["student"] == "'=HYPERLINK(1)"  # never a spreadsheet formula
     assert by_file["broken.toml"]["problem"].startswith(str(folder / "broken.toml"))
     assert "marked 2 answers files" in out

@@ -73,3 +73,32 @@ def test_skeleton_lists_each_item_once_under_its_exercise(checklist):
     data = tomllib.loads(answers_skeleton(checklist))
     listed = [(exercise, key) for exercise, section in data.get("exercises", {}).items() for key in section]
     assert listed == [(item.exercise, item.key) for item in checklist.items]
+
+
+SMALL = '''
+title = "A small value"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[0.05]]
+activation = "identity"
+[loss]
+kind = "squared_error"
+[[exercises]]
+id = "1"
+task = "loss"
+x = [0.2468]
+y = 0
+'''
+
+
+def test_a_small_value_rounded_to_three_places_is_rounding_not_wrong():
+    exact = Decimal("0.05") * Decimal("0.2468")  # ŷ = w·x, exactly
+    three_places = exact.quantize(Decimal("0.001"))  # what a student rounding to 3 decimals writes
+    two_places = exact.quantize(Decimal("0.01"))
+    assert abs(three_places - exact) > Decimal("1e-3") * exact  # outside the default relative tolerance
+    problem = symback.loads(SMALL)
+    status = {text: symback.check(problem, {"1": {"yhat": str(text)}}).verdicts[0].status
+              for text in (three_places, two_places)}
+    assert status == {three_places: "rounding", two_places: "wrong"}
