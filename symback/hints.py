@@ -49,6 +49,20 @@ def _double(item, value, target, policy, checklist):
     return "twice the value its inputs give"
 
 
+def _function_not_derivative(item, value, target, policy, checklist):
+    """∂h/∂z answered with h itself: σ(z) written for σ'(z)."""
+    if item.kind != "factor" or "/" not in item.key:
+        return None
+    numerator = item.key.split("/")[0][1:]
+    try:
+        node = checklist.item(item.context, numerator)
+    except KeyError:
+        return None
+    if node.reference != target and policy.within(value, node.reference):
+        return f"this is {numerator} itself, not its derivative"
+    return None
+
+
 def _other_quantity(item, value, target, policy, checklist):
     for other in checklist.items:
         if other.context == item.context and other.key != item.key and other.kind != "update":
@@ -57,7 +71,7 @@ def _other_quantity(item, value, target, policy, checklist):
     return None
 
 
-HINTS: tuple[Hint, ...] = (_sign, _half, _double, _other_quantity)
+HINTS: tuple[Hint, ...] = (_sign, _half, _double, _function_not_derivative, _other_quantity)
 
 
 def hint_for(item: Item, answer: Answer, own: Decimal | None, policy: Tolerance, checklist: Checklist) -> str:

@@ -192,3 +192,29 @@ def test_student_tolerance_is_ignored_when_marking_a_folder(capsys, tmp_path):
     assert report["tolerance"]["source"] == "default"
     assert any("ignored" in note for note in report["notes"])
     assert report["first_wrong"] == {"exercise": "3", "key": "z1_2"}
+
+
+EXAMPLE = ROOT / "problems" / "ws23_answers_example.toml"
+
+
+def test_shipped_example_finds_the_slip_and_what_follows(capsys):
+    code, out, _ = run(capsys, "check", PROBLEM, EXAMPLE, "--json")
+    report = json.loads(out)
+    assert code == 1 and report["first_wrong"] == {"exercise": "4", "key": "dh1_2/dz1_2"}
+    wrong = next(v for v in report["verdicts"] if v["key"] == "dh1_2/dz1_2" and v["exercise"] == "4")
+    assert "itself, not its derivative" in wrong["reason"]  # σ(z) was written for σ'(z)
+    followed = {(v["exercise"], v["key"]) for v in report["verdicts"] if v["status"] == "carried forward"}
+    assert followed == {("4", "dL/da22"), ("5", "a22'")}
+    assert {v["status"] for v in report["verdicts"] if v["answer"] is not None} <= {"correct", "wrong",
+                                                                                    "carried forward"}
+
+
+def test_output_feedback_example_is_current(tmp_path):
+    """output/ holds the example's feedback as the code renders it now."""
+    from symback.feedback import render_feedback
+
+    fresh = render_feedback(symback.check(symback.load(PROBLEM), symback.load_answers(EXAMPLE)), "md")
+    shipped = (ROOT / "output" / "ws23_answers_example_feedback.md").read_text(encoding="utf-8")
+    assert fresh == shipped, ("output/ws23_answers_example_feedback.md is stale: run 'symback check "
+                              "problems/ws23_backprop.toml problems/ws23_answers_example.toml "
+                              "-o output/ws23_answers_example_feedback.md'")
