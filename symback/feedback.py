@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ArgumentError
-from .notation import Notation
 from .pdf import build_pdf
-from .render import FORMATS, _cached_environment
+from .render import render_for_problem
 from .report import STATUSES, Report, Verdict
 from .solve import write_atomically
 
@@ -123,11 +122,7 @@ def render_feedback(report: Report, kind: str) -> str:
     >>> "First wrong step: exercise 1, L" in text
     True
     """
-    if kind not in FORMATS:
-        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    notation = Notation(show_layers=len(report.problem.network.layers) > 2)
-    template = _cached_environment(kind, notation).get_template(f"{kind}/feedback.{kind}.j2")
-    return template.render(feedback=feedback_view(report))
+    return render_for_problem("feedback", kind, report.problem, feedback=feedback_view(report))
 
 
 def write_feedback(report: Report, path: Path) -> None:

@@ -183,11 +183,16 @@ def render_exercise(result, kind: str) -> str:
     >>> "Exercise 4" in text
     True
     """
+    return render_for_problem("exercise", kind, result.problem, exercise=exercise_view(result))
+
+
+def render_for_problem(template: str, kind: str, problem, **context) -> str:
+    """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s network needs
+    (layer numbers shown from two hidden layers on)."""
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    notation = Notation(show_layers=len(result.problem.network.layers) > 2)
-    template = _cached_environment(kind, notation).get_template(f"{kind}/exercise.{kind}.j2")
-    return template.render(exercise=exercise_view(result))
+    notation = Notation(show_layers=len(problem.network.layers) > 2)
+    return _cached_environment(kind, notation).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
 
 
 def render(sheet: Sheet, kind: str) -> str:
