@@ -30,6 +30,7 @@ from .model import Problem
 from .report import Report, Verdict
 from .tolerance import Tolerance
 
+MAX_NOTES = 20
 CLEAN, ROUNDED, OFF = 0, 1, 2  # how far a value the next steps read is from the exact one, and why
 
 
@@ -108,6 +109,8 @@ def _collect(checklist: Checklist, sheet: AnswerSheet) -> tuple[dict[tuple[str, 
                                  f"that answer counts")
                 continue
             given[slot], where[slot] = value, exercise_id
+    if len(notes) > MAX_NOTES:  # a file of a thousand stray keys needs a summary, not a thousand lines
+        notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more notes like these"]
     return given, notes
 
 

@@ -788,3 +788,8 @@ def test_one_perturbed_quantity(checklist, data, factor):
             assert (v.status, v.carried_from) == ("carried forward", (exercise, key)), (v.exercise, v.key)
         else:
             assert v.status == "correct", (v.exercise, v.key, v.status)
+
+
+def test_a_flood_of_stray_keys_is_summarised_in_the_notes(checklist):
+    report = check(checklist, {"3": {f"stray{i}": "1" for i in range(500)}})
+    assert len(report.notes) == 21 and report.notes[-1] == "and 480 more notes like these"
