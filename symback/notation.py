@@ -5,6 +5,7 @@ Pure functions of a name (and whether layer numbers are shown); the renderers us
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -70,8 +71,7 @@ class Notation:
         """A SymPy expression in LaTeX, symbols named as on the sheet, terms in the order they were built."""
         if isinstance(expr, str):
             return expr
-        names = {symbol: self.latex_name(symbol.name) for symbol in getattr(expr, "free_symbols", ())}
-        return _SheetLatexPrinter({"symbol_names": names, "order": "none"}).doprint(expr)
+        return _latex(self, expr)
 
     def plain_name(self, name: str) -> str:
         """A name for plain-text places (diagram labels): a22 -> a₂₂, yhat -> ŷ.
@@ -90,6 +90,13 @@ class Notation:
         if indexed and len(indexed.group(1)) == 1:
             return indexed.group(1) + name[1:].translate(subscript)
         return name
+
+
+@functools.lru_cache(maxsize=4096)
+def _latex(notation: Notation, expr) -> str:
+    """Printing is pure and the same values recur (a feedback sheet per student shows the same right values)."""
+    names = {symbol: notation.latex_name(symbol.name) for symbol in getattr(expr, "free_symbols", ())}
+    return _SheetLatexPrinter({"symbol_names": names, "order": "none"}).doprint(expr)
 
 
 class _SheetLatexPrinter(LatexPrinter):
