@@ -18,6 +18,7 @@ from .model import ActivationSpec
 from .safe_parse import parse_expression
 
 Z = sympy.Symbol("z", real=True)
+H = sympy.Symbol("h", real=True)  # an activation's output, for derivatives written through it: σ' = h(1 − h)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Activation:
     derivative: sympy.Expr  # f'(z), from sympy.diff
     latex: str  # the function's name in LaTeX, e.g. r"\sigma"
     remark: str  # one line for the conventions box
+    derivative_in_output: sympy.Expr | None = None  # f'(z) as a function of h = f(z), where one is taught
 
     @property
     def is_identity(self) -> bool:
@@ -49,6 +51,7 @@ class _Definition:
     expression: Callable[[ActivationSpec], sympy.Expr]
     latex: str
     remark: Callable[[ActivationSpec], str]
+    derivative_in_output: sympy.Expr | None = None  # in H; checked against diff by the tests
 
 
 def _relu_family(spec: ActivationSpec) -> sympy.Expr:
@@ -76,8 +79,9 @@ REGISTRY: dict[str, _Definition] = {
         lambda spec: sympy.exp(Z) / (1 + sympy.exp(Z)),
         r"\sigma",
         lambda spec: "σ(z) = 1/(1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
+        H * (1 - H),
     ),
-    "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh", lambda spec: "tanh'(z) = 1 − tanh²(z)"),
+    "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh", lambda spec: "tanh'(z) = 1 − tanh²(z)", 1 - H**2),
     "relu": _Definition(_relu_family, r"\operatorname{ReLU}", _relu_remark),
     "leaky_relu": _Definition(_relu_family, r"\operatorname{LReLU}", _relu_remark),
     "identity": _Definition(lambda spec: Z, r"\operatorname{id}", lambda spec: "identity: f(z) = z"),
@@ -85,6 +89,7 @@ REGISTRY: dict[str, _Definition] = {
         lambda spec: sympy.log(1 + sympy.exp(Z)),
         r"\operatorname{softplus}",
         lambda spec: "softplus(z) = log(1 + e^z); its derivative is the sigmoid",
+        1 - sympy.exp(-H),
     ),
     "zero": _Definition(
         lambda spec: sympy.Integer(0),
@@ -127,7 +132,8 @@ def make_activation(spec: ActivationSpec) -> Activation:
     derivative = shortest_form(sympy.diff(expression, Z))
     if spec.derivative_at_zero is not None and spec.kind in ("relu", "leaky_relu"):
         derivative = _with_value_at_zero(derivative, spec.derivative_at_zero)
-    return Activation(spec.kind, expression, derivative, definition.latex, definition.remark(spec))
+    return Activation(spec.kind, expression, derivative, definition.latex, definition.remark(spec),
+                      definition.derivative_in_output)
 
 
 def _with_value_at_zero(derivative: sympy.Expr, at_zero: sympy.Expr) -> sympy.Expr:

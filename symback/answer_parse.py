@@ -1,11 +1,15 @@
-"""Read one student answer (a value from an answers file) into an exact SymPy number, safely.
+"""Read one student answer (a value from an answers file, or a Python number) into an exact SymPy number, safely.
 
-An answer may be a decimal ("0.731", "2.36e-1", "2.36 × 10^-1", "0,731"), an exact form ("e/(1+e)", "3/8") or
-simple LaTeX ("\\frac{e}{1+e}"). Text is tidied (a leading "≈", "$…$", unicode minus, decimal comma), LaTeX is
-translated here by plain string work, and the result goes through :func:`symback.safe_parse.parse_number`:
-nothing is ever run. Every answer that can't be read raises :class:`~symback.errors.ParseError` with a
-one-line reason, as an unreadable answer is a verdict, not a crash. For a plain decimal the places and
-significant figures written are kept, since a tolerance policy may be stated in those terms.
+Accepted: text, int, float, Decimal (TOML floats), Fraction and any other ``numbers.Integral`` (NumPy and SymPy
+integers), ``numbers.Rational`` or ``numbers.Real`` (NumPy floats, read as ``repr(float(x))``), and SymPy
+constants (checked by :func:`symback.safe_parse.exact_number`; a SymPy Float is read as the decimal it prints as).
+Text may be a decimal ("0.731", "2.36e-1", "2.36 × 10^-1", "2.36×10⁻¹", "0,731"), an exact form ("e/(1+e)",
+"3/8", "√(1+e)", "σ(1)", "½", "e²") or simple LaTeX ("\\frac{e}{1+e}"), also written with its decimal value
+("e/(1+e) ≈ 0.7311": the exact part is read). :mod:`symback.answer_text` tidies and translates the text by
+plain string work, and the result goes through :func:`symback.safe_parse.parse_number`: nothing is ever run.
+Every answer that can't be read raises :class:`~symback.errors.ParseError` with a one-line reason, as an
+unreadable answer is a verdict, not a crash. For a plain decimal (and an integer) the places and significant
+figures written are kept, since a tolerance policy may be stated in those terms; an exact form has None.
 """
 
 from __future__ import annotations
@@ -14,17 +18,20 @@ import decimal
 import fractions
 import functools
 import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
+from symback.answer_text import latex_to_plain, normalise
 from symback.arithmetic import decimal_from_sympy
 from symback.errors import ParseError
-from symback.safe_parse import MAX_DIGITS, MAX_TEXT_LENGTH, parse_number
+from symback.safe_parse import MAX_DIGITS, MAX_TEXT_LENGTH, exact_number, parse_number
 
 PRECISION = 50  # significant digits of Answer.number
+MAX_NODES = 1000  # size of a SymPy value given directly (text is bounded by its length instead)
 
 
 @dataclass(frozen=True)
@@ -41,30 +48,15 @@ class Answer:
 _PLAIN_DECIMAL = re.compile(r"([+-]?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 # "2.36 * 10^-1" as written by hand (after "×" and "\times" became "*")
 _TIMES_POWER_OF_TEN = re.compile(r"([+-]?[0-9.]+)\s*\*\s*10\s*(?:\^|\*\*)\s*(?:\(\s*([+-]?[0-9]+)\s*\)|([+-]?[0-9]+))")
-_DECIMAL_COMMA = re.compile(r"[0-9],[0-9]")
 _NOT_FINITE = frozenset({"nan", "inf", "infinity", "∞", "\\infty"})
-_PREFIXES = ("\\approx", "≈", "~", "=")
-_DELIMITERS = (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]"))
-_CHARACTERS = str.maketrans({"−": "-", "–": "-", "·": "*", "×": "*"})
-
-# LaTeX tokens: \left( or \right) with their delimiter, a command, a brace, or a run of other text
-_LATEX_TOKEN = re.compile(r"\\(?:left|right)\s*([()\[\]])|\\([A-Za-z]+|.?)|([{}])|([^\\{}]+)", re.DOTALL)
-_LATEX_WORDS = {name: f" {name} " for name in ("exp", "ln", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh",
-                                                 "max", "min", "pi")}
-_LATEX_WORDS |= {"arctan": " atan ", "sigma": " sigmoid ", "cdot": "*", "times": "*",
-                 ",": " ", ";": " ", ":": " ", "!": " ", " ": " ", "quad": " ", "qquad": " "}
-# commands taking brace groups: the text each group opens and closes with (\frac{A}{B} -> ((A)/(B)))
-_LATEX_GROUPS = {"frac": ("(", (("(", ")/"), ("(", "))"))), "sqrt": (" sqrt", (("(", ")"),))}
-_LATEX_GROUPS |= {"dfrac": _LATEX_GROUPS["frac"], "tfrac": _LATEX_GROUPS["frac"], "cfrac": _LATEX_GROUPS["frac"]}
-_LATEX_GROUPS |= {name: ("", ((" ", " "),)) for name in ("mathrm", "operatorname", "text", "mathit")}
 
 
 def read_answer(raw: Any) -> Answer:
-    """Read one answer: a str, int, Decimal (TOML floats), float or Fraction.
+    """Read one answer: text, or a Python, NumPy or SymPy number (see the module docstring).
 
     >>> read_answer("0.0120")
     Answer(text='0.0120', value=3/250, number=Decimal('0.0120'), places=4, figures=3)
-    >>> answer = read_answer("\\\\frac{e}{1+e}")
+    >>> answer = read_answer("\\\\frac{e}{1+e} ≈ 0.7311")
     >>> answer.value, answer.number.quantize(decimal.Decimal("0.0001")), answer.places
     (E/(1 + E), Decimal('0.7311'), None)
     """
@@ -72,21 +64,48 @@ def read_answer(raw: Any) -> Answer:
         return _read_text(raw.strip())
     if isinstance(raw, bool):  # before int: True is an int
         raise ParseError(f"expected a number or an expression, got a bool ({raw})")
-    if isinstance(raw, int):
+    if isinstance(raw, numbers.Integral):  # int, and NumPy's and SymPy's integers
+        raw = int(raw)
         if raw.bit_length() > 3.33 * MAX_DIGITS:  # before str(), which refuses very long ints
             raise ParseError(f"number has more than {MAX_DIGITS} digits")
         return _read_text(str(raw))
+    if isinstance(raw, sympy.Expr):
+        return _read_sympy(raw)
     if isinstance(raw, (float, decimal.Decimal)):
         if not (raw.is_finite() if isinstance(raw, decimal.Decimal) else math.isfinite(raw)):
             raise ParseError(f"expected a finite number, got {raw}")
         return _read_text(float.__repr__(raw) if isinstance(raw, float) else str(raw))
-    if isinstance(raw, fractions.Fraction):
-        if max(abs(raw.numerator), raw.denominator).bit_length() > 3.33 * MAX_DIGITS:
+    if isinstance(raw, numbers.Rational):  # Fraction and the like: exact
+        numerator, denominator = int(raw.numerator), int(raw.denominator)
+        if max(abs(numerator), denominator).bit_length() > 3.33 * MAX_DIGITS:
             raise ParseError(f"number has more than {MAX_DIGITS} digits")
-        value = sympy.Rational(raw.numerator, raw.denominator)
-        return Answer(str(raw), value, _number_of(value), None, None)
+        value = sympy.Rational(numerator, denominator)
+        return Answer(str(fractions.Fraction(numerator, denominator)), value, _number_of(value), None, None)
+    if isinstance(raw, numbers.Real):  # NumPy's other floats, ...: as the float they convert to
+        try:
+            as_float = float(raw)
+        except (TypeError, ValueError, OverflowError, ArithmeticError) as error:
+            raise ParseError(f"cannot read a {type(raw).__name__} as a float: {str(error)[:80]}") from None
+        return read_answer(as_float)
     kind = "None" if raw is None else f"a {type(raw).__name__}"
     raise ParseError(f"expected a number or an expression, got {kind}")
+
+
+def _read_sympy(value: sympy.Expr) -> Answer:
+    """A SymPy constant: checked for size first (iteratively), then by exact_number."""
+    if isinstance(value, sympy.Float):  # inexact, so like a float: the decimal it prints as
+        return _read_text(str(value))
+    pending, seen = [value], 0
+    while pending:
+        node = pending.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ParseError(f"SymPy value is too large (more than {MAX_NODES} parts)")
+        if node.is_Rational and max(abs(node.p), node.q).bit_length() > 3.33 * MAX_DIGITS:
+            raise ParseError(f"number has more than {MAX_DIGITS} digits")
+        pending.extend(node.args)
+    exact = exact_number(value, what="SymPy value")
+    return Answer(str(exact), exact, _number_of(exact), None, None)
 
 
 def _read_text(text: str) -> Answer:
@@ -102,12 +121,12 @@ def _read_text(text: str) -> Answer:
 
 @functools.lru_cache(maxsize=4096)  # many students write the same exact forms; Answer is immutable
 def _read_written_form(text: str) -> Answer:
-    plain = _normalise(text)
+    plain, separator, spelled_out = normalise(text)
     if plain.lstrip("+-").lower() in _NOT_FINITE:
         raise ParseError(f"not a finite number: {text}")
     is_latex = "\\" in plain or "{" in plain or "}" in plain
     try:
-        plain = _latex_to_plain(plain) if is_latex else plain
+        plain = latex_to_plain(plain) if is_latex else plain
         scientific = _TIMES_POWER_OF_TEN.fullmatch(plain)
         if scientific and _PLAIN_DECIMAL.fullmatch(scientific[1]):
             plain = f"{scientific[1]}e{scientific[2] or scientific[3]}"
@@ -116,86 +135,13 @@ def _read_written_form(text: str) -> Answer:
             return _from_literal(text, literal, number_text=plain)
         value = parse_number(plain)
     except ParseError as error:
-        if is_latex:  # point at the LaTeX as written, not at our translation of it
-            raise ParseError(error.reason, text=text) from None
-        raise
+        reason = error.reason + (f" (reading the part before '{separator}')" if separator else "")
+        if is_latex or spelled_out:  # point at the answer as written, not at our translation of it
+            raise ParseError(reason, text=text) from None
+        raise ParseError(reason, text=error.text, position=error.position) from None
     if value.free_symbols or value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or value.is_extended_real is False:
         raise ParseError(f"not a finite real number: {str(value)[:40]}")
     return Answer(text, value, _number_of(value), None, None)
-
-
-def _normalise(text: str) -> str:
-    """Tidy what students copy from calculators and typeset notes: '≈ 0,731', '$\\frac{3}{8}$', '−2'."""
-    for opening, closing in _DELIMITERS:
-        if len(text) >= len(opening) + len(closing) and text.startswith(opening) and text.endswith(closing):
-            text = text[len(opening) : -len(closing)].strip()
-            break
-    for prefix in _PREFIXES:
-        if text.startswith(prefix):
-            text = text[len(prefix) :].strip()
-            break
-    text = text.translate(_CHARACTERS)
-    if text.count(",") == 1 and "(" not in text and _DECIMAL_COMMA.search(text):  # "0,731" on German sheets
-        text = text.replace(",", ".")
-    if not text:
-        raise ParseError("empty")
-    return text
-
-
-def _latex_to_plain(latex: str) -> str:
-    """Translate simple LaTeX into the safe parser's syntax, iteratively (no recursion on nesting).
-
-    >>> _latex_to_plain("\\\\frac{1}{1+e^{-1}}")
-    '((1)/(1+e^(-1)))'
-    """
-    out: list[str] = []
-    groups: list[tuple[str, list, str]] = []  # open braces: (closing text, awaited groups outside, command)
-    awaited: list[tuple[str, str]] = []  # brace groups the last command still needs: (opening, closing)
-    command = ""
-    for token in _LATEX_TOKEN.finditer(latex):
-        delimiter, name, brace, text = token.groups()
-        if text is not None and awaited:  # \frac12 or \sqrt2: a single character is a whole argument
-            text = text.lstrip()
-            while awaited and text:
-                if command == "sqrt" and text[0] == "[":
-                    raise ParseError("only square roots are supported: write x^(1/n) for \\sqrt[n]{x}")
-                if not text[0].isalnum():
-                    raise ParseError(f"write the arguments of \\{command} in braces {{…}}")
-                opening, closing = awaited.pop(0)
-                out.append(opening + text[0] + closing)
-                text = text[1:].lstrip()
-            out.append(text)
-        elif awaited and brace != "{" and (text is None or text.strip()):
-            raise ParseError(f"write the arguments of \\{command} in braces {{…}}")
-        elif text is not None:
-            out.append(text)
-        elif brace == "{":
-            opening, closing = awaited.pop(0) if awaited else ("(", ")")
-            groups.append((closing, awaited, command))
-            out.append(opening)
-            awaited = []
-        elif brace == "}":
-            if not groups:
-                raise ParseError("unmatched '}'")
-            closing, awaited, command = groups.pop()
-            out.append(closing)
-        elif delimiter is not None:
-            out.append("(" if delimiter in "([" else ")")
-        elif name in _LATEX_WORDS:
-            out.append(_LATEX_WORDS[name])
-        elif name in _LATEX_GROUPS:
-            opening, awaited = _LATEX_GROUPS[name][0], list(_LATEX_GROUPS[name][1])
-            out.append(opening)
-            command = name
-        elif name in ("left", "right"):
-            raise ParseError(f"only \\{name}( and \\{name}[ style delimiters are supported, as parentheses")
-        else:
-            raise ParseError(f"unknown LaTeX command \\{name}")
-    if awaited:
-        raise ParseError(f"\\{command} is missing its arguments in braces {{…}}")
-    if groups:
-        raise ParseError("missing '}'")
-    return "".join(out)
 
 
 def _from_literal(text: str, literal: re.Match, number_text: str | None = None) -> Answer:

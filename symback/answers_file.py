@@ -86,7 +86,7 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
         reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
         raise ProblemError(what.lower(), f"cannot read the {what}: {reason}", source=source) from None
     try:
-        return answer_sheet(data, source)
+        return answer_sheet(data, source, shorthand=False)
     except ProblemError as error:
         raise error.with_source(source) from None
 
@@ -95,9 +95,10 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number")
 
 
-def answer_sheet(data: Any, source: str = "<answers>") -> AnswerSheet:
-    """An :class:`AnswerSheet` from a mapping shaped like the file (``{"exercises": {"4": {...}}}``), or from
-    a mapping of exercise id to answers (``{"4": {"dL/da22": "2.359"}}``).
+def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True) -> AnswerSheet:
+    """An :class:`AnswerSheet` from a mapping shaped like the file (``{"exercises": {"4": {...}}}``), or, with
+    ``shorthand``, from a mapping of exercise id to answers (``{"4": {"dL/da22": "2.359"}}``). Files never use
+    the shorthand, so a misspelt ``[exercise.3]`` is an error rather than an exercise named "exercise".
 
     >>> dict(answer_sheet({"4": {"dL/da22": "2.359"}}).exercises["4"])
     {'dL/da22': '2.359'}
@@ -106,11 +107,12 @@ def answer_sheet(data: Any, source: str = "<answers>") -> AnswerSheet:
         return data
     if not isinstance(data, Mapping):
         raise ProblemError("answers", f"expected a table of exercises, got {describe(data)}")
-    if "exercises" not in data and all(isinstance(value, Mapping) for value in data.values()) and "tolerance" not in data:
+    if shorthand and not any(key in data for key in _TOP_KEYS):
         data = {"exercises": data}
     unknown = [key for key in data if key not in _TOP_KEYS]
     if unknown:
-        raise ProblemError(str(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)})")
+        hint = "; exercises go in [exercises.ID] tables" if str(unknown[0]).startswith("exercise") else ""
+        raise ProblemError(str(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
     student = data.get("student")
     if student is not None and not isinstance(student, str):
         raise ProblemError("student", f"expected text, got {describe(student)}")

@@ -24,13 +24,15 @@ from typing import Any, Mapping
 from .answer_parse import Answer, read_answer
 from .answers_file import AnswerSheet, answer_sheet, load_answers
 from .checklist import Checklist, Item, build_checklist
-from .errors import ParseError, SymbackError
+from .errors import ParseError
+from .rule_values import apply_rule, rounding_outcomes
 from .hints import hint_for
 from .model import Problem
 from .report import Report, Verdict
 from .tolerance import Tolerance
 
 MAX_NOTES = 20
+_SAME = Decimal("1e-40")  # relative difference below which two 50-digit values are one number
 CLEAN, ROUNDED, OFF = 0, 1, 2  # how far a value the next steps read is from the exact one, and why
 
 
@@ -41,6 +43,7 @@ class _State:
     value: Decimal
     taint: int
     culprit: tuple[str, str] | None = None  # (exercise, key) of the first wrong step it depends on
+    written: bool = True  # False where the student left it out and the rule's value stands in
 
 
 def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any] | str | os.PathLike, *,
@@ -119,11 +122,12 @@ def _blank(value: Any) -> bool:
 
 
 def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Checklist) -> tuple[Verdict, _State]:
-    inputs = [states[(item.context, key)] for key in item.inputs]
-    own = _apply(item, [state.value for state in inputs])
-    upstream = max((state.taint for state in inputs), default=CLEAN)
-    culprit = next((state.culprit for state in inputs if state.taint == OFF), None)
-    fallback = _State(own, upstream, culprit) if own is not None else _State(item.reference, CLEAN)
+    rules = [(rule, [states[(item.context, key)] for key in rule.inputs]) for rule in item.rules]
+    owns = [apply_rule(rule, [state.value for state in inputs]) for rule, inputs in rules]
+    own = owns[0] if item.compute is not None else None
+    fallback = _State(item.reference, CLEAN, written=False)
+    if own is not None:
+        fallback = _State(own, *_upstream(rules[0][1]), written=False)
     if raw is None:
         return Verdict(item, "missing", None, None, own), fallback
     try:
@@ -135,26 +139,43 @@ def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Che
         return Verdict(item, "correct", answer.text, value, own), _State(value, CLEAN if value == reference else ROUNDED)
     if _rounded_from(answer, reference, policy):
         return Verdict(item, "rounding", answer.text, value, own), _State(value, ROUNDED)
-    if own is not None and (policy.within(value, own) or _rounded_from(answer, own, policy)):
-        if upstream == OFF:
-            return (Verdict(item, "carried forward", answer.text, value, own, carried_from=culprit),
-                    _State(value, OFF, culprit))
-        return Verdict(item, "rounding", answer.text, value, own), _State(value, ROUNDED)
-    hint = hint_for(item, answer, own, policy, checklist)
+    for (rule, inputs), rule_own in zip(rules, owns):  # the student's own values explain the answer
+        if rule_own is not None and _agrees(answer, rule_own, policy):
+            return _followed(item, answer, own, inputs)
+    for rule, inputs in rules:  # ... once the values they left out may have been rounded on the way
+        outcomes = rounding_outcomes(rule, [s.value for s in inputs], [s.written for s in inputs], policy)
+        if any(_matches(answer, outcome, policy) for outcome in outcomes):
+            return _followed(item, answer, own, inputs)
+    hint = hint_for(item, answer, own, [s.value for s in rules[0][1]] if rules else [], policy, checklist)
     return (Verdict(item, "wrong", answer.text, value, own, reason=hint),
             _State(value, OFF, (item.exercise, item.key)))
 
 
-def _apply(item: Item, values: list[Decimal]) -> Decimal | None:
-    """The rule on the student's values; None where it has no rule or their values leave its domain
-    (log of a non-positive ŷ, a division by zero, an overflow)."""
-    if item.compute is None:
-        return None
-    try:
-        own = item.compute(values)
-    except (ArithmeticError, ValueError, OverflowError, SymbackError):
-        return None
-    return own if own.is_finite() else None
+def _upstream(inputs: list[_State]) -> tuple[int, tuple[str, str] | None]:
+    """How the values a rule read differ from the exact ones, and the first wrong step behind them."""
+    taint = max((state.taint for state in inputs), default=CLEAN)
+    return taint, next((state.culprit for state in inputs if state.taint == OFF), None)
+
+
+def _followed(item: Item, answer: Answer, own: Decimal | None, inputs: list[_State]) -> tuple[Verdict, _State]:
+    """The answer follows from the student's own values: carried forward if one of them was wrong."""
+    taint, culprit = _upstream(inputs)
+    if taint == OFF:
+        return (Verdict(item, "carried forward", answer.text, answer.number, own, carried_from=culprit),
+                _State(answer.number, OFF, culprit))
+    return Verdict(item, "rounding", answer.text, answer.number, own), _State(answer.number, ROUNDED)
+
+
+def _agrees(answer: Answer, reference: Decimal, policy: Tolerance) -> bool:
+    return policy.within(answer.number, reference) or _rounded_from(answer, reference, policy)
+
+
+def _matches(answer: Answer, computed: Decimal, policy: Tolerance) -> bool:
+    """The answer is ``computed`` as written: to its own last digit, not merely within the tolerance (a value
+    from rounded inputs already spends the rounding the tolerance allows)."""
+    if answer.places is None:
+        return abs(answer.number - computed) <= _SAME * max(abs(computed), Decimal(1))
+    return _rounded_from(answer, computed, policy)
 
 
 def _rounded_from(answer: Answer, reference: Decimal, policy: Tolerance) -> bool:

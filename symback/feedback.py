@@ -8,24 +8,38 @@ templates show; every text that came from a student or a file is escaped by the 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from .errors import ArgumentError
+from .notation import Notation
 from .pdf import build_pdf
-from .render import render_for_problem
+from .render import approximately, decimal_text, render_for_problem
 from .report import STATUSES, Report, Verdict
 from .solve import write_atomically
+from .steps import Quantity
 
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
-NOTED = ("wrong", "carried forward", "unreadable")  # verdicts that get an explanation in the note column
+NOTED = ("wrong", "unreadable")  # verdicts whose own note goes in the note column (carried forward: the templates)
+SHORT_EXACT = 60  # exact right values are shown up to this many characters of LaTeX (see right_value)
+TOLERANCE_SOURCES = {
+    "default": "the default",
+    "problem file": "set in the problem file",
+    "answers file": "set in the answers file",
+    "command line": "set on the command line",
+    "argument": "set by the caller",
+}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One quantity's row: its verdict (the answer clipped) and the note to show (may be empty)."""
+    """One quantity's row: its verdict (the answer clipped), its right value as LaTeX math (see
+    :func:`right_value`) and the verdict's own note to show (may be empty)."""
 
     verdict: Verdict
+    right: str
     note: str
 
 
@@ -52,7 +66,7 @@ class FeedbackView:
     tolerance_source: str
     points: int
     total: int
-    counts: tuple[tuple[str, int], ...]
+    counts: tuple[tuple[str, int], ...]  # (status, count) for the statuses that occur, in STATUSES order
     left_out: int
     digits: int
     exercises: tuple[ExerciseFeedback, ...]
@@ -71,6 +85,38 @@ def clip(text: str | None, limit: int | None = CLIP) -> str | None:
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
+def right_value(quantity: Quantity) -> str:
+    r"""The right value as LaTeX math for the table: the exact form only where it is short, the decimal always.
+
+    The rule: the exact form is shown when its LaTeX has at most ``SHORT_EXACT`` (60) characters, not counting
+    spaces and the ``\left``/``\right`` before brackets (they print nothing of their own). That keeps
+    ``\frac{4 \left(39 + 14 e\right)^{2}}{625 \left(1 + e\right)^{2}}`` and lets go of the thousands of
+    characters a deeper network's gradients take, which no table column holds. The decimal (correctly rounded)
+    follows it, after ``=`` where it is the exact value itself and ``\approx`` where not; alone, it keeps its
+    ``\approx`` when rounded.
+
+    >>> import sympy
+    >>> from decimal import Decimal
+    >>> right_value(Quantity("h", sympy.E / (1 + sympy.E), Decimal("0.7311")))
+    '\\frac{e}{1 + e} \\approx 0.7311'
+    >>> right_value(Quantity("L", sympy.Integer(4), Decimal("4")))
+    '4'
+    >>> long = sum(sympy.exp(sympy.Rational(1, k)) for k in range(2, 12))
+    >>> right_value(Quantity("g", long, Decimal("13.09")))
+    '\\approx 13.09'
+    >>> right_value(Quantity("n", sympy.Integer(10) ** 70, Decimal("1.000E+70")))
+    '1.000 \\cdot 10^{70}'
+    """
+    exact = Notation().latex(quantity.exact)  # a number: no names, so any notation prints it the same
+    if len(re.sub(r"\\(?:left|right)\b|\s", "", exact)) <= SHORT_EXACT:
+        approx = approximately(quantity)
+        return f"{exact} {approx}" if approx else exact
+    decimal = quantity.decimal
+    equal = quantity.exact.is_Rational and decimal.is_finite() and \
+        Fraction(int(quantity.exact.p), int(quantity.exact.q)) == Fraction(decimal)
+    return decimal_text(decimal) if equal else f"\\approx {decimal_text(decimal)}"
+
+
 def feedback_view(report: Report) -> FeedbackView:
     """The report as the templates show it; answers are clipped everywhere they appear (headline, notes).
 
@@ -87,7 +133,7 @@ def feedback_view(report: Report) -> FeedbackView:
     exercises = []
     for exercise_id in order:
         verdicts = [v for v in shown.verdicts if v.exercise == exercise_id]
-        rows = tuple(Row(v, clip(v.note(digits), None) if v.status in NOTED else "")
+        rows = tuple(Row(v, right_value(v.item.right), clip(v.note(digits), None) if v.status in NOTED else "")
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)
         exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))
@@ -100,10 +146,10 @@ def feedback_view(report: Report) -> FeedbackView:
         problem_file=_file_name(problem.source) if problem.source else None,
         headline=clip(shown.headline, None),
         tolerance=shown.tolerance.describe(),
-        tolerance_source="the default" if source == "default" else f"set in the {source}",
+        tolerance_source=TOLERANCE_SOURCES.get(source, source),
         points=shown.points,
         total=shown.total,
-        counts=tuple((status, shown.counts[status]) for status in STATUSES),
+        counts=tuple((status, shown.counts[status]) for status in STATUSES if shown.counts[status]),
         left_out=sum(len(exercise.left_out) for exercise in exercises),
         digits=digits,
         exercises=tuple(exercises),

@@ -1,80 +1,170 @@
 """Hints for a wrong answer: the slips students make most, recognised from the numbers alone.
 
-Each hint is a small test on the wrong value ``v`` and the value ``t`` the student's own inputs give (or the
-right value where there is no rule); the first that fits is shown. They are tried in the order listed.
+Each hint is a small test on a :class:`Slip`: the wrong answer, the value the student's own inputs give
+(``target``; the right value where there is no rule) and those inputs. The first hint that fits is shown, in
+the order of :data:`HINTS`.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Callable
+import decimal
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Callable, Sequence
 
-from .answer_parse import Answer
+from .answer_parse import PRECISION, Answer
 from .checklist import Checklist, Item
 from .losses import make_loss
+from .rule_values import apply_rule
 from .tolerance import Tolerance
 
-Hint = Callable[[Item, Decimal, Decimal, Tolerance, Checklist], str | None]
+
+@dataclass(frozen=True)
+class Slip:
+    """A wrong answer and what it is held against."""
+
+    item: Item
+    answer: Answer
+    target: Decimal
+    inputs: Sequence[Decimal]
+    policy: Tolerance
+    checklist: Checklist
+
+    @property
+    def value(self) -> Decimal:
+        return self.answer.number
+
+    def near(self, expected: Decimal | None) -> bool:
+        return expected is not None and self.policy.within(self.value, expected)
+
+    def with_inputs(self, values: Sequence[Decimal]) -> Decimal | None:
+        """The item's own rule on other values (what a slip in applying the rule would give)."""
+        return apply_rule(self.item.rules[0], values) if self.item.compute is not None else None
 
 
-def _sign(item, value, target, policy, checklist):
-    if target != 0 and policy.within(-value, target):
-        return "the sign is wrong"
+def _too_few_figures(slip: Slip) -> str | None:
+    answer, policy = slip.answer, slip.policy
+    if answer.places is None or policy.allows_rounding(answer.places, answer.figures):
+        return None
+    for reference in (slip.item.reference, slip.target):
+        if abs(slip.value - reference) <= Decimal(5).scaleb(-answer.places - 1):
+            return (f"correctly rounded, but to {answer.figures} significant figure{'s' * (answer.figures != 1)}; "
+                    f"this sheet asks for {_precision_asked(policy)}")
     return None
 
 
-def _loss_remark(item: Item, checklist: Checklist) -> str:
-    exercise = checklist.exercise(item.exercise).exercise
+def _precision_asked(policy: Tolerance) -> str:
+    if policy.kind == "decimal_places":
+        return f"{policy.amount} decimal places"
+    figures = policy.amount if policy.kind == "significant_figures" else policy.figures_for_relative()
+    return f"{figures} significant figures" + (f" or {figures} decimal places" if policy.kind == "relative" else "")
+
+
+def _sign(slip: Slip) -> str | None:
+    return "the sign is wrong" if slip.target != 0 and slip.near(-slip.target) else None
+
+
+def _uphill(slip: Slip) -> str | None:
+    if slip.item.kind != "update" or not slip.inputs:
+        return None
+    if slip.near(slip.with_inputs([-slip.inputs[0]])):
+        return "θ + α·∂L/∂θ: gradient descent subtracts the step, θ' = θ − α·∂L/∂θ"
+    return None
+
+
+def _rate_forgotten(slip: Slip) -> str | None:
+    if slip.item.kind != "update" or not slip.inputs:
+        return None
+    start = slip.with_inputs([Decimal(0)])  # θ itself
+    if start is not None and slip.near(start - slip.inputs[0]):
+        return "the learning rate α is missing: θ' = θ − α·∂L/∂θ"
+    return None
+
+
+def _loss_remark(slip: Slip) -> str:
+    checklist = slip.checklist
+    exercise = checklist.exercise(slip.item.exercise).exercise
     kind = (exercise.loss or checklist.problem.loss).kind
     return make_loss(kind, checklist.problem.network.outputs).remark
 
 
 def _touches_loss(item: Item) -> bool:
-    return item.kind == "loss" or item.key.startswith("dL/dyhat")
+    return item.kind in ("loss", "gradient") or item.key.startswith("dL/dyhat")
 
 
-def _half(item, value, target, policy, checklist):
-    if target == 0 or not policy.within(2 * value, target):
+def _half(slip: Slip) -> str | None:
+    if slip.target == 0 or not slip.policy.within(2 * slip.value, slip.target):
         return None
-    if _touches_loss(item):
-        return f"half the right value: check the factor ½ of the loss ({_loss_remark(item, checklist)})"
+    if _touches_loss(slip.item):
+        return f"half the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
     return "half the value its inputs give: a factor 2 is missing"
 
 
-def _double(item, value, target, policy, checklist):
-    if target == 0 or not policy.within(value, 2 * target):
+def _double(slip: Slip) -> str | None:
+    if slip.target == 0 or not slip.near(2 * slip.target):
         return None
-    if _touches_loss(item):
-        return f"twice the right value: check the factor ½ of the loss ({_loss_remark(item, checklist)})"
+    if _touches_loss(slip.item):
+        return f"twice the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
     return "twice the value its inputs give"
 
 
-def _function_not_derivative(item, value, target, policy, checklist):
+def _activation_not_applied(slip: Slip) -> str | None:
+    item = slip.item
+    if item.kind == "forward" and item.shown_rule and len(slip.inputs) == 1 and slip.near(slip.inputs[0]):
+        return f"this is {item.inputs[0]} itself: the activation was not applied"
+    return None
+
+
+def _function_not_derivative(slip: Slip) -> str | None:
     """∂h/∂z answered with h itself: σ(z) written for σ'(z)."""
+    item = slip.item
     if item.kind != "factor" or "/" not in item.key:
         return None
     numerator = item.key.split("/")[0][1:]
     try:
-        node = checklist.item(item.context, numerator)
+        node = slip.checklist.item(item.context, numerator)
     except KeyError:
         return None
-    if node.reference != target and policy.within(value, node.reference):
+    if node.reference != slip.target and slip.near(node.reference):
         return f"this is {numerator} itself, not its derivative"
     return None
 
 
-def _other_quantity(item, value, target, policy, checklist):
-    for other in checklist.items:
-        if other.context == item.context and other.key != item.key and other.kind != "update":
-            if other.reference != item.reference and policy.within(value, other.reference):
-                return f"this is the value of {other.key}"
+def _truncated(slip: Slip) -> str | None:
+    places = slip.answer.places
+    if places is None:
+        return None
+    for reference in (slip.item.reference, slip.target):
+        try:
+            with decimal.localcontext(prec=PRECISION + 10):
+                cut = reference.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+        except decimal.InvalidOperation:  # more digits than any answer would carry
+            continue
+        if slip.value == cut and cut != reference:
+            return "off in the last digit: cut off rather than rounded (round half up)"
     return None
 
 
-HINTS: tuple[Hint, ...] = (_sign, _half, _double, _function_not_derivative, _other_quantity)
+def _other_quantity(slip: Slip) -> str | None:
+    """The value of another quantity at the same point; small integers and constants match too easily."""
+    if slip.value == slip.value.to_integral_value():
+        return None
+    for other in slip.checklist.items:
+        if other.context != slip.item.context or other.key == slip.item.key or other.kind == "update":
+            continue
+        if other.inputs and other.reference != slip.item.reference and slip.near(other.reference):
+            return f"this is the value of {other.key}"
+    return None
 
 
-def hint_for(item: Item, answer: Answer, own: Decimal | None, policy: Tolerance, checklist: Checklist) -> str:
+HINTS: tuple[Callable[[Slip], str | None], ...] = (
+    _too_few_figures, _sign, _uphill, _rate_forgotten, _half, _double, _activation_not_applied,
+    _function_not_derivative, _truncated, _other_quantity,
+)
+
+
+def hint_for(item: Item, answer: Answer, own: Decimal | None, inputs: Sequence[Decimal], policy: Tolerance,
+             checklist: Checklist) -> str:
     """The first hint that fits a wrong answer, or "".
 
     >>> import symback
@@ -82,12 +172,12 @@ def hint_for(item: Item, answer: Answer, own: Decimal | None, policy: Tolerance,
     >>> from symback.checklist import build_checklist
     >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
     >>> item = checklist.item(checklist.exercise("4").context, "dL/db12")
-    >>> hint_for(item, read_answer("2.924"), item.reference, checklist.tolerance, checklist)
+    >>> hint_for(item, read_answer("2.924"), item.reference, [], checklist.tolerance, checklist)
     'the sign is wrong'
     """
-    target = own if own is not None else item.reference
+    slip = Slip(item, answer, own if own is not None else item.reference, inputs, policy, checklist)
     for hint in HINTS:
-        text = hint(item, answer.number, target, policy, checklist)
+        text = hint(slip)
         if text:
             return text
     return ""

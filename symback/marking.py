@@ -70,7 +70,7 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
             run.unreadable[path] = str(error)
             continue
         report = check(checklist, sheet, tolerance=policy)
-        if sheet.tolerance is not None and sheet.tolerance != policy:
+        if sheet.tolerance is not None and not sheet.tolerance.same_policy(policy):
             note = f"the tolerance set in this file was ignored: marking uses {policy.describe()}"
             report = Report(report.problem, report.student, report.source, policy, report.verdicts,
                             report.notes + (note,))
@@ -81,7 +81,7 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
     if progress:
         progress(len(files), len(files), "")
     table = output / CSV_NAME
-    write_atomically(table, marks_csv(checklist, run))
+    write_atomically(table, "\ufeff" + marks_csv(checklist, run))  # the BOM tells spreadsheets it is UTF-8
     run.written.append(table)
     return run
 
@@ -97,8 +97,9 @@ def save_report(report: Report, path: Path) -> None:
 
 
 def marks_csv(checklist: Checklist, run: MarkingRun) -> str:
-    """A row per student: file, student, points, total, score in percent, the first wrong step, why the file
-    could not be read (if so) and each quantity's verdict."""
+    """A row per student: file, student (the file's name if the file names none), points, total, score in
+    percent, the first wrong step, why the file could not be read (if so) and each quantity's verdict
+    ("left out" for working not written, which is not scored)."""
     items = checklist.items
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -111,10 +112,15 @@ def marks_csv(checklist: Checklist, run: MarkingRun) -> str:
             continue
         wrong = report.first_wrong
         score = f"{100 * report.points / report.total:.1f}" if report.total else ""
-        writer.writerow([_cell(path.name), _cell(report.student or ""), report.points, report.total, score,
+        writer.writerow([_cell(path.name), _cell(report.student or path.stem), report.points, report.total, score,
                          f"{wrong.exercise}:{wrong.key}" if wrong else "", ""]
-                        + [verdict.status for verdict in report.verdicts])
+                        + [_status(verdict) for verdict in report.verdicts])
     return buffer.getvalue()
+
+
+def _status(verdict) -> str:
+    """A verdict for the table; working a student left out is not scored, so it does not read "missing"."""
+    return "left out" if verdict.status == "missing" and not verdict.item.asked else verdict.status
 
 
 def _cell(text: str) -> str:

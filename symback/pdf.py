@@ -52,8 +52,11 @@ def build_pdf(tex_source: str, target: Path, *, runs: int = 2, timeout: float = 
                 raise PdfError(f"pdflatex failed on {target.name}: {_first_error(work / 'sheet.log', done.stdout)}")
         log = (work / "sheet.log").read_text(encoding="utf-8", errors="replace")
         partial = target.with_name(f".{target.name}.partial")
-        shutil.copyfile(work / "sheet.pdf", partial)
-        os.replace(partial, target)
+        try:
+            shutil.copyfile(work / "sheet.pdf", partial)
+            os.replace(partial, target)
+        except OSError as error:
+            raise PdfError(f"{target}: cannot write the file: {error.strerror or error}") from None
     return re.findall(r"^(Overfull .*|Underfull .*|LaTeX Warning: .*)$", log, flags=re.MULTILINE)
 
 

@@ -19,7 +19,6 @@ from .tolerance import Tolerance
 
 STATUSES = ("correct", "rounding", "carried forward", "wrong", "missing", "unreadable")
 SCORING = ("correct", "rounding", "carried forward")
-_SAME = Decimal("1e-40")  # relative difference below which two 50-digit values are the same number
 
 
 @dataclass(frozen=True)
@@ -52,13 +51,12 @@ class Verdict:
     def points(self) -> int:
         return int(self.status in SCORING)
 
-    @property
-    def own_differs(self) -> bool:
-        """Whether the student's own values lead somewhere else than the exact values do."""
+    def own_differs(self, digits: int) -> bool:
+        """Whether the student's own values lead somewhere else than the exact values do, to ``digits``
+        significant digits (the same rounded number twice would say nothing)."""
         if self.own is None:
             return False
-        reference = self.item.reference
-        return abs(self.own - reference) > _SAME * max(abs(reference), Decimal(1))
+        return round_significant(self.own, digits) != round_significant(self.item.reference, digits)
 
     def own_shown(self, digits: int) -> str:
         """``own`` rounded for display."""
@@ -86,7 +84,7 @@ class Verdict:
         if self.status != "wrong":
             return ""
         text = f"you wrote {self.answer}"
-        if rule is not None and self.own_differs:
+        if rule is not None and self.own_differs(digits):
             text += f"; from your own values, {self.key} = {rule} gives {self.own_shown(digits)}; right: {self.right_shown()}"
         elif rule is not None:
             text += f"; {self.key} = {rule} gives {self.right_shown()}"
@@ -100,7 +98,7 @@ class Verdict:
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong"
         if self.status == "wrong":
-            parts = [f"your own values give {self.own_shown(digits)}"] if self.own_differs else []
+            parts = [f"your own values give {self.own_shown(digits)}"] if self.own_differs(digits) else []
             return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))
         if self.status == "unreadable":
             return f"could not read it: {self.reason}"
@@ -113,7 +111,8 @@ class Verdict:
             "description": self.item.description, "rule": self.item.rule_text, "answer": self.answer,
             "value": None if self.given is None else str(self.given),
             "own": None if self.own is None else self.own_shown(digits + 6),
-            "right": {"exact": format_exact(self.item.right.exact), "decimal": str(self.item.right.decimal)},
+            "right": {"exact": format_exact(self.item.right.exact), "decimal": str(self.item.right.decimal),
+                      "digits50": str(self.item.reference)},
             "reason": self.reason, "carried_from": list(self.carried_from) if self.carried_from else None,
             "explanation": self.explanation(digits),
         }

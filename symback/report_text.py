@@ -17,7 +17,7 @@ def format_report(report: Report) -> str:
     """
     digits = report.problem.digits
     lines = [report.headline, ""]
-    who = report.student or report.source
+    who = _short(report.student or report.source)
     lines.append(f"{who}: {report.points}/{report.total} points; "
                  + ", ".join(f"{count} {status}" for status, count in report.counts.items() if count))
     lines.append(f"Tolerance: {report.tolerance.describe()} (set by: {report.tolerance.source})")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArgumentError
+from .errors import ArgumentError, SymbackError
 from .model import Problem
 from .pdf import INSTALL_HINT, build_pdf, latex_available
 from .render import render
@@ -40,8 +41,13 @@ def parse_formats(text: str) -> tuple[str, ...]:
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a file."""
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise SymbackError(f"{path}: cannot write the file: {error.strerror or error}") from None
 
 
 def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: int | None = None,

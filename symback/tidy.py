@@ -9,6 +9,14 @@ import sympy
 _E = sympy.Symbol("_e_", positive=True)
 
 
+def _at_most(expr: sympy.Expr, nodes: int) -> bool:
+    """Whether ``expr`` has at most this many nodes; stops counting early (count_ops walks all of a huge value)."""
+    for count, _ in enumerate(sympy.preorder_traversal(expr), 1):
+        if count > nodes:
+            return False
+    return True
+
+
 @functools.lru_cache(maxsize=4096)
 def tidy(expr: sympy.Expr) -> sympy.Expr:
     """An equal, shorter form of an exact value that is a rational function of e; other values as they are.
@@ -18,7 +26,7 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     >>> tidy(sympy.E / (1 + sympy.E) - 1 / (1 + sympy.E))
     (-1 + E)/(1 + E)
     """
-    if expr.is_Rational or not isinstance(expr, sympy.Expr) or sympy.count_ops(expr) > 60:
+    if expr.is_Rational or not isinstance(expr, sympy.Expr) or not _at_most(expr, 200):
         return expr
     powers_of_e = expr.atoms(sympy.exp)
     if any(not power.args[0].is_Integer for power in powers_of_e):

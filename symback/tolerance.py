@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .errors import ProblemError
+from .errors import ArgumentError, ProblemError
 
 KINDS = ("relative", "significant_figures", "decimal_places")
 _MAX_FIGURES = 40  # beyond this the 50-digit comparison itself would decide
@@ -24,7 +24,9 @@ _MAX_FIGURES = 40  # beyond this the 50-digit comparison itself would decide
 
 @dataclass(frozen=True)
 class Tolerance:
-    """One policy; ``source`` says where it was set (``default``, ``problem file``, ``answers file``).
+    """One policy; ``source`` says where it was set (``default``, ``problem file``, ``answers file``,
+    ``command line``, or ``argument`` when a program passed it). Amounts are checked and normalised: a float
+    0.01 is the decimal 0.01, and 3.0 digits are 3.
 
     >>> policy = Tolerance("decimal_places", 3)
     >>> policy.within(Decimal("0.731"), Decimal("0.7310585786")), policy.within(Decimal("0.73"), Decimal("0.7310585786"))
@@ -35,7 +37,14 @@ class Tolerance:
 
     kind: str = "relative"
     amount: Decimal | int = Decimal("0.001")
-    source: str = "default"
+    source: str = "argument"
+
+    def __post_init__(self):
+        object.__setattr__(self, "amount", _checked_amount(self.kind, self.amount))
+
+    def same_policy(self, other: "Tolerance") -> bool:
+        """The same rule, wherever each was set."""
+        return (self.kind, self.amount) == (other.kind, other.amount)
 
     def within(self, answer: Decimal, reference: Decimal) -> bool:
         """Whether ``answer`` is close enough to ``reference`` under this policy (boundaries included)."""
@@ -79,7 +88,6 @@ class Tolerance:
         return {"kind": self.kind, "amount": str(self.amount), "source": self.source}
 
 
-DEFAULT = Tolerance()
 
 
 def _plain(value: Decimal) -> str:
@@ -103,21 +111,36 @@ def read_tolerance(value: Any, key: str, source: str) -> Tolerance:
         what = f"unknown key {unknown[0]!r}" if unknown else f"{len(value)} keys"
         raise ProblemError(key, f"{what}: give exactly one of {', '.join(KINDS)}")
     (kind, amount), = value.items()
-    entry = f"{key}.{kind}"
+    try:
+        return Tolerance(kind, amount, source)
+    except ArgumentError as error:
+        raise ProblemError(f"{key}.{kind}", str(error)) from None
+
+
+def _checked_amount(kind: str, amount: Any) -> Decimal | int:
+    """The amount of a policy as the comparisons need it: a Decimal fraction, or a whole number of digits."""
+    if kind not in KINDS:
+        raise ArgumentError(f"unknown tolerance kind {kind!r} (known: {', '.join(KINDS)})")
+    shown = amount if isinstance(amount, (int, Decimal)) and not isinstance(amount, bool) else repr(amount)
+    number = _decimal(amount)
     if kind == "relative":
-        number = _decimal(amount)
         if number is None or not 0 < number < 1:
-            raise ProblemError(entry, f"expected a number greater than 0 and less than 1, got {amount!r}"
-                               if not isinstance(amount, (int, Decimal)) else
-                               f"expected a number greater than 0 and less than 1, got {amount}")
-        return Tolerance(kind, number, source)
-    if type(amount) is not int or not 1 <= amount <= _MAX_FIGURES:
-        raise ProblemError(entry, f"expected a whole number from 1 to {_MAX_FIGURES}, got {amount!r}")
-    return Tolerance(kind, amount, source)
+            raise ArgumentError(f"expected a number greater than 0 and less than 1, got {shown}")
+        return number
+    if number is None or number != number.to_integral_value() or not 1 <= number <= _MAX_FIGURES:
+        raise ArgumentError(f"expected a whole number from 1 to {_MAX_FIGURES}, got {shown}")
+    return int(number)
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+    """A number given as int, float (as it prints), Decimal or text; None for anything else."""
+    if isinstance(value, bool):
         return None
-    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    try:
+        number = Decimal(str(value).strip()) if isinstance(value, (float, str)) else Decimal(value)
+    except (TypeError, ValueError, ArithmeticError):
+        return None
     return number if number.is_finite() else None
+
+
+DEFAULT = Tolerance(source="default")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import doctest
 import time
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symback.answer_parse as answer_parse
+import symback.answer_text as answer_text
 from symback.answer_parse import PRECISION, Answer, read_answer
 from symback.errors import ParseError
 
@@ -88,6 +90,12 @@ def test_numbers_of_other_types(raw, text, value, places, figures):
         ("2.36 × 10^-1", Fraction("0.236")),
         ("2.36 \\times 10^{-1}", Fraction("0.236")),
         ("2.36*10**(-1)", Fraction("0.236")),
+        ("2.36×10⁻¹", Fraction("0.236")),
+        ("2.36 · 10⁻¹", Fraction("0.236")),
+        ("-2.36⋅10⁻¹", Fraction("-0.236")),
+        ("0.0236×10¹", Fraction("0.236")),
+        ("0.731 ≈ e/(1+e)", Fraction("0.731")),
+        ("2.36 × 10⁻¹ ≈ 0.24", Fraction("0.236")),
     ],
 )
 def test_normalised_decimals_are_still_plain_decimals(text, value):
@@ -141,7 +149,11 @@ def test_exact_forms_and_latex(text, value):
     assert answer.text == text
 
 
-@pytest.mark.parametrize("text", ["\\frac{4e}{1+e}", "\\frac{12\\mathrm{e}}{(1+\\mathrm{e})^2}", "2e", "2 \\, \\pi"])
+@pytest.mark.parametrize(
+    "text",
+    ["\\frac{4e}{1+e}", "\\frac{12\\mathrm{e}}{(1+\\mathrm{e})^2}", "2e", "2 \\, \\pi"]
+    + ["2√2", "2σ(1)", "2e ≈ 5.4"],
+)
 def test_implicit_multiplication_is_unreadable_with_a_hint(text):
     with pytest.raises(ParseError) as error:
         read_answer(text)
@@ -168,6 +180,157 @@ def test_bad_latex_names_the_problem(text, reason):
         read_answer(text)
     assert reason in error.value.reason
     assert "\n" not in error.value.reason
+
+
+def close_to(number: Decimal, expected) -> bool:
+    """number agrees with the expected value (a Fraction, or a function computing it in mpmath) to PRECISION digits."""
+    with mpmath.workdps(60):
+        exact = isinstance(expected, Fraction)
+        expected = mpmath.mpf(expected.numerator) / expected.denominator if exact else expected()
+        return abs(mpmath.mpf(str(number)) - expected) <= abs(expected) * mpmath.mpf(10) ** (1 - PRECISION)
+
+
+# exact part written with its decimal value: the exact part is read, the text kept as written
+WITH_DECIMALS = {
+    "e/(1+e) ≈ 0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "e/(1+e) = 0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "e/(1+e)≈0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "12*e/(1+e)^2 ~ 2.359": lambda: 12 * mpmath.e / (1 + mpmath.e) ** 2,
+    "≈ e/(1+e) ≈ 0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "−e/(1+e) ≈ −0,7311": lambda: -mpmath.e / (1 + mpmath.e),
+    "3/8 = 0.375": lambda: mpmath.mpf(3) / 8,
+    "sigmoid(1) = e/(1+e) ≈ 0.731": lambda: 1 / (1 + mpmath.exp(-1)),
+    "$\\frac{e}{1+e}$ ≈ 0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "$\\frac{e}{1+e} \\approx 0.7311$": lambda: mpmath.e / (1 + mpmath.e),
+    "\\frac{e}{1+e} \\sim 0.73": lambda: mpmath.e / (1 + mpmath.e),
+    "\\frac{e}{1+e} = 0.7311": lambda: mpmath.e / (1 + mpmath.e),
+    "2~\\cdot~\\pi": lambda: 2 * mpmath.pi,  # in LaTeX "~" is a space, not "about"
+}
+
+
+@pytest.mark.parametrize("text", WITH_DECIMALS)
+def test_exact_form_with_its_decimal_reads_the_exact_part(text):
+    answer = read_answer(text)
+    assert close_to(answer.number, WITH_DECIMALS[text])
+    assert (answer.text, answer.places, answer.figures) == (text, None, None)
+
+
+# unicode as students type it -> value computed independently (Fraction when rational)
+UNICODE_FORMS = {
+    "σ(1)": lambda: 1 / (1 + mpmath.exp(-1)),
+    "1 - σ(2)": lambda: 1 - 1 / (1 + mpmath.exp(-2)),
+    "√2": lambda: mpmath.sqrt(2),
+    "√ 2": lambda: mpmath.sqrt(2),
+    "√2.25": Fraction(3, 2),
+    "−√2": lambda: -mpmath.sqrt(2),
+    "√(1+e)": lambda: mpmath.sqrt(1 + mpmath.e),
+    "√e": lambda: mpmath.sqrt(mpmath.e),
+    "√π": lambda: mpmath.sqrt(mpmath.pi),
+    "√√16": Fraction(2),
+    "√exp(2)": lambda: mpmath.e,
+    "√2²": Fraction(2),  # √ takes the number: (√2)²
+    "√2/2": lambda: mpmath.sqrt(2) / 2,
+    "\\frac{√2}{2}": lambda: mpmath.sqrt(2) / 2,
+    "½": Fraction(1, 2),
+    "¼ + ¾": Fraction(1),
+    "⅓": Fraction(1, 3),
+    "⅔": Fraction(2, 3),
+    "⅕": Fraction(1, 5),
+    "⅛": Fraction(1, 8),
+    "2·½": Fraction(1),
+    "½²": Fraction(1, 4),
+    "½·e": lambda: mpmath.e / 2,
+    "10⁻¹": Fraction(1, 10),
+    "10⁻¹²": Fraction(1, 10**12),
+    "2⁺³": Fraction(8),
+    "e²": lambda: mpmath.exp(2),
+    "e⁻¹": lambda: mpmath.exp(-1),
+    "(1+e)²": lambda: (1 + mpmath.e) ** 2,
+    "12·e/(1+e)²": lambda: 12 * mpmath.e / (1 + mpmath.e) ** 2,
+    "1/(1+e⁻¹)": lambda: 1 / (1 + mpmath.exp(-1)),
+    "3⁄8": Fraction(3, 8),
+    "1÷4": Fraction(1, 4),
+    "2⋅e": lambda: 2 * mpmath.e,
+    "σ(1) ≈ 0.731": lambda: 1 / (1 + mpmath.exp(-1)),
+}
+
+
+@pytest.mark.parametrize("text", UNICODE_FORMS)
+def test_unicode_forms(text):
+    answer = read_answer(text)
+    expected = UNICODE_FORMS[text]
+    if isinstance(expected, Fraction):
+        assert fraction_of(answer.value) == expected
+    assert close_to(answer.number, expected)
+    assert (answer.text, answer.places, answer.figures) == (text, None, None)
+
+
+@pytest.mark.parametrize(
+    "raw, text, expected, places, figures",
+    [
+        (sympy.Integer(1), "1", Fraction(1), 0, 1),
+        (sympy.Integer(-1200), "-1200", Fraction(-1200), 0, 4),
+        (sympy.Rational(3, 8), "3/8", Fraction(3, 8), None, None),
+        (E / (1 + E), "E/(1 + E)", lambda: mpmath.e / (1 + mpmath.e), None, None),
+        (sympy.sqrt(2) / 2, "sqrt(2)/2", lambda: mpmath.sqrt(2) / 2, None, None),
+        (sympy.Float(0.25), "0.250000000000000", Fraction(1, 4), 15, 15),  # as it prints: 15 places
+        (sympy.Float("-2.5e-7"), "-2.50000000000000e-7", Fraction(-25, 10**8), 21, 15),
+    ],
+)
+def test_sympy_values(raw, text, expected, places, figures):
+    answer = read_answer(raw)
+    if isinstance(expected, Fraction):
+        assert fraction_of(answer.value) == expected
+    assert close_to(answer.number, expected)
+    assert (answer.text, answer.places, answer.figures) == (text, places, figures)
+
+
+def test_numpy_values():
+    np = pytest.importorskip("numpy")
+    cases = [
+        (np.int64(1), "1", Fraction(1), 0, 1),
+        (np.int32(-1200), "-1200", Fraction(-1200), 0, 4),
+        (np.uint8(255), "255", Fraction(255), 0, 3),
+        (np.float64(0.25), "0.25", Fraction(1, 4), 2, 2),
+        (np.float32(0.5), "0.5", Fraction(1, 2), 1, 1),
+        (np.float16(-0.125), "-0.125", Fraction(-1, 8), 3, 3),
+    ]
+    as_float = float(np.float32(0.1))  # float32 0.1 is not 0.1: read as the float it converts to
+    cases.append((np.float32(0.1), repr(as_float), Fraction(repr(as_float)), len(repr(as_float)) - 2, None))
+    for raw, text, value, places, figures in cases:
+        answer = read_answer(raw)
+        assert (answer.text, fraction_of(answer.value), answer.places) == (text, value, places)
+        assert figures is None or answer.figures == figures
+    for raw, reason in [(np.bool_(True), "got a bool"), (np.float64("nan"), "finite"), (np.float32("inf"), "finite"),
+                        (np.array([0.5]), "got a ndarray")]:
+        with pytest.raises(ParseError) as error:
+            read_answer(raw)
+        assert reason in error.value.reason
+
+
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (sympy.Float(0.5) * E, "floating-point"),
+        (sympy.Symbol("x") + 1, "variable"),
+        (sympy.I, "real"),
+        (sympy.oo, "finite"),
+        (sympy.nan, "finite"),
+        (sympy.zoo, "finite"),
+        (sympy.true, "got a BooleanTrue"),
+        (sympy.Integer(10) ** 5000, "digits"),
+        (sympy.Rational(1, 10**5000), "digits"),
+        (sympy.Add(*[sympy.sqrt(i) for i in range(2, 3000)]), "too large"),
+        (sympy.exp(sympy.exp(sympy.exp(100))), "cannot evaluate"),
+        (sympy.exp(sympy.Integer(10) ** 100), "cannot evaluate"),
+    ],
+)
+def test_sympy_values_that_are_refused_quickly(raw, reason):
+    start = time.perf_counter()
+    with pytest.raises(ParseError) as error:
+        read_answer(raw)
+    assert time.perf_counter() - start < 1.0
+    assert reason in error.value.reason
 
 
 def reference(text: str) -> mpmath.mpf:
@@ -268,7 +431,16 @@ def test_decimals_read_exactly(coefficient, exponent):
         ("log(0)", "undefined"),
         ("sqrt(-1)", "real"),
         ("x", "unknown name"),
-        ("1 = 1", "'='"),
+        ("1 =", "'='"),
+        ("e/(1+e) =", "'='"),
+        ("y = 0.731", "unknown name 'y' (reading the part before '=')"),
+        ("1½", "mixed number"),
+        ("2 ¾", "mixed number"),
+        ("√", "√ must be followed"),
+        ("√-1", "√ must be followed"),
+        ("√exp(2", "missing ')'"),
+        ("½√", "√ must be followed"),
+        ("e⁻", "expected a number"),
     ],
 )
 def test_unreadable_values_say_why(raw, reason):
@@ -303,6 +475,15 @@ HOSTILE = [
     "-" * 5000,
     "-" * 1000 + "1",
     "\\" * 1000,
+    "√" * 1999 + "2",
+    "√" * 100 + "2",
+    "√(" * 90 + "2" + ")" * 90,
+    "√exp(" * 90 + "1" + ")" * 90,
+    "½" * 1999,
+    "²" * 1999,
+    "2" + "⁹" * 1990,
+    "σ(" * 600 + "1" + ")" * 600,
+    "≈" * 1999 + "1",
     "$" * 1000,
     10**5000,
     Decimal("1E+999999"),
@@ -319,7 +500,11 @@ def test_hostile_input_is_refused_quickly(raw):
     assert "\n" not in error.value.reason
 
 
+def test_answer_text_doctests():
+    assert doctest.testmod(answer_text).failed == 0
+
+
 def test_source_never_runs_text():
-    source = Path(answer_parse.__file__).read_text()
+    source = Path(answer_parse.__file__).read_text() + Path(answer_text.__file__).read_text()
     for banned in ("ev" + "al(", "ex" + "ec(", "symp" + "ify(", "parse_" + "expr(", "parse_" + "latex("):
         assert banned not in source

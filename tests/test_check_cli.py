@@ -157,7 +157,7 @@ def test_folder_writes_csv_and_feedback_per_student(capsys, tmp_path, checklist)
     assert "broken.toml" in err and "(not marked)" in err and "marking [" in err
     output = folder / "feedback"
     assert sorted(p.name for p in output.iterdir()) == ["ada.md", "bo.md", "marks.csv"]
-    rows = list(csv.reader(io.StringIO((output / "marks.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO((output / "marks.csv").read_text(encoding="utf-8-sig"))))
     header, body = rows[0], rows[1:]
     assert header[:7] == ["file", "student", "points", "total", "score %", "first wrong step", "problem"]
     assert header[7:] == [f"{item.exercise}:{item.key}" for item in checklist.items]
