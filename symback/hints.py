@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 from .answer_parse import PRECISION, Answer
 from .checklist import Checklist, Item
 from .losses import make_loss
+from .rounding import round_significant
 from .rule_values import apply_rule
 from .tolerance import Tolerance
 
@@ -47,7 +48,7 @@ def _too_few_figures(slip: Slip) -> str | None:
     if answer.places is None or policy.allows_rounding(answer.places, answer.figures):
         return None
     for reference in (slip.item.reference, slip.target):
-        if abs(slip.value - reference) <= Decimal(5).scaleb(-answer.places - 1):
+        if reference != 0 and round_significant(reference, answer.figures) == slip.value:
             return (f"correctly rounded, but to {answer.figures} significant figure{'s' * (answer.figures != 1)}; "
                     f"this sheet asks for {_precision_asked(policy)}")
     return None
@@ -158,8 +159,8 @@ def _other_quantity(slip: Slip) -> str | None:
 
 
 HINTS: tuple[Callable[[Slip], str | None], ...] = (
-    _too_few_figures, _sign, _uphill, _rate_forgotten, _half, _double, _activation_not_applied,
-    _function_not_derivative, _truncated, _other_quantity,
+    _sign, _uphill, _rate_forgotten, _half, _double, _activation_not_applied, _function_not_derivative,
+    _too_few_figures, _truncated, _other_quantity,
 )
 
 

@@ -102,3 +102,19 @@ def test_a_small_value_rounded_to_three_places_is_rounding_not_wrong():
     status = {text: symback.check(problem, {"1": {"yhat": str(text)}}).verdicts[0].status
               for text in (three_places, two_places)}
     assert status == {three_places: "rounding", two_places: "wrong"}
+
+
+def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
+    """Display decimals come from the 50-digit pass; the sheet's own pass rounds at its digits directly."""
+    from symback.exercises import run_exercise
+
+    problem = checklist.problem
+    for entry in checklist.exercises:
+        if not entry.items:
+            continue
+        sheet = run_exercise(problem, entry.exercise.id)
+        decimals = {name: q.decimal for name, q in sheet.quantities().items()}
+        for step in sheet.of_kind("gradient"):
+            decimals.update({f"d{f.numerator}/d{f.denominator}": f.decimal for path in step.paths for f in path})
+        for item in entry.items:
+            assert item.right.decimal == decimals[item.key], (entry.exercise.id, item.key)
