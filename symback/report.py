@@ -69,7 +69,9 @@ class Verdict:
         """The right value: exact, and its decimal where the exact form is not a short number."""
         exact, decimal = self.item.right.exact, self.item.right.decimal
         text = format_exact(exact)
-        return text if exact.is_Rational and len(text) <= 8 else f"{text} ≈ {decimal}"
+        if exact.is_Rational and len(text) <= 8:
+            return text
+        return f"{text} ≈ {decimal}" if len(text) <= 40 else f"≈ {decimal}"  # a long exact form reads as noise
 
     def explanation(self, digits: int) -> str:
         """One line on what went wrong (empty for a right answer)."""

@@ -117,4 +117,4 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         for step in sheet.of_kind("gradient"):
             decimals.update({f"d{f.numerator}/d{f.denominator}": f.decimal for path in step.paths for f in path})
         for item in entry.items:
-            assert item.right.decimal == decimals[item.key], (entry.exercise.id, item.key)
+            assert str(item.right.decimal) == str(decimals[item.key]), (entry.exercise.id, item.key)
