@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .checklist import Item, plain_rule
+from .checklist import Item
 from .model import Problem
 from .rounding import round_significant
 from .text import format_exact
@@ -75,7 +75,7 @@ class Verdict:
 
     def explanation(self, digits: int) -> str:
         """One line on what went wrong (empty for a right answer)."""
-        rule = plain_rule(self.item.rule) if self.item.rule is not None else None
+        rule = self.item.rule_text if self.item.rule is not None else None  # "key = rule", as taught
         if self.status == "missing":
             return "no answer"
         if self.status == "unreadable":
@@ -87,9 +87,9 @@ class Verdict:
             return ""
         text = f"you wrote {self.answer}"
         if rule is not None and self.own_differs(digits):
-            text += f"; from your own values, {self.key} = {rule} gives {self.own_shown(digits)}; right: {self.right_shown()}"
+            text += f"; from your own values, {rule} gives {self.own_shown(digits)}; right: {self.right_shown()}"
         elif rule is not None:
-            text += f"; {self.key} = {rule} gives {self.right_shown()}"
+            text += f"; {rule} gives {self.right_shown()}"
         else:
             text += f"; right: {self.right_shown()}"
         return text + (f" (hint: {self.reason})" if self.reason else "")
