@@ -17,7 +17,7 @@ from .tolerance import Tolerance
 Entry = Union[str, sympy.Expr]
 """A matrix or bias entry: a parameter's name, or an exact constant."""
 
-TASKS = ("forward", "loss", "gradient", "sgd", "cross_entropy_analysis")
+TASKS = ("forward", "loss", "gradient", "sgd", "optimize", "train", "cross_entropy_analysis")
 
 
 def _frozen_mapping(mapping: Mapping | None) -> Mapping:
@@ -90,6 +90,56 @@ class LossSpec:
 
 
 @dataclass(frozen=True)
+class OptimizerSpec:
+    """An optimizer of the registry in :mod:`symback.optimizers`: its learning rate and other options, exact.
+
+    >>> OptimizerSpec("adam", sympy.Rational(1, 10)).options
+    mappingproxy({})
+    """
+
+    kind: str
+    lr: sympy.Expr
+    options: Mapping[str, sympy.Expr] = field(default_factory=dict)  # beta1, beta2, eps, momentum, ...
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", _frozen_mapping(self.options))
+
+
+@dataclass(frozen=True)
+class ExpressionSpec:
+    """A function given as an expression, computed as a circuit: one node per operation.
+
+    ``stages`` are (name, text) in order; each text may use the variables and earlier stages' names, and the
+    last stage is the function f. ``at`` gives every variable's value; ``params`` are the variables a
+    gradient-descent step may update (None: every variable). ``ties`` is how max and min share the gradient
+    when their arguments are equal: ``split`` equally (the default) or all to the ``first``.
+    """
+
+    stages: tuple[tuple[str, str], ...]
+    at: Mapping[str, sympy.Expr]
+    params: tuple[str, ...] | None = None
+    ties: str = "split"
+
+    def __post_init__(self):
+        object.__setattr__(self, "at", _frozen_mapping(self.at))
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(self.at)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Samples for a training run: ``x[i]`` has one entry per input, ``y[i]`` one per output."""
+
+    x: tuple[tuple[sympy.Expr, ...], ...]
+    y: tuple[tuple[sympy.Expr, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass(frozen=True)
 class ExerciseSpec:
     """One exercise of the sheet. ``x``/``y`` are exact; ``params`` None means every trainable one."""
 
@@ -103,10 +153,16 @@ class ExerciseSpec:
     loss: LossSpec | None = None
     show: Mapping[str, sympy.Expr] = field(default_factory=dict)
     text: str | None = None
+    optimizer: OptimizerSpec | None = None  # optimize and train: the rule (sgd with lr when only lr is given)
+    steps: int | None = None  # optimize: how many steps at the same point
+    batch: int | None = None  # train: samples per step (None: the whole dataset, full batch)
+    epochs: int | None = None  # train: passes over the dataset
+    values: Mapping[str, sympy.Expr] = field(default_factory=dict)  # expression problems: variables set anew
 
     def __post_init__(self):
         object.__setattr__(self, "activations", _frozen_mapping(self.activations))
         object.__setattr__(self, "show", _frozen_mapping(self.show))
+        object.__setattr__(self, "values", _frozen_mapping(self.values))
 
 
 @dataclass(frozen=True)
@@ -120,13 +176,15 @@ class Problem:
     """
 
     title: str
-    network: NetworkSpec
-    loss: LossSpec
+    network: NetworkSpec | None  # None for an expression problem
+    loss: LossSpec | None  # None for an expression problem whose exercises differentiate f itself
     exercises: tuple[ExerciseSpec, ...] = ()
     source: str | None = None
     notes: str | None = None
     digits: int = 4
     tolerance: Tolerance | None = None  # how close a student's answer must be (None: the checker's default)
+    expression: ExpressionSpec | None = None  # a circuit instead of a network
+    data: DatasetSpec | None = None  # samples for training runs
 
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         """The exercise with this id (a ``KeyError`` names the ids there are)."""

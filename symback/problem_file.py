@@ -15,7 +15,9 @@ from typing import Any
 
 from .activation_file import ACTIVATION_OPTIONS, read_activation
 from .errors import ProblemError
-from .exercise_file import read_exercises, read_loss
+from .exercise_file import Subject, read_exercises, read_loss
+from .expression_file import read_expression
+from .run_file import read_data
 from .model import Entry, LayerSpec, NetworkSpec, Problem
 from .problem_values import (
     Fields,
@@ -33,7 +35,8 @@ from .problem_values import (
 )
 from .tolerance import read_tolerance
 
-_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises", "tolerance")
+_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises", "tolerance", "expression",
+             "data")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
 _LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
 _MAX_INPUTS = 1_000_000  # sanity only: a real layer 1 needs that many columns written out
@@ -103,11 +106,22 @@ def _read_problem(data: dict, source: str) -> Problem:
     elif type(digits) is not int or not 1 <= digits <= 100:
         shown = digits if type(digits) is int else describe(digits)
         raise ProblemError("digits", f"expected an integer from 1 to 100 (decimals shown on sheets), got {shown}")
-    network = _read_network(top.get("network", required=True), top.get("parameters"))
-    loss = read_loss(top.get("loss", required=True))
-    exercises = read_exercises(top.get("exercises"), network)
+    expression = network = data = None
+    if "expression" in top:
+        for key in ("network", "parameters", "data"):
+            if key in top:
+                raise ProblemError(key, f"an expression problem has no [{key}]: give [expression] or [network]")
+        expression = read_expression(top.get("expression"))
+        loss = read_loss(top.get("loss")) if "loss" in top else None
+    else:
+        network = _read_network(top.get("network", required=True), top.get("parameters"))
+        loss = read_loss(top.get("loss", required=True))
+        if "data" in top:
+            data = read_data(top.get("data"), len(network.inputs), network.outputs)
+    exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data))
     tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
-    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance)
+    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance,
+                   expression=expression, data=data)
 
 
 def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:

@@ -400,7 +400,7 @@ BROKEN = [
     (variant(EXAMPLE, 'y = 2\n', ""), "exercises[id=6].y", "missing key 'y' (task sgd needs it)"),
     (variant(EXAMPLE, 'task = "sgd"', 'task = "forward"\nat = "5"'), "exercises[id=6].at", "no earlier exercise"),
     (variant(EXAMPLE, 'task = "sgd"', 'task = "forward"\nat = "6"'), "exercises[id=6].at", "no earlier exercise"),
-    (variant(EXAMPLE, 'task = "sgd"', 'task = "train"'), "exercises[id=6].task", "unknown task 'train'"),
+    (variant(EXAMPLE, 'task = "sgd"', 'task = "fit"'), "exercises[id=6].task", "unknown task 'fit'"),
     (variant(EXAMPLE, "lr = 3.14", "lr = -0.5"), "exercises[id=6].lr", "must be > 0"),
     (variant(EXAMPLE, "lr = 3.14", "lr = 0"), "exercises[id=6].lr", "must be > 0"),
     (variant(EXAMPLE, "lr = 3.14", 'lr = "1 - sqrt(2)"'), "exercises[id=6].lr", "must be > 0"),
