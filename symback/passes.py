@@ -92,16 +92,19 @@ def run_pass(
     inputs: Sequence[sympy.Expr],
     targets: Sequence[sympy.Expr],
     parameters: Sequence[sympy.Expr],
+    *,
+    parameters_in_arithmetic: bool = False,
 ) -> Pass:
     """Forward values and adjoints of every node; ``inputs``, ``targets``, ``parameters`` are exact SymPy numbers
-    (parameters in the order of ``graph.parameters``).
+    (parameters in the order of ``graph.parameters``), or, with ``parameters_in_arithmetic``, the parameters are
+    already values of ``arithmetic`` (an optimizer's later steps: Decimals, or SymEngine values).
     """
     convert = arithmetic.from_sympy
     values: list = [None] * len(graph.nodes)
     for node_id, value in zip(graph.inputs, inputs):
         values[node_id] = convert(value)
     for node_id, value in zip(graph.parameters, parameters):
-        values[node_id] = convert(value)
+        values[node_id] = value if parameters_in_arithmetic else convert(value)
     target_values = [convert(value) for value in targets]
     _check_targets(graph, targets)
     constants: dict = {}
