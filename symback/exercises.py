@@ -67,7 +67,10 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
     except KeyError as err:
         raise ArgumentError(err.args[0]) from err
     digits = problem.digits if digits is None else digits
-    builder = TASKS[exercise.task]
+    builder = TASKS.get(exercise.task)
+    if builder is None or problem.network is None:
+        what = "an expression problem" if problem.network is None else f"task {exercise.task}"
+        raise ArgumentError(f"exercise {exercise.id}: {what} has no worked solution yet")
     steps, result = builder(problem, exercise, digits)
     return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result), result)
 
