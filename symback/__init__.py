@@ -11,6 +11,7 @@ from .answers_file import AnswerSheet, load_answers
 from .api import BackpropResult, backprop, sgd
 from .checker import check
 from .checklist import build_checklist
+from .circuit_api import CircuitResult
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
 from .exercises import ExerciseResult, run_exercise
 from .problem_file import load, loads
@@ -21,6 +22,7 @@ __all__ = [
     "AnswerSheet",
     "ArgumentError",
     "BackpropResult",
+    "CircuitResult",
     "ExerciseResult",
     "ParseError",
     "ProblemError",

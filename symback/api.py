@@ -194,17 +194,22 @@ def _of(the_pass: Pass, graph: Graph, name: str):
 
 def backprop(
     problem: Problem,
-    x,
-    y,
+    x=None,
+    y=None,
     *,
     activation: Mapping[int, ActivationSpec | str] | None = None,
     loss: str | None = None,
     parameters: Mapping[str, object] | None = None,
-) -> BackpropResult:
+    values: Mapping[str, object] | None = None,
+):
     """Exact forward pass, loss and gradients of ``problem``'s network at input ``x`` and target ``y``.
 
     ``activation`` replaces layers' activations ({1: "zero"}), ``loss`` the loss kind, ``parameters`` some
     parameter values (numbers in any form the problem file accepts).
+
+    For an expression problem (``[expression]``) there is no x: ``values`` (or ``parameters``) override
+    variables of ``expression.at``, and a target ``y`` puts the loss around f; the result is a
+    :class:`symback.circuit_api.CircuitResult` (see :func:`symback.circuit_api.backprop_expression`).
 
     >>> import symback
     >>> p = symback.loads('''
@@ -222,6 +227,18 @@ def backprop(
     >>> r.output, r.loss, dict(r.grad)
     ([6], 25, {'w11': 20})
     """
+    if problem.expression is not None:
+        from .circuit_api import backprop_expression  # the circuit engine sits beside the network's
+
+        if x is not None:
+            raise ArgumentError("an expression problem has no input x: set its variables with values={...}")
+        if activation:
+            raise ArgumentError("an expression has no layers to change the activation of")
+        return backprop_expression(problem, values={**(parameters or {}), **(values or {})}, y=y, loss=loss)
+    if values is not None:
+        raise ArgumentError("values= sets an expression's variables; a network's input is x")
+    if x is None or y is None:
+        raise ArgumentError("a network problem needs an input x and a target y")
     network = problem.network
     overrides = {
         int(layer): spec if isinstance(spec, ActivationSpec) else ActivationSpec(spec)
@@ -247,7 +264,14 @@ def sgd(problem: Problem, grad: Mapping[str, object], lr, *, parameters: Mapping
     ...                   'values = [[3]]\\nactivation = "identity"\\n[loss]\\nkind = "squared_error"\\n')
     >>> symback.sgd(p, {"w11": 20}, lr=0.1)
     {'w11': 1}
+
+    For an expression problem the parameters are ``expression.params`` (every variable by default); ``grad``
+    may hold other variables too, which keep their values (see :func:`symback.circuit_api.sgd_expression`).
     """
+    if problem.expression is not None:
+        from .circuit_api import sgd_expression
+
+        return sgd_expression(problem, grad, lr, values=parameters)
     network = problem.network
     rate = exact_vector(lr, 1, "lr")[0]
     current = dict(network.parameters)

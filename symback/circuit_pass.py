@@ -1,0 +1,255 @@
+"""The forward and the backward pass over a :class:`~symback.circuit.Circuit`, exact or in decimals.
+
+Forward, node by node: the value from the operands' values, and the local partial ∂node/∂operand for every
+operand (compiled from the node's SymPy rule). Backward, from ∂top/∂top = 1 (top is f, or L with a loss): a
+node's gradient is the sum of what its uses send it, gradient of the user × local partial (gradients add at
+forks). The exact pass checks every operation's domain first and names the node that fails. A decimal pass
+follows an exact pass: abs, relu, max and min take the branch and tie rule the exact pass decided (their
+partials there are exact rationals, and their value is Σ partial · operand), so that decimals never take
+another branch than the exact values at a kink.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Mapping
+
+import symengine
+import sympy
+
+from .arithmetic import ExactArithmetic, UndecidableSign, compile_expression
+from .circuit import Circuit, CircuitNode
+from .circuit_ops import OPERATIONS
+from .passes import DomainError
+from .safe_parse import MAX_DIGITS
+
+MAX_VALUE_DIGITS = 10 * MAX_DIGITS  # an exact rational in the circuit may have this many digits, no more
+_UNDEFINED = (symengine.zoo, symengine.nan, symengine.oo, -symengine.oo)
+
+
+class CircuitDomainError(DomainError):
+    """A node that cannot be computed or differentiated at the point (log of 0, division by 0, a huge value)."""
+
+
+class DecidingExactArithmetic(ExactArithmetic):
+    """Exact arithmetic whose sign also recognizes zeros SymEngine leaves unsimplified, such as
+    ``exp(log(2)) - 2``: where 120 digits cannot tell, SymPy's evaluation and ``simplify`` decide (a tie of max
+    or min, relu or abs on its kink, a log of 0), else the sign stays undecidable."""
+
+    name = "exact-deciding"
+
+    @staticmethod
+    def sign(value) -> int:
+        try:
+            return ExactArithmetic.sign(value)
+        except UndecidableSign:
+            as_sympy = value._sympy_()
+            if as_sympy == 0 or (sympy.count_ops(as_sympy) <= 200 and sympy.simplify(as_sympy) == 0):
+                return 0
+            raise
+
+
+EXACT_DECIDING = DecidingExactArithmetic()
+
+
+@dataclass
+class CircuitPass:
+    """Values, local partials, contributions and gradients of every node in one arithmetic.
+
+    ``partials[i][k]`` is ∂node_i/∂(its k-th operand) (None for a constant operand); ``contributions[i][k]`` is
+    ``gradients[i] * partials[i][k]``, what node i sends back to that operand; ``gradients[i]`` is ∂top/∂node_i.
+    """
+
+    circuit: Circuit
+    arithmetic: object
+    values: list
+    partials: list[tuple]
+    contributions: list[tuple]
+    gradients: list
+
+
+def run_circuit_pass(
+    circuit: Circuit,
+    arithmetic,
+    point: Mapping[str, sympy.Expr],
+    target: sympy.Expr | None = None,
+    *,
+    follow: CircuitPass | None = None,
+) -> CircuitPass:
+    """Forward and backward pass at ``point`` (variable -> exact SymPy value); ``target`` is y for the loss.
+
+    Without ``follow`` the pass is exact (``arithmetic`` is :data:`EXACT_DECIDING` or
+    :data:`symback.arithmetic.EXACT`): each node's domain is checked and errors name the node. A decimal pass
+    ``follow``s an exact one (see the module's docstring).
+
+    >>> from symback.circuit import build_circuit
+    >>> from symback.model import ExpressionSpec
+    >>> circuit = build_circuit(ExpressionSpec((("f", "(x + y) * z"),), {"x": -2, "y": 5, "z": -4}))
+    >>> point = {"x": sympy.Integer(-2), "y": sympy.Integer(5), "z": sympy.Integer(-4)}
+    >>> p = run_circuit_pass(circuit, EXACT_DECIDING, point)
+    >>> p.values[-1], p.gradients[:4]
+    (-12, [-4, -4, 3, -4])
+    """
+    convert = arithmetic.from_sympy
+    nodes, rules = circuit.nodes, circuit.rules
+    values: list = [None] * len(nodes)
+    partials: list[tuple] = [()] * len(nodes)
+    constants: dict = {}
+    for i in circuit.variables:
+        values[i] = convert(point[nodes[i].name])
+    extra = [] if circuit.loss is None else [convert(target)]
+    if circuit.loss is not None and follow is None:
+        _check_target(circuit, target)
+    for i, (node, rule) in enumerate(zip(nodes, rules)):
+        if rule is None:
+            continue
+        operand_values = [values[o] if isinstance(o, int) else _constant(o, convert, constants) for o in node.operands]
+        arguments = [values[o] for o in node.operands if isinstance(o, int)] + extra * bool(rule.extra)
+        if follow is None:
+            values[i], partials[i] = _exact_node(circuit, i, operand_values, arguments, arithmetic)
+        elif rule.piecewise_linear:
+            weights = tuple(_as_decimal(weight) for weight in follow.partials[i])
+            values[i] = arithmetic.add([w * v for w, v in zip(weights, operand_values)])
+            partials[i] = weights
+        else:
+            values[i] = _compiled(circuit, i, "value", arithmetic)(*arguments)
+            partials[i] = _partials(circuit, i, arithmetic, arguments)
+    contributions, gradients = _backward(circuit, arithmetic, partials)
+    return CircuitPass(circuit, arithmetic, values, partials, contributions, gradients)
+
+
+def _backward(circuit: Circuit, arithmetic, partials: list[tuple]) -> tuple[list, list]:
+    """Reverse accumulation from ∂top/∂top = 1: each node's gradient is the sum of what its uses send it."""
+    gradients: list = [arithmetic.zero] * len(circuit.nodes)
+    contributions: list[tuple] = [()] * len(circuit.nodes)
+    received: dict[int, list] = {circuit.top: [arithmetic.one]}
+    for i in range(circuit.top, -1, -1):
+        gradient = arithmetic.add(received.pop(i, []))
+        gradients[i] = gradient
+        sent = []
+        for operand, partial in zip(circuit.nodes[i].operands, partials[i]):
+            if not isinstance(operand, int):
+                sent.append(None)
+                continue
+            sent.append(arithmetic.mul([gradient, partial]))
+            received.setdefault(operand, []).append(sent[-1])
+        contributions[i] = tuple(sent)
+    return contributions, gradients
+
+
+def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list, arithmetic) -> tuple:
+    node = circuit.nodes[i]
+    try:
+        problem = _domain_problem(circuit, node, operand_values, arithmetic.sign)
+        if problem is None:
+            value = _compiled(circuit, i, "value", arithmetic)(*arguments)
+            partials = _partials(circuit, i, arithmetic, arguments)
+            problem = _size_problem([value, *partials])
+    except UndecidableSign as error:
+        problem = f"cannot decide the sign of a value on a kink ({error})"
+    except (ArithmeticError, RuntimeError, ValueError) as error:  # whatever SymEngine raises on odd values
+        problem = f"cannot compute this: {type(error).__name__}: {str(error)[:80]}"
+    if problem is not None:
+        labels = [_label(circuit, operand, value) for operand, value in zip(node.operands, operand_values)]
+        place = where(node) if node.operation != "loss" else \
+            f"the loss, node {node.name} = {circuit.loss.name}({circuit.nodes[node.operands[0]].name}, y)"
+        raise CircuitDomainError(f"{place}: {problem.format(*labels)}")
+    return value, partials
+
+
+def where(node: CircuitNode) -> str:
+    """Where a node sits, for messages: its stage and its formula.
+
+    >>> where(CircuitNode("q3", "log", (2,), "f", sympy.log(sympy.Symbol("q2"))))
+    'expression stage f, node q3 = log(q2)'
+    """
+    place = f"expression stage {node.stage}" if node.stage else "the loss"
+    return f"{place}, node {node.name} = {node.function}"
+
+
+def _label(circuit: Circuit, operand, value) -> str:
+    shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "..."
+    return f"{circuit.nodes[operand].name} = {shown}" if isinstance(operand, int) else shown
+
+
+def _domain_problem(circuit: Circuit, node: CircuitNode, values: list, sign) -> str | None:
+    if node.operation == "loss":
+        return _loss_problem(circuit, values[0], sign)
+    entry = OPERATIONS[node.operation]
+    if node.operation == "pow" and not _power_fits(values):
+        return f"{{0}} raised to {values[1]}: the exact value would have more than {MAX_VALUE_DIGITS} digits"
+    if entry.domain is None:
+        return None
+    return entry.domain(values, [isinstance(operand, int) for operand in node.operands], sign)
+
+
+def _loss_problem(circuit: Circuit, output, sign) -> str | None:
+    if circuit.loss.name == "binary_cross_entropy" and (sign(output) <= 0 or sign(1 - output) <= 0):
+        return "binary_cross_entropy needs 0 < f < 1, but {0}"
+    return None
+
+
+def _check_target(circuit: Circuit, target: sympy.Expr) -> None:
+    name = circuit.loss.name
+    if name == "binary_cross_entropy" and not 0 <= target <= 1:
+        raise CircuitDomainError(f"binary_cross_entropy needs a target y between 0 and 1, got y = {target}")
+    if name == "softmax_cross_entropy" and target != 1:
+        raise CircuitDomainError(f"softmax_cross_entropy of one output needs the one-hot target y = 1, got y = {target}")
+
+
+def _digits(value) -> float:
+    """Digits of the exact rationals inside a SymEngine value (the largest numerator or denominator, summed)."""
+    if not isinstance(value, symengine.Basic):
+        return 0.0
+    if isinstance(value, symengine.Rational):
+        numerator, denominator = (abs(int(part)) for part in value.get_num_den())
+        return max(numerator, denominator, 1).bit_length() * math.log10(2)
+    return sum(_digits(atom) for atom in value.atoms(symengine.Rational))
+
+
+def _power_fits(values: list) -> bool:
+    base, exponent = values
+    if not isinstance(exponent, symengine.Rational):
+        return True
+    numerator, denominator = (abs(int(part)) for part in exponent.get_num_den())
+    return (numerator / denominator) * _digits(base) <= MAX_VALUE_DIGITS
+
+
+def _size_problem(values: list) -> str | None:
+    for value in values:
+        if value is None:
+            continue
+        if value.has(*_UNDEFINED):
+            return "the value is undefined or infinite"
+        if _digits(value) > MAX_VALUE_DIGITS:
+            return f"an exact value would have more than {MAX_VALUE_DIGITS} digits"
+    return None
+
+
+def _compiled(circuit: Circuit, i: int, what, arithmetic) -> Callable:
+    key = (i, what, arithmetic.name)
+    if key not in circuit.compiled:
+        rule = circuit.rules[i]
+        expression = rule.function if what == "value" else rule.partials[what]
+        circuit.compiled[key] = compile_expression(expression, rule.arguments, arithmetic)
+    return circuit.compiled[key]
+
+
+def _partials(circuit: Circuit, i: int, arithmetic, arguments: list) -> tuple:
+    rule = circuit.rules[i]
+    return tuple(None if partial is None else _compiled(circuit, i, k, arithmetic)(*arguments)
+                 for k, partial in enumerate(rule.partials))
+
+
+def _constant(value: sympy.Expr, convert, cache: dict):
+    if value not in cache:
+        cache[value] = convert(value)
+    return cache[value]
+
+
+def _as_decimal(weight) -> Decimal:
+    """An exact rational weight (0, ±1, 1/2, 1/3, ...) of the exact pass in the current decimal context."""
+    numerator, denominator = (int(part) for part in weight.get_num_den())
+    return Decimal(numerator) / Decimal(denominator)
