@@ -67,10 +67,15 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
     except KeyError as err:
         raise ArgumentError(err.args[0]) from err
     digits = problem.digits if digits is None else digits
-    builder = TASKS.get(exercise.task)
-    if builder is None or problem.network is None:
-        what = "an expression problem" if problem.network is None else f"task {exercise.task}"
-        raise ArgumentError(f"exercise {exercise.id}: {what} has no worked solution yet")
+    if problem.expression is not None:
+        from .circuit_exercises import CIRCUIT_TASKS  # an expression's exercises run on its circuit
+
+        tasks = CIRCUIT_TASKS
+    else:
+        tasks = TASKS
+    builder = tasks.get(exercise.task)
+    if builder is None:
+        raise ArgumentError(f"exercise {exercise.id}: task {exercise.task} has no worked solution yet")
     steps, result = builder(problem, exercise, digits)
     return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result), result)
 

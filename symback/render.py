@@ -206,5 +206,6 @@ def render(sheet: Sheet, kind: str) -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
+    name = getattr(sheet, "template", "sheet")  # a circuit's sheet has a template of its own
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/{name}.{kind}.j2")
     return template.render(sheet=sheet)

@@ -95,6 +95,10 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
     ('g(x) = B\\\\,\\\\sigma\\\\left(A x\\\\right)', ['1', '2', '3', '4', '5', '6', '7'])
     """
     digits = problem.digits if digits is None else digits
+    if problem.expression is not None:
+        from .circuit_sheet import build_circuit_sheet  # an expression's sheet: a circuit, not layers
+
+        return build_circuit_sheet(problem, digits)
     network = problem.network
     notation = Notation(show_layers=len(network.layers) > 2)
     graph = build_graph(network, problem.loss)
