@@ -14,9 +14,11 @@ from .checklist import build_checklist
 from .circuit_api import CircuitResult
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
 from .exercises import ExerciseResult, run_exercise
+from .optimize_run import OptimizerRun, optimize
 from .problem_file import load, loads
 from .report import Report, Verdict
 from .tolerance import Tolerance
+from .training import TrainingRun, TrainingStep, exact_first_step, train
 
 __all__ = [
     "AnswerSheet",
@@ -24,9 +26,12 @@ __all__ = [
     "BackpropResult",
     "CircuitResult",
     "ExerciseResult",
+    "OptimizerRun",
     "ParseError",
     "ProblemError",
     "SymbackError",
+    "TrainingRun",
+    "TrainingStep",
     "Report",
     "Tolerance",
     "Verdict",
@@ -36,6 +41,8 @@ __all__ = [
     "load",
     "load_answers",
     "loads",
+    "optimize",
     "run_exercise",
     "sgd",
+    "train",
 ]

@@ -7,209 +7,123 @@ Every rule has the same shape, ``step(theta, grad, lr, state=None, *, arithmetic
 Values are exact SymPy numbers by default. The rules use nothing but + − × ÷, ``arithmetic.power`` and
 ``arithmetic.from_sympy``, so the same code also runs on a pass of the engine (SymEngine or decimal, see
 :mod:`symback.arithmetic`): correctly rounded decimals come from the very rule that gives the exact values.
+
+The rules live in :mod:`symback.optimizers_sgd` (sgd, momentum, nesterov) and :mod:`symback.optimizers_adaptive`
+(rmsprop, adam, adamw); how they are written, in :mod:`symback.optimizers_notation`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Callable, Mapping
 
 import sympy
 
-from .errors import ArgumentError, ParseError
-from .safe_parse import exact_number
-
-
-class SympyArithmetic:
-    """Exact SymPy values: the default arithmetic of the rules."""
-
-    name = "sympy"
-
-    @staticmethod
-    def from_sympy(value: sympy.Expr) -> sympy.Expr:
-        return value
-
-    @staticmethod
-    def power(base, exponent):
-        return base**exponent
-
-
-SYMPY = SympyArithmetic()
-
-
-def _exact(value, what: str) -> sympy.Expr:
-    try:
-        return exact_number(value, what=what)
-    except ParseError as err:
-        raise ArgumentError(str(err)) from err
-
-
-def _constant(value, arithmetic, what: str):
-    """A number given exactly (int, str, Fraction, SymPy, float as printed) in ``arithmetic``."""
-    return arithmetic.from_sympy(_exact(value, what))
-
-
-def _inputs(theta: Mapping, grad: Mapping, arithmetic) -> tuple[dict, dict]:
-    unknown = [name for name in grad if name not in theta]
-    if unknown:
-        raise ArgumentError(f"gradient for unknown parameter(s): {', '.join(unknown)}")
-    if arithmetic is not SYMPY:  # values of an engine pass are already in their arithmetic
-        return dict(theta), dict(grad)
-    return (
-        {name: _exact(value, name) for name, value in theta.items()},
-        {name: _exact(value, f"dL/d{name}") for name, value in grad.items()},
-    )
-
-
-def _frozen(mapping: Mapping) -> Mapping:
-    return MappingProxyType(dict(mapping))
-
-
-# --- SGD
-
-
-@dataclass(frozen=True)
-class SgdState:
-    """SGD keeps no memory; ``t`` counts the steps taken."""
-
-    t: int = 0
-
-
-@dataclass(frozen=True)
-class SgdRow:
-    """One parameter in step ``t`` of SGD: Δθ = −α·g, θ' = θ + Δθ."""
-
-    parameter: str
-    t: int
-    theta: object
-    g: object
-    update: object
-    new: object
-    kind: str = "sgd"
-
-
-def sgd_step(theta: Mapping, grad: Mapping, lr, state: SgdState | None = None, *, arithmetic=SYMPY):
-    """One step of (stochastic) gradient descent, θ' = θ − α·∂L/∂θ, for every parameter in ``grad``.
-
-    >>> new, state, rows = sgd_step({"w": 3, "b": 1}, {"w": 20}, lr="1/10")
-    >>> new, state.t, rows[0].update
-    ({'w': 1, 'b': 1}, 1, -2)
-    """
-    theta, grad = _inputs(theta, grad, arithmetic)
-    rate = _constant(lr, arithmetic, "lr")
-    t = (state or SgdState()).t + 1
-    new, rows = dict(theta), []
-    for name, g in grad.items():
-        update = -rate * g
-        new[name] = theta[name] + update
-        rows.append(SgdRow(name, t, theta[name], g, update, new[name]))
-    return new, SgdState(t), tuple(rows)
-
-
-# --- Adam
-
-ADAM_DEFAULTS = MappingProxyType(
-    {"beta1": sympy.Rational(9, 10), "beta2": sympy.Rational(999, 1000), "eps": sympy.Rational(1, 10**8)}
+from .errors import ArgumentError
+from .optimizers_adaptive import (
+    ADAM_DEFAULTS,
+    ADAMW_DEFAULTS,
+    RMSPROP_DEFAULTS,
+    AdamRow,
+    AdamState,
+    AdamWRow,
+    RmspropRow,
+    RmspropState,
+    adam_step,
+    adamw_step,
+    rmsprop_step,
+)
+from .optimizers_base import SYMPY, SympyArithmetic
+from .optimizers_notation import EQUATIONS, LABELS, Equation, symbol
+from .optimizers_sgd import (
+    MOMENTUM_DEFAULTS,
+    MomentumRow,
+    MomentumState,
+    NesterovRow,
+    SgdRow,
+    SgdState,
+    momentum_step,
+    nesterov_step,
+    sgd_step,
 )
 
-
-@dataclass(frozen=True)
-class AdamState:
-    """Adam's memory after ``t`` steps: the moving averages m (of g) and v (of g²) per parameter."""
-
-    t: int = 0
-    m: Mapping = field(default_factory=dict)
-    v: Mapping = field(default_factory=dict)
-
-    def __post_init__(self):
-        object.__setattr__(self, "m", _frozen(self.m))
-        object.__setattr__(self, "v", _frozen(self.v))
-
-
-@dataclass(frozen=True)
-class AdamRow:
-    """One parameter in step ``t`` of Adam.
-
-    m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), Δθ = −α·m̂/(√v̂ + ε).
-    """
-
-    parameter: str
-    t: int
-    theta: object
-    g: object
-    m: object
-    v: object
-    m_hat: object
-    v_hat: object
-    update: object
-    new: object
-    kind: str = "adam"
-
-
-def adam_step(
-    theta: Mapping,
-    grad: Mapping,
-    lr,
-    state: AdamState | None = None,
-    *,
-    beta1=ADAM_DEFAULTS["beta1"],
-    beta2=ADAM_DEFAULTS["beta2"],
-    eps=ADAM_DEFAULTS["eps"],
-    arithmetic=SYMPY,
-):
-    """One step of Adam with bias correction (Kingma and Ba), exactly; hyperparameters are exact numbers.
-
-    In the first step m̂ = g and v̂ = g², so Δθ = −α·g/(|g| + ε): about −α·sign(g), and exactly 0 where g = 0.
-
-    >>> new, state, rows = adam_step({"w": 1, "u": 5}, {"w": -4, "u": 0}, lr=2)
-    >>> [(r.parameter, r.m_hat, r.v_hat, r.update) for r in rows]
-    [('w', -4, 16, 800000000/400000001), ('u', 0, 0, 0)]
-    >>> new["w"], state.t, state.m["w"]
-    (1200000001/400000001, 1, -2/5)
-    """
-    theta, grad = _inputs(theta, grad, arithmetic)
-    b1, b2, epsilon = (_constant(v, arithmetic, name) for name, v in (("beta1", beta1), ("beta2", beta2), ("eps", eps)))
-    rate = _constant(lr, arithmetic, "lr")
-    zero, one, half = (arithmetic.from_sympy(sympy.Rational(n, d)) for n, d in ((0, 1), (1, 1), (1, 2)))
-    state = state or AdamState()
-    t = state.t + 1
-    correction1 = one - arithmetic.power(b1, t)
-    correction2 = one - arithmetic.power(b2, t)
-    new, m_all, v_all, rows = dict(theta), dict(state.m), dict(state.v), []
-    for name, g in grad.items():
-        m = b1 * m_all.get(name, zero) + (one - b1) * g
-        v = b2 * v_all.get(name, zero) + (one - b2) * g * g
-        m_hat, v_hat = m / correction1, v / correction2
-        update = -rate * m_hat / (arithmetic.power(v_hat, half) + epsilon)
-        new[name], m_all[name], v_all[name] = theta[name] + update, m, v
-        rows.append(AdamRow(name, t, theta[name], g, m, v, m_hat, v_hat, update, new[name]))
-    return new, AdamState(t, m_all, v_all), tuple(rows)
-
-
-# --- the registry
+__all__ = [
+    "ADAM_DEFAULTS", "ADAMW_DEFAULTS", "MOMENTUM_DEFAULTS", "OPTIMIZERS", "RMSPROP_DEFAULTS", "SYMPY",
+    "AdamRow", "AdamState", "AdamWRow", "Equation", "MomentumRow", "MomentumState", "NesterovRow", "Optimizer",
+    "RmspropRow", "RmspropState", "SgdRow", "SgdState", "SympyArithmetic",
+    "adam_step", "adamw_step", "momentum_step", "nesterov_step", "optimizer", "optimizer_step", "rmsprop_step",
+    "sgd_step",
+]
 
 
 @dataclass(frozen=True)
 class Optimizer:
-    """A rule: its step function, its hyperparameters' exact defaults and its update in words."""
+    """A rule: its step function, its hyperparameters' exact defaults (their names are the problem-file keys)
+    and its update in words; for a sheet, its title, the columns of its rows, the memories it carries from step
+    to step (each starts at 0) and its equations in LaTeX."""
 
     name: str
     step: Callable
     defaults: Mapping[str, sympy.Expr]
     rule: str
+    title: str = ""
+    row: type | None = None
+    state: tuple[str, ...] = ()
+    equations: tuple[Equation, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The value columns of a row in order: θ before the step, g, the rule's quantities, Δθ, θ' after it.
+
+        >>> optimizer("adam").columns
+        ('theta', 'g', 'm', 'v', 'm_hat', 'v_hat', 'update', 'new')
+        """
+        return tuple(f.name for f in dataclasses.fields(self.row) if f.name not in ("parameter", "t", "kind"))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Plain-text headings of the columns (θ, g, m̂, Δθ, θ')."""
+        return {column: LABELS[column] for column in self.columns}
+
+    @property
+    def symbols(self) -> dict[str, str]:
+        """LaTeX symbols of the columns (θ_{t-1}, g_t, ..., θ_t)."""
+        return {column: symbol(column) for column in self.columns}
+
+    @property
+    def latex(self) -> tuple[str, ...]:
+        """The rule in LaTeX, one equation a line.
+
+        >>> optimizer("momentum").latex[0]
+        'v_t = \\\\mu v_{t-1} + g_t'
+        """
+        return tuple(equation.latex() for equation in self.equations)
 
 
-OPTIMIZERS: dict[str, Optimizer] = {
-    "sgd": Optimizer("sgd", sgd_step, MappingProxyType({}), "θ' = θ − α·g"),
-    "adam": Optimizer(
-        "adam",
-        adam_step,
-        ADAM_DEFAULTS,
-        "m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
-        "θ' = θ − α·m̂/(√v̂ + ε)",
-    ),
-}
+def _entry(name, step, defaults, rule, title, row, state=()) -> Optimizer:
+    return Optimizer(name, step, MappingProxyType(dict(defaults)), rule, title, row, state, EQUATIONS[name])
+
+
+OPTIMIZERS: Mapping[str, Optimizer] = MappingProxyType({
+    entry.name: entry
+    for entry in (
+        _entry("sgd", sgd_step, {}, "θ' = θ − α·g", "Gradient descent", SgdRow),
+        _entry("momentum", momentum_step, MOMENTUM_DEFAULTS, "v = μv + g, θ' = θ − α·v",
+               "Momentum (heavy ball)", MomentumRow, ("velocity",)),
+        _entry("nesterov", nesterov_step, MOMENTUM_DEFAULTS, "v = μv + g, θ' = θ − α·(g + μv)",
+               "Nesterov momentum", NesterovRow, ("velocity",)),
+        _entry("rmsprop", rmsprop_step, RMSPROP_DEFAULTS, "s = ρs + (1 − ρ)g², θ' = θ − α·g/(√s + ε)",
+               "RMSprop", RmspropRow, ("s",)),
+        _entry("adam", adam_step, ADAM_DEFAULTS,
+               "m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
+               "θ' = θ − α·m̂/(√v̂ + ε)", "Adam (bias-corrected)", AdamRow, ("m", "v")),
+        _entry("adamw", adamw_step, ADAMW_DEFAULTS,
+               "θ̃ = θ − αλθ, m = β₁m + (1 − β₁)g, v = β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
+               "θ' = θ̃ − α·m̂/(√v̂ + ε)", "AdamW (decoupled weight decay)", AdamWRow, ("m", "v")),
+    )
+})
 
 
 def optimizer(name: str) -> Optimizer:

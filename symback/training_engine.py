@@ -1,0 +1,156 @@
+"""The engine of a training run, in any arithmetic: the schedule of batches over the epochs, and the steps.
+
+Samples are visited in file order, with no shuffling; a batch is a run of ``batch`` consecutive samples, the last
+batch of an epoch holding what is left over, and no batch reaches into the next epoch. Each step takes the mean of
+the batch's losses and the mean of its gradients at the parameters before the step, then one optimizer step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
+import sympy
+
+from .errors import ArgumentError
+from .graph import Graph
+from .model import ExerciseSpec, OptimizerSpec, Problem
+from .network_gradient import loss_and_gradients, network_graph
+from .optimizers import optimizer, optimizer_step
+
+MAX_PASSES = 400_000  # forward-and-backward passes of one sample at one precision, over the whole run
+DATASET_LOSS = ("step", "epoch", "none")  # when the loss over all samples is measured
+
+
+def batches(samples: int, batch: int | None) -> list[tuple[int, ...]]:
+    """One epoch's batches as 0-based sample positions, in file order; the last batch holds the rest.
+
+    >>> batches(5, 2)
+    [(0, 1), (2, 3), (4,)]
+    >>> batches(3, None)
+    [(0, 1, 2)]
+    """
+    size = samples if batch is None else batch
+    return [tuple(range(start, min(start + size, samples))) for start in range(0, samples, size)]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run computes, before any arithmetic: the graph, the samples (exact), the start values of all
+    parameters, the trainable ones, the optimizer, and per step (epoch, batch, measure the dataset loss?)."""
+
+    graph: Graph
+    xs: tuple[tuple[sympy.Expr, ...], ...]
+    ys: tuple[tuple[sympy.Expr, ...], ...]
+    start: Mapping[str, sympy.Expr]
+    trainable: tuple[str, ...]
+    optimizer: OptimizerSpec
+    hyperparameters: Mapping[str, sympy.Expr]
+    schedule: tuple[tuple[int, tuple[int, ...], bool], ...]
+    final: bool
+
+    @property
+    def passes(self) -> int:
+        """Sample passes (forward and backward) one run takes."""
+        everyone = len(self.xs)
+        return sum(everyone if measure else len(batch) for _, batch, measure in self.schedule) + everyone * self.final
+
+
+def plan_run(problem: Problem, exercise: ExerciseSpec, dataset_loss: str = "step") -> RunPlan:
+    """Check a training exercise against its problem and lay out its steps.
+
+    >>> import symback
+    >>> from symback.training import TOY
+    >>> p = symback.loads(TOY)
+    >>> [(epoch, batch) for epoch, batch, _ in plan_run(p, p.exercise("fit")).schedule]
+    [(1, (0, 1)), (1, (2,)), (2, (0, 1)), (2, (2,))]
+    """
+    network, data = problem.network, problem.data
+    if network is None or data is None:
+        raise ArgumentError("a training run needs a [network] and [data] samples")
+    if exercise.task != "train":
+        raise ArgumentError(f"exercise {exercise.id} is a {exercise.task} exercise, not train")
+    spec = exercise.optimizer or (OptimizerSpec("sgd", exercise.lr) if exercise.lr is not None else None)
+    if spec is None:
+        raise ArgumentError(f"exercise {exercise.id} gives no optimizer (or lr for plain SGD)")
+    if exercise.batch is not None and not 1 <= exercise.batch <= len(data):
+        raise ArgumentError(f"a batch of {exercise.batch} from {len(data)} samples")
+    unknown = [name for name in spec.options if name not in optimizer(spec.kind).defaults]
+    if unknown:
+        raise ArgumentError(f"{spec.kind} has no option {unknown[0]!r} (its options: "
+                            f"{', '.join(optimizer(spec.kind).defaults) or 'none'})")
+    epochs = 1 if exercise.epochs is None else exercise.epochs
+    if epochs < 1:
+        raise ArgumentError(f"epochs must be at least 1, got {epochs}")
+    if dataset_loss not in DATASET_LOSS:
+        raise ArgumentError(f"dataset_loss must be one of {', '.join(DATASET_LOSS)}, got {dataset_loss!r}")
+    trainable = exercise.params if exercise.params is not None else network.trainable
+    for name in trainable:
+        if name not in network.parameters:
+            raise ArgumentError(f"unknown parameter {name!r}")
+        if name in network.frozen:
+            raise ArgumentError(f"parameter {name!r} is frozen, so training cannot update it")
+    one_epoch = batches(len(data), exercise.batch)
+    schedule = tuple(
+        (epoch, batch, dataset_loss == "step" or (dataset_loss == "epoch" and position == 0))
+        for epoch in range(1, epochs + 1) for position, batch in enumerate(one_epoch)
+    )
+    plan = RunPlan(
+        network_graph(problem, exercise.activations, exercise.loss), data.x, data.y, network.parameters,
+        tuple(trainable), spec, MappingProxyType({**optimizer(spec.kind).defaults, **spec.options}), schedule,
+        dataset_loss != "none",
+    )
+    if plan.passes > MAX_PASSES:
+        raise ArgumentError(f"this run takes {plan.passes:,} sample passes, more than {MAX_PASSES:,}: use fewer "
+                            "epochs, larger batches, or measure the loss over all samples less often")
+    return plan
+
+
+@dataclass(frozen=True)
+class RawStep:
+    """One step's numbers in the run's arithmetic (Decimals at one precision, or exact values)."""
+
+    batch_loss: object
+    dataset_loss: object | None
+    gradient: dict[str, object]
+    parameters: dict[str, object]
+
+
+def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict, list[RawStep], object | None]:
+    """Run ``plan`` (its first ``steps`` steps) in ``arithmetic``: (start parameters, the steps, final loss).
+
+    The final loss over all samples comes only with the whole run. Decimals use the current decimal context.
+
+    >>> import symback
+    >>> from symback.arithmetic import EXACT
+    >>> from symback.training import TOY
+    >>> p = symback.loads(TOY)
+    >>> initial, steps, final = simulate(plan_run(p, p.exercise("fit")), EXACT, steps=2)
+    >>> [(s.batch_loss, s.dataset_loss, s.gradient["w11"], s.parameters["w11"]) for s in steps]
+    [(1/2, 1/3, -1, 11/10), (9/100, 47/150, 9/5, 23/25)]
+    """
+    graph, xs, ys, spec = plan.graph, plan.xs, plan.ys, plan.optimizer
+    theta = {name: arithmetic.from_sympy(value) for name, value in plan.start.items()}
+    initial, state, records = dict(theta), None, []
+    everyone = tuple(range(len(xs)))
+    for _, batch, measure in islice(plan.schedule, steps):
+        needed = everyone if measure else batch
+        evaluated = {i: loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta) for i in needed}
+        batch_loss = _mean(arithmetic, [evaluated[i][0] for i in batch])
+        gradient = {name: _mean(arithmetic, [evaluated[i][1][name] for i in batch]) for name in plan.trainable}
+        dataset = _mean(arithmetic, [evaluated[i][0] for i in everyone]) if measure else None
+        theta, state, _ = optimizer_step(spec.kind, theta, gradient, spec.lr, state, arithmetic=arithmetic,
+                                         **plan.hyperparameters)
+        records.append(RawStep(batch_loss, dataset, gradient, dict(theta)))
+    final = None
+    if steps is None and plan.final:
+        final = _mean(arithmetic, [loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta)[0] for i in everyone])
+    return initial, records, final
+
+
+def _mean(arithmetic, values: Sequence):
+    if len(values) == 1:
+        return values[0]
+    return arithmetic.add(values) / arithmetic.from_sympy(sympy.Integer(len(values)))
