@@ -44,6 +44,10 @@ def answers_skeleton(problem: Problem | Checklist) -> str:
     for entry in checklist.exercises:
         exercise = entry.exercise
         lines.append("")
+        if not entry.checked:
+            lines.append(f"# Exercise {exercise.id} ({exercise.task}): not covered by the checker yet "
+                         "(it checks networks' forward passes, gradients and single steps of gradient descent).")
+            continue
         if not entry.items and not entry.uses:
             lines.append(f"# Exercise {exercise.id} ({exercise.task}): a discussion; nothing to check here.")
             continue

@@ -22,7 +22,10 @@ EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
 
 @pytest.fixture(scope="module", params=range(len(EXAMPLES)))
 def checklist(request):
-    return build_checklist(symback.loads(EXAMPLES[request.param], source=f"example {request.param + 1}"))
+    built = build_checklist(symback.loads(EXAMPLES[request.param], source=f"example {request.param + 1}"))
+    if not built.items:
+        pytest.skip("no exercise the checker covers yet (circuits, optimizer and training runs)")
+    return built
 
 
 def test_examples_with_exercises_are_covered():
