@@ -18,7 +18,10 @@ _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
 _OUTPUT = re.compile(r"^yhat(\d*)$")
 _TARGET = re.compile(r"^y(\d*)$")
 _PARTIAL = re.compile(r"^d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)$")  # a chain-rule factor: dyhat/dh1_2, dh1_2/dz1_2
-_GREEK = {"alpha": r"\alpha"}  # the learning rate in an update's rule
+_GREEK = {name: "\\" + name for name in (  # the learning rate alpha; an expression's variables named theta, ...
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+    "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega")}
+_SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z0-9]+)$")  # an author's name such as x_1 or w_out
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Notation:
     '\\\\frac{\\\\partial L}{\\\\partial a_{22}}'
     >>> Notation().latex_name("dh1_2/dz1_2"), Notation().latex_name("alpha")
     ('\\\\frac{\\\\partial h_{2}}{\\\\partial z_{2}}', '\\\\alpha')
+    >>> Notation().latex_name("df/dq3"), Notation().latex_name("theta1"), Notation().latex_name("w_out")
+    ('\\\\frac{\\\\partial f}{\\\\partial q_{3}}', '\\\\theta_{1}', 'w_{\\\\mathit{out}}')
     """
 
     show_layers: bool = False
@@ -59,8 +64,11 @@ class Notation:
         indexed = _LETTER_INDEX.match(name)
         if indexed:
             letters, first, second = indexed.groups()
-            head = letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
-            return f"{head}_{{{first}{',' + second if second else ''}}}"
+            return f"{_head(letters)}_{{{first}{',' + second if second else ''}}}"
+        subscripted = _SUBSCRIPTED.match(name)
+        if subscripted:
+            letters, index = subscripted.groups()
+            return f"{_head(letters)}_{{{index if index.isdigit() or len(index) == 1 else _head(index)}}}"
         return name if len(name) == 1 else rf"\mathit{{{_escape_math_text(name)}}}"
 
     def partial(self, numerator: str, denominator: str) -> str:
@@ -108,6 +116,13 @@ class _SheetLatexPrinter(LatexPrinter):
         if unevaluated_product and not has_denominator:
             return r" \cdot ".join(self.parenthesize(arg, PRECEDENCE["Mul"], strict=True) for arg in expr.args)
         return super()._print_Mul(expr)
+
+
+def _head(letters: str) -> str:
+    """Letters in math: one letter as it is, a Greek letter's name as the letter, else a word in \\mathit."""
+    if len(letters) == 1:
+        return letters
+    return _GREEK.get(letters, rf"\mathit{{{letters}}}")
 
 
 def _escape_math_text(text: str) -> str:
