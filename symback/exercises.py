@@ -13,6 +13,7 @@ from .derivation import Deriver
 from .errors import ArgumentError, ProblemError
 from .losses import make_loss
 from .model import ExerciseSpec, Problem
+from .run_exercises import optimize_task, train_task
 from .steps import ClaimStep, Conventions
 
 
@@ -82,6 +83,10 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
 
 def conventions(problem: Problem, result: BackpropResult | None) -> Conventions:
     """The conventions box: the loss's remark and each distinct activation's remark."""
+    if problem.expression is not None:
+        from .circuit_exercises import circuit_conventions  # an expression's operations have remarks of their own
+
+        return circuit_conventions(problem, result)
     loss = result.graph.loss if result else make_loss(problem.loss.kind, problem.network.outputs)
     remarks = tuple(dict.fromkeys(a.remark for a in result.graph.layer_activations)) if result else ()
     return Conventions(loss.remark, remarks)
@@ -155,4 +160,6 @@ TASKS: dict[str, Callable] = {
     "gradient": gradient_task,
     "sgd": sgd_task,
     "cross_entropy_analysis": analysis_task,
+    "optimize": optimize_task,
+    "train": train_task,
 }

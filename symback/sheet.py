@@ -6,7 +6,10 @@ Everything here is picked from the problem and the engine's step records; nothin
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import sympy
 
@@ -65,6 +68,17 @@ class ExerciseView:
     analyses: tuple
     all_gradients_vanish: bool
     forward_as_in: str | None = None  # an earlier exercise with the same forward pass: shown there, not again
+    runs: tuple = ()  # runs over several steps: optimizer_run and training_run records
+    plot_file: str | None = None  # the file name of a training run's SVG plot beside the Markdown sheet
+    data_as_in: str | None = None  # an earlier training exercise that listed the samples: not listed again
+
+
+@dataclass(frozen=True)
+class PlotFile:
+    """An SVG plot written beside the Markdown sheet (named ``<stem>-exercise-<id>-loss.svg``)."""
+
+    name: str
+    svg: str
 
 
 @dataclass(frozen=True)
@@ -84,10 +98,13 @@ class Sheet:
     exercises: tuple[ExerciseView, ...]
     appendix: object | None
     digits: int
+    plots: tuple[PlotFile, ...] = ()  # files the Markdown sheet links to (LaTeX draws the same with pgfplots)
 
 
-def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool = True) -> Sheet:
-    """Assemble the sheet of ``problem``: every exercise run, decimals to ``digits`` significant digits.
+def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool = True,
+                stem: str | None = None) -> Sheet:
+    """Assemble the sheet of ``problem``: every exercise run, decimals to ``digits`` significant digits;
+    ``stem`` names the files written beside the sheet (default: the problem file's name without suffix).
 
     >>> import symback
     >>> sheet = build_sheet(symback.load("problems/ws23_backprop.toml"), appendix=False)
@@ -103,7 +120,8 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
     notation = Notation(show_layers=len(network.layers) > 2)
     graph = build_graph(network, problem.loss)
     layers = tuple(_layer_view(problem, graph, number) for number in range(1, len(network.layers) + 1))
-    exercises = _exercise_views(problem, digits)
+    stem = stem or Path(problem.source or "problem").stem
+    exercises = _exercise_views(problem, digits, stem)
     loss = make_loss(problem.loss.kind, network.outputs)
     conventions = [loss.remark] + list(dict.fromkeys(layer_remark(problem, n) for n in range(len(layers))))
     conventions += list(dict.fromkeys(r for e in exercises for r in e.result.conventions.activations))
@@ -130,6 +148,7 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         exercises=exercises,
         appendix=built_appendix,
         digits=digits,
+        plots=tuple(PlotFile(e.plot_file, run.svg) for e in exercises for run in e.runs if run.kind == "training_run"),
     )
 
 
@@ -200,32 +219,57 @@ def _diagram(graph: Graph, notation: Notation) -> Diagram:
     return Diagram(tuple(columns), () if omitted else tuple(edges), omitted)
 
 
-def _exercise_views(problem: Problem, digits: int) -> tuple[ExerciseView, ...]:
-    views, seen = [], {}
+def _exercise_views(problem: Problem, digits: int, stem: str) -> tuple[ExerciseView, ...]:
+    views, seen, plot_files, data_shown = [], {}, set(), None
     for exercise in problem.exercises:
         result = run_exercise(problem, exercise.id, digits)
         point = (exercise.x, exercise.y, tuple(exercise.activations.items()), exercise.loss)
         shown_in = seen.get(point) if exercise.x is not None else None
-        views.append(exercise_view(result, shown_in))
+        plot_file = data_as_in = None
+        if any(step.kind == "training_run" for step in result.steps):
+            plot_file = plot_file_name(stem, exercise.id, plot_files)
+            plot_files.add(plot_file)
+            data_as_in, data_shown = data_shown, data_shown or exercise.id
+        views.append(dataclasses.replace(exercise_view(result, shown_in, plot_file), data_as_in=data_as_in))
         if exercise.x is not None and any(step.kind == "loss" for step in result.steps):
             seen.setdefault(point, exercise.id)
     return tuple(views)
 
 
-def exercise_view(result: ExerciseResult, forward_as_in: str | None = None) -> ExerciseView:
-    """One exercise's steps grouped as the sheet shows them."""
+def plot_file_name(stem: str, exercise_id: str, taken=()) -> str:
+    """``<stem>-exercise-<id>-loss.svg``, the id kept to letters, digits, ``_`` and ``-`` (and made unique
+    against the names ``taken``).
+
+    >>> plot_file_name("xor_training", "1"), plot_file_name("s", "../a b", {"s-exercise-___a_b-loss.svg"})
+    ('xor_training-exercise-1-loss.svg', 's-exercise-___a_b-2-loss.svg')
+    """
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", str(exercise_id))[:40] or "_"
+    name, number = f"{stem}-exercise-{safe}-loss.svg", 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-exercise-{safe}-{number}-loss.svg"
+    return name
+
+
+def exercise_view(result: ExerciseResult, forward_as_in: str | None = None,
+                  plot_file: str | None = None) -> ExerciseView:
+    """One exercise's steps grouped as the sheet shows them; ``plot_file`` names the SVG file of a training
+    run's plot beside the Markdown sheet (None: the Markdown shows no image)."""
     steps = result.steps
     gradients = tuple(s for s in steps if s.kind == "gradient")
+    forward = tuple(s for s in steps if s.kind in ("forward", "loss"))
     return ExerciseView(
         id=result.exercise.id,
         text=result.exercise.text,
         task=result.exercise.task,
         result=result,
-        forward=tuple(s for s in steps if s.kind in ("forward", "loss")),
+        forward=forward,
         gradients=gradients,
         updates=tuple(s for s in steps if s.kind == "update"),
         claims=tuple(s for s in steps if s.kind == "claim"),
         analyses=tuple(s for s in steps if s.kind == "cross_entropy_analysis"),
         all_gradients_vanish=bool(gradients) and all(g.vanishes for g in gradients),
-        forward_as_in=forward_as_in,
+        forward_as_in=forward_as_in if forward else None,  # a run over several steps shows no single pass
+        runs=tuple(s for s in steps if s.kind in ("optimizer_run", "training_run")),
+        plot_file=plot_file,
     )

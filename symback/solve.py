@@ -52,7 +52,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: int | None = None,
                  stem: str | None = None, *, appendix: bool = True) -> SolveReport:
-    """Render ``problem``'s sheet into ``folder`` as ``<stem>.md``, ``.tex``, ``.pdf``.
+    """Render ``problem``'s sheet into ``folder`` as ``<stem>.md``, ``.tex``, ``.pdf``, with the Markdown the SVG
+    plots it links to (``<stem>-exercise-<id>-loss.svg``, one per training run).
 
     Everything is rendered before anything is written. Without pdflatex, the PDF is skipped with a remark
     (and it is an error if the PDF was the only format asked for).
@@ -64,9 +65,13 @@ def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: in
         formats = tuple(kind for kind in formats if kind != "pdf")
         report.remarks.append(INSTALL_HINT)
     stem = stem or Path(problem.source or "problem").stem
-    sheet = build_sheet(problem, digits, appendix=appendix)
+    sheet = build_sheet(problem, digits, appendix=appendix, stem=stem)
     texts = {kind: render(sheet, kind) for kind in ("md", "tex") if kind in formats or (kind == "tex" and "pdf" in formats)}
     folder.mkdir(parents=True, exist_ok=True)
+    for plot in getattr(sheet, "plots", ()) if "md" in formats else ():  # before the Markdown that links to them
+        path = folder / plot.name
+        write_atomically(path, plot.svg)
+        report.written.append(path)
     for kind in ("md", "tex"):
         if kind in formats:
             path = folder / f"{stem}.{kind}"
