@@ -44,7 +44,11 @@ _TEX_UNICODE = {
     "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
     "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
     "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
-    "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
+    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}", "₃": r"\textsubscript{3}",
+    "⁰": r"\textsuperscript{0}", "¹": r"\textsuperscript{1}", "⁴": r"\textsuperscript{4}",
+    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "⁷": r"\textsuperscript{7}",
+    "⁸": r"\textsuperscript{8}", "⁹": r"\textsuperscript{9}", "⁻": r"\textsuperscript{-}", "ᵗ": r"\textsuperscript{t}",
+    "ρ": r"$\rho$", "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
 }
 
 
