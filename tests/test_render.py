@@ -159,3 +159,17 @@ def test_solve_without_latex(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1 and "pdflatex" in done.stderr
     only_pdf = subprocess.run(command + ["--format", "pdf"], capture_output=True, text=True, env=environment)
     assert only_pdf.returncode == 2 and len(only_pdf.stderr.strip().splitlines()) == 1
+
+
+SHIPPED = ["circuit_cs231n", "ws23_optimizers", "xor_training"]
+
+
+@pytest.mark.parametrize("stem", SHIPPED)
+def test_output_of_every_shipped_problem_is_current(tmp_path, stem):
+    """output/ holds the sheets (and plots) of each shipped example as the code renders them now."""
+    problem = symback.load(ROOT / "problems" / f"{stem}.toml")
+    report = write_sheets(problem, tmp_path, ("md", "tex"), stem=stem)
+    for path in report.written:
+        shipped = ROOT / "output" / path.name
+        assert shipped.exists() and path.read_bytes() == shipped.read_bytes(), (
+            f"output/{path.name} is stale: run 'symback solve problems/{stem}.toml'")
