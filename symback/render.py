@@ -187,6 +187,11 @@ def render_exercise(result, kind: str) -> str:
     >>> "Exercise 4" in text
     True
     """
+    if result.problem.expression is not None:
+        from .circuit_sheet import exercise_view as circuit_exercise_view  # an expression's exercise
+
+        return render_for_problem("circuit_exercise", kind, result.problem,
+                                  exercise=circuit_exercise_view(result, Notation()))
     return render_for_problem("exercise", kind, result.problem, exercise=exercise_view(result))
 
 
@@ -195,7 +200,7 @@ def render_for_problem(template: str, kind: str, problem, **context) -> str:
     (layer numbers shown from two hidden layers on)."""
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    notation = Notation(show_layers=len(problem.network.layers) > 2)
+    notation = Notation(show_layers=problem.network is not None and len(problem.network.layers) > 2)
     return _cached_environment(kind, notation).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
 
 
