@@ -13,12 +13,14 @@ import functools
 from dataclasses import dataclass
 
 from .answer_parse import PRECISION
+from .checklist_circuit import CIRCUIT_CHECKED_TASKS, circuit_items
 from .checklist_items import Item, ItemBuilder, Rule, plain_rule
 from .exercises import run_exercise
 from .model import ExerciseSpec, Problem
 from .tolerance import DEFAULT, Tolerance
 
 CHECKED_TASKS = ("forward", "loss", "gradient", "sgd", "cross_entropy_analysis")  # of network problems
+# An expression problem's exercises are checked node by node on its circuit (symback.checklist_circuit).
 
 __all__ = ["Checklist", "ExerciseChecklist", "Item", "Rule", "build_checklist", "plain_rule"]
 
@@ -31,7 +33,7 @@ class ExerciseChecklist:
     items: tuple[Item, ...]
     uses: tuple[tuple[str, str], ...]  # (exercise id, key) of items owned elsewhere
     context: int  # exercises with the same context number share a point
-    checked: bool = True  # False for exercises the checker does not cover yet (circuits, runs of many steps)
+    checked: bool = True  # False for exercises the checker does not cover yet (runs of many steps)
 
 
 @dataclass(frozen=True)
@@ -78,16 +80,19 @@ def build_checklist(problem: Problem) -> Checklist:
     entries = []
     for exercise in problem.exercises:
         context = contexts.setdefault(_point(exercise), len(contexts))
-        if problem.network is None or exercise.task not in CHECKED_TASKS:
+        if problem.expression is not None and exercise.task in CIRCUIT_CHECKED_TASKS:
+            items = circuit_items(problem, exercise, context)  # an expression's exercise: its circuit's nodes
+        elif problem.network is None or exercise.task not in CHECKED_TASKS:
             entries.append(ExerciseChecklist(exercise, (), (), context, checked=False))
             continue
-        shown = run_exercise(problem, exercise.id, digits=PRECISION)  # one pass; display decimals from it
-        if shown.result is None:
-            entries.append(ExerciseChecklist(exercise, (), (), context))
-            continue
-        builder = ItemBuilder(shown, context, problem.digits)
+        else:
+            shown = run_exercise(problem, exercise.id, digits=PRECISION)  # one pass; display decimals from it
+            if shown.result is None:
+                entries.append(ExerciseChecklist(exercise, (), (), context))
+                continue
+            items = ItemBuilder(shown, context, problem.digits).items()
         own, uses = [], []
-        for item in builder.items():
+        for item in items:
             identity = (context, item.key, exercise.lr if item.kind == "update" else None)
             if identity in owners:
                 uses.append((owners[identity], item.key))
@@ -99,5 +104,8 @@ def build_checklist(problem: Problem) -> Checklist:
 
 
 def _point(exercise: ExerciseSpec) -> tuple:
+    """What makes two exercises' quantities the same: a network's x, y, activations and loss; an expression's
+    variables set anew (``values``), y and loss."""
     activations = tuple(sorted((layer, spec) for layer, spec in exercise.activations.items()))
-    return exercise.x, exercise.y, activations, exercise.loss
+    values = tuple(sorted(exercise.values.items()))
+    return exercise.x, exercise.y, activations, exercise.loss, values

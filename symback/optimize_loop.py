@@ -23,7 +23,7 @@ from .api import NumericError, to_sympy
 from .arithmetic import DECIMAL, EXACT, UndecidableSign
 from .optimizers import Optimizer
 from .optimizers_base import exact_input
-from .rounding import MAX_DIGITS, round_significant, working_context
+from .rounding import correctly_rounded
 
 EXACT_NODE_LIMIT = 400
 """The exact loop stops after a step that leaves a parameter or memory with more nodes than this (a number counts
@@ -36,7 +36,6 @@ computed and in at most READABLE_CHARS once tidied."""
 MAX_TIDY_DEGREE = 12
 """Values with a larger power (e**1000 of a saturated sigmoid) are shown untidied: tidy would factor a
 polynomial of that degree."""
-ZERO_DIGITS = 400
 """A decimal computed as exactly 0 that the exact loop did not know to be 0 is believed only once it stays 0 at
 this many digits: a tiny value (tanh(81) − 1) is exactly 0 at low precision."""
 
@@ -193,44 +192,7 @@ def rounded_run(loop: StepLoop, constants: Mapping[str, sympy.Expr], exact: Mapp
             raise NumericError("a decimal value of the optimizer run overflows or is undefined (a learning rate "
                                "far too large?)") from err
 
-    return correctly_rounded_or_zero(evaluate, digits, zeros)
-
-
-def correctly_rounded_or_zero(evaluate: Callable[[], Mapping[str, Decimal]], digits: int,
-                              known_zero: Iterable[str] = ()) -> dict[str, Decimal]:
-    """:func:`symback.rounding.correctly_rounded`, except that a value computed as exactly 0 (and not known to be
-    0) is refined until it is not 0 or still 0 at :data:`ZERO_DIGITS` digits.
-
-    >>> import decimal
-    >>> tiny = lambda: {"d": decimal.Decimal(81).exp() / (decimal.Decimal(81).exp() + 1) - 1}   # −e⁻⁸¹/(1 + e⁻⁸¹)
-    >>> correctly_rounded_or_zero(tiny, 3)     # exactly 0 at 15 and at 42 digits
-    {'d': Decimal('-6.64E-36')}
-    """
-    zeros = set(known_zero)
-    precision = digits + 12
-    with decimal.localcontext(working_context(precision)):
-        previous = evaluate()
-    result = {name: Decimal(0) for name in previous if name in zeros}
-    pending = {name: value for name, value in previous.items() if name not in zeros}
-    while pending:
-        precision = min(2 * precision + 12, MAX_DIGITS)
-        with decimal.localcontext(working_context(precision)):
-            current = evaluate()
-        unresolved = {}
-        for name, earlier in pending.items():
-            now = current[name]
-            if now == 0 and precision < ZERO_DIGITS:
-                unresolved[name] = now
-            elif round_significant(earlier, digits) == round_significant(now, digits):
-                result[name] = round_significant(now, digits)
-            else:
-                unresolved[name] = now
-        if precision >= MAX_DIGITS:  # still moving: a zero the exact run could not see, as correctly_rounded
-            for name, value in unresolved.items():
-                result[name] = Decimal(0) if value.adjusted() < -MAX_DIGITS // 2 else round_significant(value, digits)
-            break
-        pending = unresolved
-    return {name: result[name] for name in previous}
+    return correctly_rounded(evaluate, digits, zeros)
 
 
 def trimmed(rounded: Decimal, exact: sympy.Expr | None) -> Decimal:

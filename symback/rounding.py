@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable, Mapping
 
 MAX_DIGITS = 2000
+ZERO_DIGITS = 400  # a value still exactly 0 at this many digits is taken to be 0
 
 
 def round_significant(value: Decimal, digits: int) -> Decimal:
@@ -46,14 +47,22 @@ def correctly_rounded(
     evaluate: Callable[[], Mapping[str, Decimal]],
     digits: int,
     known_zero: Iterable[str] = (),
+    *,
+    refine_zeros_to: int | None = ZERO_DIGITS,
 ) -> dict[str, Decimal]:
     """Round every quantity ``evaluate()`` returns to ``digits`` significant digits, correctly.
 
     ``evaluate`` computes all quantities in the current decimal context; it is called at growing precision
     until consecutive results agree after rounding. ``known_zero`` names quantities whose exact value is 0.
+    Any other value computed as exactly 0 may be a tiny value lost to cancellation, so it is refined until it
+    is not 0, or still 0 at ``refine_zeros_to`` digits (None: two zeros in a row are taken as 0, for callers
+    with no exact values to tell zeros by).
 
     >>> correctly_rounded(lambda: {"third": Decimal(1) / 3}, 5)
     {'third': Decimal('0.33333')}
+    >>> tiny = lambda: {"d": Decimal(81).exp() / (Decimal(81).exp() + 1) - 1}   # −e⁻⁸¹/(1 + e⁻⁸¹)
+    >>> correctly_rounded(tiny, 3)     # exactly 0 at 15 and at 42 digits
+    {'d': Decimal('-6.64E-36')}
     """
     zeros = set(known_zero)
     precision = digits + 12
@@ -68,7 +77,9 @@ def correctly_rounded(
         unresolved = {}
         for name, earlier in pending.items():
             now = current[name]
-            if round_significant(earlier, digits) == round_significant(now, digits):
+            if now == 0 and refine_zeros_to is not None and precision < refine_zeros_to:
+                unresolved[name] = now
+            elif round_significant(earlier, digits) == round_significant(now, digits):
                 result[name] = round_significant(now, digits)
             else:
                 unresolved[name] = now

@@ -51,7 +51,7 @@ def rounded_run(evaluate: Callable[[], Mapping[Hashable, Decimal]], digits: int,
             result[name] = Decimal(0) if noise and calls[0] >= 2 else value
         return result
 
-    return correctly_rounded(evaluate_with_noise_as_zero, digits)
+    return correctly_rounded(evaluate_with_noise_as_zero, digits, refine_zeros_to=None)  # noise handled above
 
 
 def largest_magnitude(numbers: Iterable) -> Decimal:
