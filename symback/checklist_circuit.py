@@ -32,9 +32,9 @@ import sympy
 from .answer_parse import PRECISION
 from .checklist_items import Item, ItemBuilder, number_text
 from .circuit import Circuit, CircuitNode
-from .circuit_display import name_symbol, operation_display
+from .circuit_display import local_partial_display, name_symbol, operation_display
 from .circuit_exercises import CIRCUIT_TASKS
-from .circuit_ops import OPERATIONS
+from .circuit_ops import OPERATIONS, remark
 from .circuit_steps import CircuitBackwardStep, CircuitForwardStep, WireRow
 from .exercises import ExerciseResult, run_exercise
 from .model import ExerciseSpec, Problem
@@ -44,7 +44,7 @@ from .text import format_exact
 
 CIRCUIT_CHECKED_TASKS = tuple(CIRCUIT_TASKS)  # forward, loss, gradient, sgd: every task an expression has
 
-# Local gradients as the sheet writes them, in the child's own value q: σ' = q(1 − q), (eᵃ)' = q, tanh' = 1 − q².
+# Local gradients as the sheet writes them, in the node's own value q: σ' = q(1 − q), (eᵃ)' = q, tanh' = 1 − q².
 _IN_OUTPUT = {
     "sigmoid": lambda q: q * (1 - q),
     "exp": lambda q: q,
@@ -70,7 +70,7 @@ class CircuitItemBuilder(ItemBuilder):
     decimals and the update items are the network's (:class:`~symback.checklist_items.ItemBuilder`).
     """
 
-    def __init__(self, precise: ExerciseResult, context: int, digits: int):  # noqa: D107 (the network's init reads a graph)
+    def __init__(self, precise: ExerciseResult, context: int, digits: int):  # not the network's: no graph here
         self.steps = precise.steps
         self.exercise = precise.exercise
         self.context, self.digits = context, digits
@@ -83,7 +83,7 @@ class CircuitItemBuilder(ItemBuilder):
         locals_ = [f"d{self.circuit.nodes[child].name}/d{self.circuit.nodes[parent].name}"
                    for child, node in enumerate(self.circuit.nodes) for _, parent in node.node_operands()]
         self.answerable = set(operations) | set(gradients) | set(locals_)
-        self.constants = {name: value for name, value in result.point.items()}
+        self.constants = dict(result.point)  # the variables: given, put in exactly
         self.outputs = {self.circuit.nodes[self.circuit.output].name, self.top}
 
     # forward: one item per operation node -------------------------------------------------------------------
@@ -163,7 +163,7 @@ class CircuitItemBuilder(ItemBuilder):
         return items
 
     def _term(self, child: str, wires: list[WireRow]) -> sympy.Expr:
-        """What the uses of one node by ``child`` send back: ∂top/∂child · ∂child/∂node (the partial itself when
+        """What the uses of a node by ``child`` send back: ∂top/∂child · ∂child/∂node (the partial itself when
         the child is the top node)."""
         if child == self.top:
             return self._partial(wires)
@@ -194,7 +194,13 @@ class CircuitItemBuilder(ItemBuilder):
         if in_output is not None and len(wires) == 1:  # the sheet's form first; the partial in the operand too
             rule = in_output(name_symbol(child))
             return self.item(quantity, "factor", description, rule, False, alternatives=(self.rule(partial),))
-        return self.item(quantity, "factor", description, partial, False)
+        shown_rule = ""
+        if OPERATIONS[node.operation].piecewise_linear:  # [a > b] as the sheet writes it, not a Piecewise
+            operands = self._operand_symbols(node)
+            shown_rule = " + ".join(format_exact(local_partial_display(
+                node.operation, operands, wire.position, name_symbol(child), partial)) for wire in wires)
+            description += f"; {remark(node.operation, self.circuit.ties)}"
+        return self.item(quantity, "factor", description, partial, False, shown_rule=shown_rule)
 
 
 def _grouped(wires, by: str) -> dict[str, list[WireRow]]:

@@ -83,20 +83,23 @@ def _rate_forgotten(slip: Slip) -> str | None:
 
 
 def _loss_remark(slip: Slip) -> str:
-    checklist = slip.checklist
-    exercise = checklist.exercise(slip.item.exercise).exercise
-    kind = (exercise.loss or checklist.problem.loss).kind
-    return make_loss(kind, checklist.problem.network.outputs).remark
+    """The loss's convention on ½, or "" where there is no loss (the gradient of an expression itself)."""
+    problem = slip.checklist.problem
+    loss = slip.checklist.exercise(slip.item.exercise).exercise.loss or problem.loss
+    if loss is None:
+        return ""
+    return make_loss(loss.kind, problem.network.outputs if problem.network else 1).remark
 
 
-def _touches_loss(item: Item) -> bool:
-    return item.kind in ("loss", "gradient") or item.key.startswith("dL/dyhat")
+def _touches_loss(slip: Slip) -> bool:
+    item = slip.item
+    return (item.kind in ("loss", "gradient") or item.key.startswith("dL/d")) and bool(_loss_remark(slip))
 
 
 def _half(slip: Slip) -> str | None:
     if slip.target == 0 or not slip.policy.within(2 * slip.value, slip.target):
         return None
-    if _touches_loss(slip.item):
+    if _touches_loss(slip):
         return f"half the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
     return "half the value its inputs give: a factor 2 is missing"
 
@@ -104,7 +107,7 @@ def _half(slip: Slip) -> str | None:
 def _double(slip: Slip) -> str | None:
     if slip.target == 0 or not slip.near(2 * slip.target):
         return None
-    if _touches_loss(slip.item):
+    if _touches_loss(slip):
         return f"twice the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
     return "twice the value its inputs give"
 

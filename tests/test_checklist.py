@@ -24,7 +24,7 @@ EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
 def checklist(request):
     built = build_checklist(symback.loads(EXAMPLES[request.param], source=f"example {request.param + 1}"))
     if not built.items:
-        pytest.skip("no exercise the checker covers yet (circuits, optimizer and training runs)")
+        pytest.skip("no exercise the checker covers yet (optimizer and training runs)")
     return built
 
 
@@ -119,5 +119,10 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         decimals = {name: q.decimal for name, q in sheet.quantities().items()}
         for step in sheet.of_kind("gradient"):
             decimals.update({f"d{f.numerator}/d{f.denominator}": f.decimal for path in step.paths for f in path})
+        for step in sheet.of_kind("circuit_forward"):
+            decimals.update({row.name: row.quantity.decimal for row in step.rows})
+        for step in sheet.of_kind("circuit_backward"):
+            decimals.update({wire.local.name: wire.local.decimal for wire in step.wires})
+            decimals.update({gradient.quantity.name: gradient.quantity.decimal for gradient in step.gradients})
         for item in entry.items:
             assert str(item.right.decimal) == str(decimals[item.key]), (entry.exercise.id, item.key)
