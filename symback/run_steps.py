@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 import sympy
 
+from .safe_parse import exact_number
 from .model import Problem
 from .optimize_run import OptimizerRun, RunValue
 from .optimizers import optimizer
@@ -79,7 +80,7 @@ def exact_cell(value, digits: int) -> Cell:
     >>> exact_cell(sympy.Rational(1, 100000000), 4), exact_cell(sympy.Rational(1, 3), 4).decimal
     (Cell(exact=None, decimal=Decimal('1E-8'), approximate=False), Decimal('0.3333'))
     """
-    value = sympy.sympify(value)
+    value = exact_number(value, what="hyperparameter")  # already exact; plain ints become Integers
     if value.is_Rational:
         numerator, denominator = int(value.p), int(value.q)
         places = next((k for k in range(64) if (10**k) % denominator == 0), None)
