@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from .answer_parse import PRECISION
 from .checklist_circuit import CIRCUIT_CHECKED_TASKS, circuit_items
 from .checklist_items import Item, ItemBuilder, Rule, plain_rule
+from .checklist_runs import RUN_CHECKED_TASKS, run_items
 from .exercises import run_exercise
 from .model import ExerciseSpec, Problem
 from .tolerance import DEFAULT, Tolerance
 
 CHECKED_TASKS = ("forward", "loss", "gradient", "sgd", "cross_entropy_analysis")  # of network problems
-# An expression problem's exercises are checked node by node on its circuit (symback.checklist_circuit).
+# An expression problem's exercises are checked node by node on its circuit (symback.checklist_circuit);
+# a network's optimizer runs (task "optimize") step by step (symback.checklist_runs).
 
 __all__ = ["Checklist", "ExerciseChecklist", "Item", "Rule", "build_checklist", "plain_rule"]
 
@@ -82,6 +84,9 @@ def build_checklist(problem: Problem) -> Checklist:
         context = contexts.setdefault(_point(exercise), len(contexts))
         if problem.expression is not None and exercise.task in CIRCUIT_CHECKED_TASKS:
             items = circuit_items(problem, exercise, context)  # an expression's exercise: its circuit's nodes
+        elif problem.network is not None and exercise.task in RUN_CHECKED_TASKS:
+            context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
+            items = run_items(problem, exercise, context)
         elif problem.network is None or exercise.task not in CHECKED_TASKS:
             entries.append(ExerciseChecklist(exercise, (), (), context, checked=False))
             continue
