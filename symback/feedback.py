@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import sympy
+
 from .errors import ArgumentError
 from .notation import Notation
 from .pdf import build_pdf
@@ -108,7 +110,8 @@ def right_value(quantity: Quantity) -> str:
     '1.000 \\cdot 10^{70}'
     """
     exact = Notation().latex(quantity.exact)  # a number: no names, so any notation prints it the same
-    if len(re.sub(r"\\(?:left|right)\b|\s", "", exact)) <= SHORT_EXACT:
+    known_exactly = not quantity.exact.has(sympy.Float)  # a run's later steps are known as decimals only
+    if known_exactly and len(re.sub(r"\\(?:left|right)\b|\s", "", exact)) <= SHORT_EXACT:
         approx = approximately(quantity)
         return f"{exact} {approx}" if approx else exact
     decimal = quantity.decimal

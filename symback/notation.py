@@ -17,6 +17,10 @@ _NODE = re.compile(r"^(z|h)(\d+)_(\d+)$")
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
 _OUTPUT = re.compile(r"^yhat(\d*)$")
 _TARGET = re.compile(r"^y(\d*)$")
+_RUN_VALUE = re.compile(r"^([a-z_]+)\[(\d+)\]:([A-Za-z]\w*)$")  # an optimizer run's value: m_hat[2]:b12
+_RUN_AFTER = re.compile(r"^([A-Za-z]\w*)\[(\d+)\]$")  # a parameter after a step: b12[3]
+_RUN_SYMBOLS = {"g": "g", "m": "m", "v": "v", "s": "s", "velocity": "v", "direction": "d", "m_hat": r"\hat{m}",
+                "v_hat": r"\hat{v}", "decayed": r"\tilde{\theta}", "update": r"\Delta\theta"}
 _PARTIAL = re.compile(r"^d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)$")  # a chain-rule factor: dyhat/dh1_2, dh1_2/dz1_2
 _GREEK = {name: "\\" + name for name in (  # the learning rate alpha; an expression's variables named theta, ...
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
@@ -41,7 +45,22 @@ class Notation:
     show_layers: bool = False
 
     def latex_name(self, name: str) -> str:
-        """A node, parameter or derived quantity's name in LaTeX."""
+        """A node, parameter or derived quantity's name in LaTeX.
+
+        An optimizer run's values by step and parameter print with the step as a subscript:
+
+        >>> Notation().latex_name("m_hat[2]:b12"), Notation().latex_name("b12[3]")
+        ('\\\\hat{m}_{2}(b_{12})', 'b_{12}^{(3)}')
+        """
+        run_value = _RUN_VALUE.match(name)
+        if run_value:
+            column, step, parameter = run_value.groups()
+            symbol = _RUN_SYMBOLS.get(column, rf"\mathit{{{_escape_math_text(column)}}}")
+            return f"{symbol}_{{{step}}}({self.latex_name(parameter)})"
+        after_step = _RUN_AFTER.match(name)
+        if after_step:
+            parameter, step = after_step.groups()
+            return f"{self.latex_name(parameter)}^{{({step})}}"
         if name.startswith("dL/d"):
             return rf"\frac{{\partial L}}{{\partial {self.latex_name(name[4:])}}}"
         if name.endswith("'"):

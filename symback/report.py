@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+import sympy
+
 from .checklist import Item
 from .model import Problem
 from .rounding import round_significant
@@ -68,6 +70,8 @@ class Verdict:
     def right_shown(self) -> str:
         """The right value: exact, and its decimal where the exact form is not a short number."""
         exact, decimal = self.item.right.exact, self.item.right.decimal
+        if exact.has(sympy.Float):  # known as a decimal only (a run's later steps)
+            return f"≈ {decimal}"
         text = format_exact(exact)
         if exact.is_Rational and len(text) <= 8:
             return text

@@ -324,4 +324,4 @@ def test_answers_and_check_end_to_end(capsys, tmp_path):
 
     feedback = tmp_path / "feedback.md"
     code, _, err = run(capsys, "check", OPTIMIZERS, theirs, "-o", feedback)
-    assert code == 1 and "g[1]:b12" in feedback.read_text(encoding="utf-8")
+    assert code == 1 and "g_{1}(b_{12})" in feedback.read_text(encoding="utf-8")  # the name as the sheet prints it
