@@ -16,13 +16,15 @@ from .answer_parse import PRECISION
 from .checklist_circuit import CIRCUIT_CHECKED_TASKS, circuit_items
 from .checklist_items import Item, ItemBuilder, Rule, plain_rule
 from .checklist_runs import RUN_CHECKED_TASKS, run_items
+from .checklist_training import TRAINING_CHECKED_TASKS, training_items
 from .exercises import run_exercise
 from .model import ExerciseSpec, Problem
 from .tolerance import DEFAULT, Tolerance
 
 CHECKED_TASKS = ("forward", "loss", "gradient", "sgd", "cross_entropy_analysis")  # of network problems
 # An expression problem's exercises are checked node by node on its circuit (symback.checklist_circuit);
-# a network's optimizer runs (task "optimize") step by step (symback.checklist_runs).
+# a network's optimizer runs (task "optimize") step by step (symback.checklist_runs), its training runs (task
+# "train") step by step too (symback.checklist_training).
 
 __all__ = ["Checklist", "ExerciseChecklist", "Item", "Rule", "build_checklist", "plain_rule"]
 
@@ -87,6 +89,9 @@ def build_checklist(problem: Problem) -> Checklist:
         elif problem.network is not None and exercise.task in RUN_CHECKED_TASKS:
             context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
             items = run_items(problem, exercise, context)
+        elif problem.network is not None and exercise.task in TRAINING_CHECKED_TASKS:
+            context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
+            items = training_items(problem, exercise, context)
         elif problem.network is None or exercise.task not in CHECKED_TASKS:
             entries.append(ExerciseChecklist(exercise, (), (), context, checked=False))
             continue

@@ -46,7 +46,7 @@ def answers_skeleton(problem: Problem | Checklist) -> str:
         lines.append("")
         if not entry.checked:
             lines.append(f"# Exercise {exercise.id} ({exercise.task}): not covered by the checker yet "
-                         "(it checks forward passes, gradients, gradient-descent steps and optimizer runs).")
+                         "(it checks forward passes, gradients, gradient-descent steps, optimizer runs and training runs).")
             continue
         if not entry.items and not entry.uses:
             lines.append(f"# Exercise {exercise.id} ({exercise.task}): a discussion; nothing to check here.")

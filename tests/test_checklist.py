@@ -25,7 +25,7 @@ EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
 def checklist(request):
     built = build_checklist(symback.loads(EXAMPLES[request.param], source=f"example {request.param + 1}"))
     if not built.items:
-        pytest.skip("no exercise the checker covers yet (training runs)")
+        pytest.skip("no exercise the checker covers")
     return built
 
 
@@ -125,6 +125,12 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         for step in sheet.of_kind("circuit_backward"):
             decimals.update({wire.local.name: wire.local.decimal for wire in step.wires})
             decimals.update({gradient.quantity.name: gradient.quantity.decimal for gradient in step.gradients})
+        for step in sheet.of_kind("training_run"):  # named as symback.checklist_training names them
+            decimals["L[final]"] = step.run.final_loss
+            for row in step.run.steps:
+                decimals[f"L[{row.step}]"] = row.batch_loss
+                decimals.update({f"g[{row.step}]:{name}": value for name, value in row.gradient.items()})
+                decimals.update({f"{name}[{row.step}]": value for name, value in row.parameters.items()})
         for step in sheet.of_kind("optimizer_run"):  # a run's values, named as symback.checklist_runs names them
             decimals.update({key(s.t, name, column): value.decimal
                              for s in step.run.steps for name, row in s.rows.items() for column, value in row.items()})
