@@ -39,6 +39,7 @@ from typing import Sequence
 
 import sympy
 
+from .safe_parse import exact_number  # parameters are exact already; ints become Integers
 from .answer_parse import PRECISION
 from .arithmetic import DECIMAL, compile_expression
 from .checklist_items import Item, Rule, display_decimal
@@ -114,7 +115,7 @@ class RunItemBuilder:
         self.options = {name: hyper[name].exact for name in self.rule.defaults}
         self.start = dict(problem.network.parameters)  # exact
         with decimal.localcontext(prec=WORKING):
-            self.start_decimal = {name: DECIMAL.from_sympy(sympy.sympify(value)) for name, value in self.start.items()}
+            self.start_decimal = {name: DECIMAL.from_sympy(exact_number(value)) for name, value in self.start.items()}
         self.graph = network_graph(problem, exercise.activations, exercise.loss)
         _, state, _ = self.rule.step({self.names[0]: Decimal(0)}, {self.names[0]: Decimal(0)}, self.lr, None,
                                      arithmetic=DECIMAL, **self.options)

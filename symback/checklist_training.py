@@ -44,6 +44,7 @@ from typing import Sequence
 
 import sympy
 
+from .safe_parse import exact_number  # parameters are exact already; ints become Integers
 from .answer_parse import PRECISION
 from .arithmetic import DECIMAL
 from .checklist_items import Item, Rule, display_decimal
@@ -84,7 +85,7 @@ class TrainingItemBuilder:
         self.lr = self.plan.optimizer.lr
         self.options = dict(self.plan.hyperparameters)
         with decimal.localcontext(prec=WORKING):
-            self.start = {name: DECIMAL.from_sympy(sympy.sympify(value)) for name, value in self.plan.start.items()}
+            self.start = {name: DECIMAL.from_sympy(exact_number(value)) for name, value in self.plan.start.items()}
         self._shown_run: TrainingRun | None = None
 
     # --- items
