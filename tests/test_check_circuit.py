@@ -20,9 +20,9 @@ import pytest
 
 import symback
 from symback.checklist import build_checklist
-from symback.cli import main
 from symback.exercises import run_exercise
 from symback.skeleton import answers_skeleton
+from cli_helpers import fill_skeleton, run
 
 ROOT = Path(__file__).resolve().parent.parent
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"
@@ -368,24 +368,6 @@ def test_the_skeleton_lists_every_item_once(which, cs231n, simple):
     assert len(set(listed)) == len(listed) and "not covered" not in skeleton
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _fill(skeleton: str, answers: dict) -> str:
-    """The skeleton with answers written in, the way a student fills it."""
-    lines, exercise = [], None
-    for line in skeleton.splitlines():
-        if line.startswith("[exercises."):
-            exercise = line[len("[exercises."):-1].strip('"')
-        elif exercise and line.startswith('"') and ' = ""' in line:
-            key = json.loads(line.split(" = ")[0].strip())
-            if key in answers.get(exercise, {}):
-                line = line.replace(' = ""', f' = "{answers[exercise][key]}"', 1)
-        lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 def test_answers_and_check_end_to_end(capsys, tmp_path, cs231n):
@@ -395,13 +377,13 @@ def test_answers_and_check_end_to_end(capsys, tmp_path, cs231n):
     skeleton = skeleton_file.read_text(encoding="utf-8")
     right = answers_for(cs231n, work(CS231N_WORK, CS231N_AT), places=6)
     mine = tmp_path / "mine.toml"
-    mine.write_text(_fill(skeleton, right), encoding="utf-8")
+    mine.write_text(fill_skeleton(skeleton, right), encoding="utf-8")
     code, out, err = run(capsys, "check", CS231N, mine)
     assert code == 0 and err == ""
 
     slipped = answers_for(cs231n, work(CS231N_WORK, CS231N_AT, slips={"q1": lambda value: mp.mpf("0.5")}), places=6)
     theirs = tmp_path / "theirs.toml"
-    theirs.write_text(_fill(skeleton, slipped), encoding="utf-8")
+    theirs.write_text(fill_skeleton(skeleton, slipped), encoding="utf-8")
     code, out, err = run(capsys, "check", CS231N, theirs, "--json")
     assert code == 1 and err == ""
     report = json.loads(out)

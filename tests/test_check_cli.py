@@ -16,7 +16,7 @@ import pytest
 
 import symback
 from symback.checklist import build_checklist
-from symback.cli import main
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = str(ROOT / "problems" / "ws23_backprop.toml")
@@ -26,11 +26,6 @@ PROBLEM = str(ROOT / "problems" / "ws23_backprop.toml")
 def checklist():
     return build_checklist(symback.load(PROBLEM))
 
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_answers_prints_a_skeleton_with_every_quantity(capsys, checklist):

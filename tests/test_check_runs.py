@@ -21,8 +21,8 @@ import pytest
 import symback
 from symback.checklist import build_checklist
 from symback.checklist_runs import key
-from symback.cli import main
 from symback.skeleton import answers_skeleton
+from cli_helpers import fill_skeleton, run
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIMIZERS = ROOT / "problems" / "ws23_optimizers.toml"
@@ -278,23 +278,6 @@ def test_the_skeleton_lists_every_item_once(checklist):
     assert '"b12[3]"' in skeleton and "asked: b12 after step 3" in skeleton
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _fill(skeleton: str, given: dict) -> str:
-    lines, exercise = [], None
-    for line in skeleton.splitlines():
-        if line.startswith("[exercises."):
-            exercise = line[len("[exercises."):-1].strip('"')
-        elif exercise and line.startswith('"') and ' = ""' in line:
-            name = json.loads(line.split(" = ")[0].strip())
-            if name in given.get(exercise, {}):
-                line = line.replace(' = ""', f' = "{given[exercise][name]}"', 1)
-        lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 def test_answers_and_check_end_to_end(capsys, tmp_path):
@@ -306,14 +289,14 @@ def test_answers_and_check_end_to_end(capsys, tmp_path):
     for exercise, (kind, hyper) in EXERCISES.items():
         right.update(answers(exercise, work(kind, hyper), digits=8))
     mine = tmp_path / "mine.toml"
-    mine.write_text(_fill(skeleton, right), encoding="utf-8")
+    mine.write_text(fill_skeleton(skeleton, right), encoding="utf-8")
     code, out, err = run(capsys, "check", OPTIMIZERS, mine)
     assert code == 0 and err == "", out
 
     slipped = dict(right)
     slipped.update(answers("3", work(*EXERCISES["3"], slips={"g[1]:b12": lambda g: g + F("0.5")}), digits=8))
     theirs = tmp_path / "theirs.toml"
-    theirs.write_text(_fill(skeleton, slipped), encoding="utf-8")
+    theirs.write_text(fill_skeleton(skeleton, slipped), encoding="utf-8")
     code, out, err = run(capsys, "check", OPTIMIZERS, theirs, "--json")
     assert code == 1 and err == ""
     verdicts = {(v["exercise"], v["key"]): v for v in json.loads(out)["verdicts"]}

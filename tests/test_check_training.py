@@ -22,8 +22,8 @@ import pytest
 import symback
 from symback.checklist import build_checklist
 from symback.checklist_training import MAX_STEPS
-from symback.cli import main
 from symback.skeleton import answers_skeleton
+from cli_helpers import fill_skeleton, run
 
 ROOT = Path(__file__).resolve().parent.parent
 XOR = ROOT / "problems" / "xor_training.toml"
@@ -319,23 +319,6 @@ def test_the_skeleton_lists_every_item_once(xor):
     assert "asked: a11 after step 5" in skeleton
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _fill(skeleton: str, given: dict) -> str:
-    lines, exercise = [], None
-    for line in skeleton.splitlines():
-        if line.startswith("[exercises."):
-            exercise = line[len("[exercises."):-1].strip('"')
-        elif exercise and line.startswith('"') and ' = ""' in line:
-            name = json.loads(line.split(" = ")[0].strip())
-            if name in given.get(exercise, {}):
-                line = line.replace(' = ""', f' = "{given[exercise][name]}"', 1)
-        lines.append(line)
-    return "\n".join(lines) + "\n"
 
 
 def test_answers_and_check_end_to_end(capsys, tmp_path):
@@ -347,14 +330,14 @@ def test_answers_and_check_end_to_end(capsys, tmp_path):
     for exercise in XOR_BATCH:
         right.update(answers(exercise, xor_work(exercise), digits=8))
     ours = tmp_path / "mine.toml"
-    ours.write_text(_fill(skeleton, right), encoding="utf-8")
+    ours.write_text(fill_skeleton(skeleton, right), encoding="utf-8")
     code, out, err = run(capsys, "check", XOR, ours)
     assert code == 0 and err == "", out
 
     slipped = dict(right)
     slipped.update(answers("2", xor_work("2", slips={"d1[1]": lambda v: v + 1}), digits=8))
     theirs = tmp_path / "theirs.toml"
-    theirs.write_text(_fill(skeleton, slipped), encoding="utf-8")
+    theirs.write_text(fill_skeleton(skeleton, slipped), encoding="utf-8")
     code, out, err = run(capsys, "check", XOR, theirs, "--json")
     assert code == 1 and err == ""
     verdicts = {(v["exercise"], v["key"]): v for v in json.loads(out)["verdicts"]}

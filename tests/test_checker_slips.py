@@ -15,9 +15,9 @@ import pytest
 import symback
 from symback.activations import H
 from symback.checklist import build_checklist
-from symback.cli import main
 from symback.errors import ArgumentError
 from symback.model import ActivationSpec
+from cli_helpers import run
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "problems" / "ws23_backprop.toml"
@@ -148,11 +148,6 @@ def test_tolerance_is_checked_when_made_and_reported_as_given():
     report = symback.check(symback.load(PROBLEM), {}, tolerance=symback.Tolerance("decimal_places", 2))
     assert report.tolerance.source == "argument"
 
-
-def run(capsys, *args):
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_misspelt_exercises_table_is_an_error(capsys, tmp_path):
