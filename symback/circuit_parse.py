@@ -23,11 +23,11 @@ from .errors import ParseError
 from .safe_parse import (
     CONSTANTS,
     FUNCTIONS,
-    MAX_TEXT_LENGTH,
     _NAME,
     _apply,
     _divide,
     _final,
+    _parse,
     _Parser,
     _power,
 )
@@ -106,11 +106,4 @@ def parse_tree(text: Any, names: Iterable[str]) -> Tree:
             raise ParseError(f"{name!r} cannot be a name in an expression (use an identifier other than e, pi "
                              "or a function)")
         known[name] = Name(name, sympy.Symbol(name, real=True))
-    if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ParseError(f"text is too long ({len(text)} characters; the limit is {MAX_TEXT_LENGTH})", text=text)
-    try:
-        return _TreeParser(text, known).parse()
-    except RecursionError:  # only if the caller's own stack is already nearly full
-        raise ParseError("expression is nested too deeply", text=text) from None
+    return _parse(text, known, parser=_TreeParser)  # the safe parser's own checks of type and length

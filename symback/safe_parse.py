@@ -414,13 +414,16 @@ class _Parser:
         return self.build(token, _apply, token.text, *args)
 
 
-def _parse(text: Any, names: Mapping[str, sympy.Expr]) -> sympy.Expr:
+def _parse(text: Any, names: Mapping[str, Any], parser: type | None = None) -> Any:
+    """Check the text's type and length, then run ``parser`` (the SymPy-building one by default; the circuit's
+    tree builder subclasses it)."""
+    parser = parser or _Parser
     if not isinstance(text, str):
         raise ParseError(f"expected text, got {type(text).__name__}")
     if len(text) > MAX_TEXT_LENGTH:
         raise ParseError(f"text is too long ({len(text)} characters; the limit is {MAX_TEXT_LENGTH})", text=text)
     try:
-        return _Parser(text, names).parse()
+        return parser(text, names).parse()
     except RecursionError:  # only if the caller's own stack is already nearly full
         raise ParseError("expression is nested too deeply", text=text) from None
 
