@@ -15,6 +15,7 @@ is a node of its own. With a loss, ``L = loss(f, y)`` is the last node.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -188,7 +189,8 @@ class _Builder:
         return sympy.Symbol(self.nodes[operand].name, real=True) if isinstance(operand, int) else operand
 
     def add_loss(self, output: int, loss: Loss, target: sympy.Symbol) -> int:
-        name = next(n for n in ("L", "loss", "L_loss") if n not in self.taken)
+        candidates = itertools.chain(("L", "loss", "L_loss"), (f"L_loss{k}" for k in itertools.count(2)))
+        name = next(n for n in candidates if n not in self.taken)
         slot = sympy.Symbol("slot0", real=True)
         (yhat,), (y,) = loss.outputs, loss.targets
         rule = LocalRule((slot,), loss.expression.xreplace({yhat: slot, y: target}),

@@ -1,0 +1,58 @@
+"""Adversarial review of expression problems (circuits): unusual names, dead stages, odd inputs.
+
+Expected values come from SymPy's diff of the whole expression (built independently with the safe parser and
+substitution of the stages), never from symback's own output.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sympy
+
+import symback
+from symback.circuit_sheet import build_circuit_sheet
+from symback.render import render
+from symback.safe_parse import parse_expression
+
+
+def _whole(stages, at):
+    """f as one SymPy expression in the variables: each stage's text parsed, earlier stages substituted."""
+    variables = {name: sympy.Symbol(name, real=True) for name in at}
+    values = {}
+    for name, text in stages:
+        known = {**variables, **{stage: sympy.Symbol(stage, real=True) for stage in values}}
+        expr = parse_expression(text, known)
+        values[name] = expr.xreplace({sympy.Symbol(stage, real=True): value for stage, value in values.items()})
+    return values[stages[-1][0]], variables
+
+
+def _problem(expression: str, exercises: str) -> str:
+    return f'title = "review"\n[expression]\n{expression}\n{exercises}'
+
+
+_GRADIENT = '[[exercises]]\nid = "1"\ntask = "gradient"\n'
+
+
+def test_stages_named_l_loss_and_l_loss_do_not_break_the_loss_node():
+    text = _problem('stages = ["L = x*x", "loss = L + y", "L_loss = L*loss", "f = L_loss + y"]\n'
+                    'at = { x = 2, y = 3 }\n[loss]\nkind = "squared_error"',
+                    '[[exercises]]\nid = "1"\ntask = "gradient"\ny = 1\n')
+    problem = symback.loads(text)
+    f, variables = _whole(problem.expression.stages, problem.expression.at)
+    target = sympy.Integer(1)
+    point = {variables[name]: value for name, value in problem.expression.at.items()}
+    result = symback.backprop(problem, y=1)
+    for name, symbol in variables.items():
+        expected = sympy.diff((f - target) ** 2, symbol).xreplace(point)
+        assert sympy.simplify(result.grad[name] - expected) == 0
+    render(build_circuit_sheet(problem), "md")  # the sheet is built too
+
+
+@pytest.mark.parametrize("kind", ["md", "tex"])
+def test_a_node_f_does_not_depend_on_is_not_said_to_have_its_gradient_by_definition(kind):
+    problem = symback.loads(_problem('stages = ["dead = exp(x)", "f = x * y"]\nat = { x = 2, y = 3 }', _GRADIENT))
+    text = render(build_circuit_sheet(problem), kind)
+    rows = [line for line in text.splitlines() if "by definition" in line]
+    assert len(rows) == 1 and re.search(r"partial f}{\\partial f}", rows[0])
