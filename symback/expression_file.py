@@ -53,7 +53,7 @@ def read_expression(table: Any) -> ExpressionSpec:
 
 def _read_at(value: Any, key: str) -> dict[str, sympy.Expr]:
     if not isinstance(value, dict) or not value:
-        raise ProblemError(key, f"expected a table of variable = value, such as {{ x = 3, y = -4 }}, got {describe(value)}")
+        raise ProblemError(key, f"expected a table of variable = value, such as {{ x = 3, y = -4 }}, got {_what(value)}")
     at = {}
     for name, number in value.items():
         entry = join_key(key, name)
@@ -74,7 +74,7 @@ def _read_stages(fields: Fields, at: dict[str, sympy.Expr]) -> tuple[tuple[str, 
         raw = fields.get("stages")
         if not isinstance(raw, list) or not raw or len(raw) > MAX_STAGES:
             raise ProblemError(fields.key("stages"), f"expected 1 to {MAX_STAGES} strings \"name = expression\", "
-                                                     f"got {describe(raw)}")
+                                                     f"got {_what(raw)}")
         texts = [(index_key(fields.key("stages"), i), text, None) for i, text in enumerate(raw, 1)]
     names = {name: sympy.Symbol(name, real=True) for name in at}
     stages = []
@@ -106,11 +106,26 @@ def _read_params(value: Any, key: str, at: dict) -> tuple[str, ...] | None:
     if value is None or value == "all":
         return None
     if not isinstance(value, list) or not value:
-        raise ProblemError(key, f'expected "all" or a non-empty array of variable names, got {describe(value)}')
+        raise ProblemError(key, f'expected "all" or a non-empty array of variable names, got {_what(value)}')
     names: list[str] = []
     for position, name in enumerate(value, 1):
+        if not isinstance(name, str):
+            raise ProblemError(index_key(key, position), f"expected a variable's name (a string), got {describe(name)}")
         if name not in at or name in names:
             problem = "is listed twice" if name in names else f"is not a variable of expression.at ({', '.join(at)})"
             raise ProblemError(index_key(key, position), f"{name!r} {problem}")
         names.append(name)
     return tuple(names)
+
+
+def _what(value: Any) -> str:
+    """``describe(value)``, with the size of an array or table where the size is what is wrong.
+
+    >>> _what([]), _what({}), _what(["a"] * 201), _what("x")
+    ('an empty array', 'an empty table', 'an array of 201', 'a string')
+    """
+    if isinstance(value, list):
+        return f"an array of {len(value)}" if value else "an empty array"
+    if isinstance(value, dict) and not value:
+        return "an empty table"
+    return describe(value)

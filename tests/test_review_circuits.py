@@ -56,3 +56,20 @@ def test_a_node_f_does_not_depend_on_is_not_said_to_have_its_gradient_by_definit
     text = render(build_circuit_sheet(problem), kind)
     rows = [line for line in text.splitlines() if "by definition" in line]
     assert len(rows) == 1 and re.search(r"partial f}{\\partial f}", rows[0])
+
+
+@pytest.mark.parametrize("expression, key, message", [
+    ('f = "x"\nat = { x = 1 }\nparams = [["x"]]', "expression.params[1]", "a string"),
+    ('f = "x"\nat = { x = 1 }\nparams = [{ a = 1 }]', "expression.params[1]", "a string"),
+    ('f = "x"\nat = {}', "expression.at", "an empty table"),
+    ('stages = []\nat = { x = 1 }', "expression.stages", "an empty array"),
+    ('f = "x"\nat = { x = 1 }\nparams = []', "expression.params", "an empty array"),
+])
+def test_type_confusion_in_the_expression_table_is_one_line_exit_2(tmp_path, capsys, expression, key, message):
+    from cli_helpers import run
+
+    path = tmp_path / "bad.toml"
+    path.write_text(_problem(expression, _GRADIENT))
+    code, out, err = run(capsys, "answers", path)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and f"{path}: {key}: " in err and message in err
