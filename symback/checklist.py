@@ -86,7 +86,9 @@ def build_checklist(problem: Problem) -> Checklist:
         context = contexts.setdefault(_point(exercise), len(contexts))
         if problem.expression is not None and exercise.task in CIRCUIT_CHECKED_TASKS:
             items = circuit_items(problem, exercise, context)  # an expression's exercise: its circuit's nodes
-        elif problem.network is not None and exercise.task in RUN_CHECKED_TASKS:
+            if exercise.task in RUN_CHECKED_TASKS:  # then the optimizer's steps, a run's values its own
+                items += run_items(problem, exercise, contexts.setdefault(("run", exercise.id), len(contexts)))
+        elif exercise.task in RUN_CHECKED_TASKS:
             context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
             items = run_items(problem, exercise, context)
         elif problem.network is not None and exercise.task in TRAINING_CHECKED_TASKS:
@@ -103,7 +105,7 @@ def build_checklist(problem: Problem) -> Checklist:
             items = ItemBuilder(shown, context, problem.digits).items()
         own, uses = [], []
         for item in items:
-            identity = (context, item.key, exercise.lr if item.kind == "update" else None)
+            identity = (item.context, item.key, exercise.lr if item.kind == "update" else None)
             if identity in owners:
                 uses.append((owners[identity], item.key))
             else:

@@ -1,4 +1,4 @@
-"""The items of an optimizer run (``task = "optimize"`` on a network): every value of every step, with its rule.
+"""The items of an optimizer run (``task = "optimize"``): every value of every step, with its rule.
 
 Names follow the run's columns (:attr:`~symback.optimize_run.OptimizerRun.columns`), one item per step ``t``
 (1, 2, …), moving parameter ``p`` and column, in the order of the rows:
@@ -20,9 +20,9 @@ Rules read the student's own values, so that a slip is carried forward. Every co
 θ after step t − 1, the gradient g[t] and the memories after step t − 1, through the registry's own step
 function (:mod:`symback.optimizers`) in decimal arithmetic; the columns computed from others of the same
 step have a second rule in those (``m_hat[t]:p = m[t]:p/(1 − β₁ᵗ)``, ``p[t] = p[t-1] + update[t]:p``), so a
-student who works from their own m is followed too. g[t] for t ≥ 2 is the network's gradient at the
-student's own parameters after step t − 1 (the parameters that do not move keep their start values); g[1]
-is at the start values, a constant.
+student who works from their own m is followed too. g[t] for t ≥ 2 is the gradient (of the network, or of
+the expression's circuit) at the student's own parameters after step t − 1 (the parameters that do not move
+keep their start values); g[1] is at the start values, a constant.
 
 >>> import symback
 >>> p = symback.load("problems/ws23_optimizers.toml")
@@ -43,17 +43,17 @@ from .safe_parse import exact_number  # parameters are exact already; ints becom
 from .answer_parse import PRECISION
 from .arithmetic import DECIMAL, compile_expression
 from .checklist_items import Item, Rule, display_decimal
+from .gradient_source import gradient_source
 from .model import ExerciseSpec, Problem
-from .network_gradient import loss_and_gradients, network_graph
 from .optimize_run import OptimizerRun, run_optimizer
 from .rounding import round_significant
 from .steps import Quantity
 
-RUN_CHECKED_TASKS = ("optimize",)  # of network problems
+RUN_CHECKED_TASKS = ("optimize",)
 WORKING = PRECISION + 10  # digits the rules compute with
 
 _WORDS = {
-    "g": "the gradient ∂L/∂{p} in step {t}, at the parameters after step {t1}",
+    "g": "the gradient ∂{top}/∂{p} in step {t}, at the parameters after step {t1}",
     "m": "m after step {t} for {p}: β₁m + (1 − β₁)g",
     "v": "v after step {t} for {p}: β₂v + (1 − β₂)g²",
     "m_hat": "m̂ in step {t} for {p}, the bias-corrected m: m/(1 − β₁ᵗ)",
@@ -113,10 +113,12 @@ class RunItemBuilder:
         hyper = self.run.hyperparameters
         self.lr = hyper["lr"].exact
         self.options = {name: hyper[name].exact for name in self.rule.defaults}
-        self.start = dict(problem.network.parameters)  # exact
+        source = gradient_source(problem, exercise)
+        self.start = dict(source.start)  # exact
+        self.gradient_at = source.gradient_at
+        self.objective = source.objective
         with decimal.localcontext(prec=WORKING):
             self.start_decimal = {name: DECIMAL.from_sympy(exact_number(value)) for name, value in self.start.items()}
-        self.graph = network_graph(problem, exercise.activations, exercise.loss)
         _, state, _ = self.rule.step({self.names[0]: Decimal(0)}, {self.names[0]: Decimal(0)}, self.lr, None,
                                      arithmetic=DECIMAL, **self.options)
         self.state_type = type(state)
@@ -142,13 +144,14 @@ class RunItemBuilder:
         reference = value.decimal
         exact = value.exact if value.exact is not None else sympy.Float(str(reference), PRECISION + 10)
         right = Quantity(name, exact, self._shown(t, parameter, column, reference, value.exact))
-        description = _WORDS[column].format(p=parameter, t=t, t1=t - 1)
+        top = self.objective
+        description = _WORDS[column].format(p=parameter, t=t, t1=t - 1, top=top)
         if column == "g" and t == 1:
-            description = f"the gradient ∂L/∂{parameter} in step 1, at the start values"
+            description = f"the gradient ∂{top}/∂{parameter} in step 1, at the start values"
         if column == "g":
             main = self._gradient_rule(t, parameter, reference)
-            shown_rule = (f"∂L/∂{parameter} at the start values" if t == 1 else
-                          f"∂L/∂{parameter} at " + ", ".join(f"{q} = {key(t - 1, q, 'new')}" for q in self.names))
+            shown_rule = (f"∂{top}/∂{parameter} at the start values" if t == 1 else
+                          f"∂{top}/∂{parameter} at " + ", ".join(f"{q} = {key(t - 1, q, 'new')}" for q in self.names))
             alternatives = ()
         else:
             main = self._step_rule(t, parameter, column)
@@ -256,9 +259,9 @@ class RunItemBuilder:
         return Rule(expression, tuple(s.name for s in inputs), compute)
 
     def _gradient_rule(self, t: int, parameter: str, reference: Decimal) -> Rule:
-        """g[1]: a constant (the start values are given); g[t]: the network's gradient at the student's own
-        parameters after step t − 1."""
-        symbol = sympy.Symbol(f"dL/d{parameter}")
+        """g[1]: a constant (the start values are given); g[t]: the gradient at the student's own parameters
+        after step t − 1."""
+        symbol = sympy.Symbol(f"d{self.objective}/d{parameter}")
         if t == 1:
             return Rule(symbol, (), lambda values: reference)
         inputs = tuple(key(t - 1, q, "new") for q in self.names)
@@ -267,19 +270,19 @@ class RunItemBuilder:
         def compute(values: Sequence[Decimal]) -> Decimal:
             return gradients(tuple(values))[parameter]
 
-        return Rule(sympy.Function(f"dL/d{parameter}")(*map(sympy.Symbol, inputs)), inputs, compute)
+        return Rule(sympy.Function(f"d{self.objective}/d{parameter}")(*map(sympy.Symbol, inputs)), inputs, compute)
 
     def _gradients(self, t: int):
-        """One network pass per set of parameter values, shared by every parameter's g[t] (cached)."""
+        """One pass per set of parameter values, shared by every parameter's g[t] (cached)."""
         if t not in self._gradient_passes:
-            graph, exercise, names, start = self.graph, self.exercise, self.names, self.start_decimal
+            gradient_at, names, start = self.gradient_at, self.names, self.start_decimal
 
             @functools.lru_cache(maxsize=64)
             def gradients(values: tuple[Decimal, ...]) -> dict[str, Decimal]:
                 with decimal.localcontext(prec=WORKING):
                     parameters = dict(start)
                     parameters.update(zip(names, values))
-                    _, grads = loss_and_gradients(graph, DECIMAL, exercise.x, exercise.y, parameters)
+                    _, grads = gradient_at(DECIMAL, parameters)
                     return {name: +grads[name] for name in names}
 
             self._gradient_passes[t] = gradients

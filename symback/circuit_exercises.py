@@ -33,7 +33,9 @@ from .circuit_display import as_display, local_partial_display, name_symbol, ope
 from .circuit_steps import CircuitBackwardStep, CircuitForwardStep, NodeGradient, NodeRow, WireRow
 from .errors import ProblemError
 from .model import ExerciseSpec, Problem
+from .optimize_run import run_optimizer
 from .rounding import correctly_rounded
+from .run_steps import optimizer_run_step
 from .steps import ClaimStep, Conventions, Quantity, UpdateStep
 
 FORKS = "gradients add at forks: a value used more than once gets the sum of what its uses send back"
@@ -213,6 +215,16 @@ def sgd_task(problem: Problem, exercise: ExerciseSpec, digits: int):
     return steps + _claims(context), context.result
 
 
+def optimize_task(problem: Problem, exercise: ExerciseSpec, digits: int):
+    """Forward and backward at the start values (step 1's gradient, node by node), then every step of the
+    exercise's optimizer."""
+    context = _Context(problem, exercise, digits)
+    steps = [forward_step(context), backward_step(context, _updated(context))]
+    run = run_optimizer(problem, exercise, digits)
+    given = exercise.optimizer.options if exercise.optimizer is not None else {}
+    return steps + [optimizer_run_step(run, tuple(given))] + _claims(context), context.result
+
+
 def circuit_conventions(problem: Problem, result: CircuitResult | None) -> Conventions:
     """The conventions box of an expression problem: the loss's remark, each operation's remark (ties, kinks,
     radians), and that gradients add at forks.
@@ -240,4 +252,5 @@ CIRCUIT_TASKS: dict[str, Callable] = {
     "loss": forward_task,
     "gradient": gradient_task,
     "sgd": sgd_task,
+    "optimize": optimize_task,
 }

@@ -6,11 +6,16 @@ node's gradient is the sum of what its uses send it, gradient of the user × loc
 forks). The exact pass checks every operation's domain first and names the node that fails. A decimal pass
 follows an exact pass: abs, relu, max and min take the branch and tie rule the exact pass decided (their
 partials there are exact rationals, and their value is Σ partial · operand), so that decimals never take
-another branch than the exact values at a kink.
+another branch than the exact values at a kink. A decimal pass with nothing to follow (an optimizer's later
+steps, whose exact values grew too large) decides every branch and domain from its own decimals.
+
+Variables take their values from the exact ``point``, or from ``given`` values already in the pass's arithmetic
+(an optimizer's parameters as it moves them).
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +24,7 @@ from typing import Callable, Mapping
 import symengine
 import sympy
 
-from .arithmetic import ExactArithmetic, UndecidableSign, compile_expression
+from .arithmetic import DecimalArithmetic, ExactArithmetic, UndecidableSign, compile_expression
 from .circuit import Circuit, CircuitNode
 from .circuit_ops import OPERATIONS
 from .passes import DomainError
@@ -77,12 +82,13 @@ def run_circuit_pass(
     target: sympy.Expr | None = None,
     *,
     follow: CircuitPass | None = None,
+    given: Mapping[str, object] | None = None,
 ) -> CircuitPass:
     """Forward and backward pass at ``point`` (variable -> exact SymPy value); ``target`` is y for the loss.
 
-    Without ``follow`` the pass is exact (``arithmetic`` is :data:`EXACT_DECIDING` or
-    :data:`symback.arithmetic.EXACT`): each node's domain is checked and errors name the node. A decimal pass
-    ``follow``s an exact one (see the module's docstring).
+    An exact pass (``arithmetic`` is :data:`EXACT_DECIDING` or :data:`symback.arithmetic.EXACT`) and a decimal
+    pass without ``follow`` check each node's domain, and errors name the node. A decimal pass may ``follow``
+    an exact one (see the module's docstring). ``given`` values (in ``arithmetic``) override ``point``'s.
 
     >>> from symback.circuit import build_circuit
     >>> from symback.model import ExpressionSpec
@@ -97,17 +103,22 @@ def run_circuit_pass(
     values: list = [None] * len(nodes)
     partials: list[tuple] = [()] * len(nodes)
     constants: dict = {}
+    given = given or {}
     for i in circuit.variables:
-        values[i] = convert(point[nodes[i].name])
+        name = nodes[i].name
+        values[i] = given[name] if name in given else convert(point[name])
     extra = [] if circuit.loss is None else [convert(target)]
     if circuit.loss is not None and follow is None:
         _check_target(circuit, target)
+    deciding = follow is None and isinstance(arithmetic, DecimalArithmetic)
     for i, (node, rule) in enumerate(zip(nodes, rules)):
         if rule is None:
             continue
         operand_values = [values[o] if isinstance(o, int) else _constant(o, convert, constants) for o in node.operands]
         arguments = [values[o] for o in node.operands if isinstance(o, int)] + extra * bool(rule.extra)
-        if follow is None:
+        if deciding:
+            values[i], partials[i] = _decimal_node(circuit, i, operand_values, arguments, arithmetic)
+        elif follow is None:
             values[i], partials[i] = _exact_node(circuit, i, operand_values, arguments, arithmetic)
         elif rule.piecewise_linear:
             weights = tuple(_as_decimal(weight) for weight in follow.partials[i])
@@ -152,11 +163,42 @@ def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list,
     except (ArithmeticError, RuntimeError, ValueError) as error:  # whatever SymEngine raises on odd values
         problem = f"cannot compute this: {type(error).__name__}: {str(error)[:80]}"
     if problem is not None:
-        labels = [_label(circuit, operand, value) for operand, value in zip(node.operands, operand_values)]
-        place = where(node) if node.operation != "loss" else \
-            f"the loss, node {node.name} = {circuit.loss.name}({circuit.nodes[node.operands[0]].name}, y)"
-        raise CircuitDomainError(f"{place}: {problem.format(*labels)}")
+        _fail(circuit, node, operand_values, problem)
     return value, partials
+
+
+def _decimal_node(circuit: Circuit, i: int, operand_values: list, arguments: list, arithmetic) -> tuple:
+    """A node in decimals, its domain judged from the decimals (constant operands keep their exact values, so
+    that (−2)^2 is still an integer power)."""
+    node = circuit.nodes[i]
+    judged = [value if isinstance(operand, int) else EXACT_DECIDING.from_sympy(operand)
+              for operand, value in zip(node.operands, operand_values)]
+    try:
+        problem = _domain_problem(circuit, node, judged, _mixed_sign)
+    except (TypeError, ValueError, RuntimeError):  # a check written for exact values only (tan's cos = 0)
+        problem = None
+    if problem is None:
+        try:
+            value = _compiled(circuit, i, "value", arithmetic)(*arguments)
+            partials = _partials(circuit, i, arithmetic, arguments)
+            if not all(number is None or number.is_finite() for number in (value, *partials)):
+                problem = "the value is undefined or infinite"
+        except decimal.DecimalException as error:
+            problem = f"cannot compute this in decimals ({type(error).__name__}: the numbers are far too large?)"
+    if problem is not None:
+        _fail(circuit, node, operand_values, problem)
+    return value, partials
+
+
+def _mixed_sign(value) -> int:
+    return DecimalArithmetic.sign(value) if isinstance(value, decimal.Decimal) else EXACT_DECIDING.sign(value)
+
+
+def _fail(circuit: Circuit, node: CircuitNode, operand_values: list, problem: str):
+    labels = [_label(circuit, operand, value) for operand, value in zip(node.operands, operand_values)]
+    place = where(node) if node.operation != "loss" else \
+        f"the loss, node {node.name} = {circuit.loss.name}({circuit.nodes[node.operands[0]].name}, y)"
+    raise CircuitDomainError(f"{place}: {problem.format(*labels)}")
 
 
 def where(node: CircuitNode) -> str:
@@ -170,7 +212,8 @@ def where(node: CircuitNode) -> str:
 
 
 def _label(circuit: Circuit, operand, value) -> str:
-    shown = str(value) if len(str(value)) <= 60 else str(value)[:57] + "..."
+    shown = f"{value:.6g}" if isinstance(value, decimal.Decimal) else str(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return f"{circuit.nodes[operand].name} = {shown}" if isinstance(operand, int) else shown
 
 

@@ -104,6 +104,7 @@ class CircuitExerciseView:
     update_values: tuple[tuple[Shown, Shown], ...]  # (gradient, new value) per update
     claims: tuple
     diagram: CircuitDiagram | None
+    runs: tuple = ()  # optimizer_run records: an optimizer over several steps
 
 
 @dataclass(frozen=True)
@@ -301,6 +302,7 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
         update_values=tuple((shown(u.gradient, notation, False), shown(u.new, notation, False)) for u in updates),
         claims=tuple(step for step in result.steps if step.kind == "claim"),
         diagram=diagram,
+        runs=tuple(step for step in result.steps if step.kind == "optimizer_run"),
     )
 
 

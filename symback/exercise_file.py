@@ -155,9 +155,9 @@ def _read_expression_point(fields: Fields, subject: Subject, base: ExerciseSpec 
 def _check_needs(task: str, fields: Fields, subject: Subject, point: dict, lr, spec_of_optimizer) -> None:
     """Each task's keys: a network's point (x, y), a loss's target, a learning rate or optimizer, the data."""
     if subject.expression is not None:
-        if task in ("train", "cross_entropy_analysis", "optimize"):
+        if task in ("train", "cross_entropy_analysis"):
             raise ProblemError(fields.key("task"), f"task {task} needs a [network] (an expression takes forward, "
-                                                   "loss, gradient and sgd)")
+                                                   "loss, gradient, sgd and optimize)")
         needs = ("y",) if subject.loss is not None and task != "forward" else ()
         if task == "loss" and subject.loss is None:
             raise ProblemError(fields.key("task"), "task loss needs a [loss] around the expression")

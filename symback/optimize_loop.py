@@ -39,6 +39,11 @@ polynomial of that degree."""
 """A decimal computed as exactly 0 that the exact loop did not know to be 0 is believed only once it stays 0 at
 this many digits: a tiny value (tanh(81) − 1) is exactly 0 at low precision."""
 
+class ExactRunStops(Exception):
+    """Raised by a gradient callback whose exact values cannot go on (too large, or a sign it cannot decide):
+    the steps found so far stay exact, and the decimal run goes on alone."""
+
+
 GradientAt = Callable[[object, Mapping[str, object]], tuple[object, Mapping[str, object]]]
 """``gradient_at(arithmetic, parameters) -> (loss, gradients)``: parameters and results are values of the
 arithmetic (:data:`~symback.arithmetic.EXACT` or :data:`~symback.arithmetic.DECIMAL`)."""
@@ -76,7 +81,7 @@ class StepLoop:
         found: dict = {}
         try:
             self.run(EXACT, stop_when_large=True, into=found)
-        except UndecidableSign:
+        except (UndecidableSign, ExactRunStops):
             pass  # the values found so far stay exact; the decimal run decides the branch at its precision
         return found
 

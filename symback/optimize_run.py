@@ -14,7 +14,7 @@ import sympy
 
 from .errors import ArgumentError
 from .model import ExerciseSpec, OptimizerSpec, Problem
-from .network_gradient import loss_and_gradients, network_graph
+from .gradient_source import gradient_source
 from .optimize_loop import GradientAt, Readable, StepLoop, key, loss_key, rounded_run, trimmed
 from .optimizers import Optimizer, optimizer
 from .optimizers_base import exact_input
@@ -144,28 +144,23 @@ def optimize(problem: Problem, exercise_id: str, digits: int | None = None) -> O
 
 
 def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None = None) -> OptimizerRun:
-    """``exercise.steps`` steps (1 if not given) of the exercise's optimizer on the problem's network at the
-    exercise's x and y (with its activation and loss overrides), moving ``exercise.params`` (None: every
-    trainable parameter); ``digits`` defaults to the problem's."""
-    if problem.network is None:
-        raise ArgumentError("run_optimizer needs a [network]; for a circuit, pass its gradient to optimize_with")
-    if exercise.x is None or exercise.y is None:
-        raise ArgumentError(f"exercise {exercise.id} has no point (x and y) to optimize at")
+    """``exercise.steps`` steps (1 if not given) of the exercise's optimizer, moving ``exercise.params`` (None:
+    every trainable parameter): on the problem's network at the exercise's x and y (with its activation and
+    loss overrides), or on its expression's circuit at the exercise's values (minimising f, or the loss around
+    it with a target y); ``digits`` defaults to the problem's.
+
+    >>> import symback
+    >>> p = symback.loads('title = "t"\\n[expression]\\nf = "(w - 1)^2"\\nat = { w = 3 }\\n'
+    ...                   '[[exercises]]\\nid = "1"\\ntask = "optimize"\\nlr = 0.25\\nsteps = 2\\n')
+    >>> [(row["t"], row["loss"].exact, row["g"].exact, row["new"].exact) for row in optimize(p, "1").table()]
+    [(1, 4, 4, 2), (2, 1, 2, 3/2)]
+    """
     spec = exercise.optimizer
     if spec is None and exercise.lr is None:
         raise ArgumentError(f"exercise {exercise.id} has no optimizer (or lr for SGD)")
     spec = spec or OptimizerSpec("sgd", exercise.lr)
-    network = problem.network
-    names = tuple(exercise.params) if exercise.params is not None else network.trainable
-    frozen = [name for name in names if name in network.frozen]
-    if frozen:
-        raise ArgumentError(f"frozen parameter(s) cannot move: {', '.join(frozen)}")
-    graph = network_graph(problem, exercise.activations, exercise.loss)
-
-    def gradient_at(arithmetic, parameters):
-        return loss_and_gradients(graph, arithmetic, exercise.x, exercise.y, parameters)
-
-    return optimize_with(gradient_at, network.parameters, names, spec, exercise.steps or 1,
+    source = gradient_source(problem, exercise)
+    return optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
                          problem.digits if digits is None else digits)
 
 

@@ -161,7 +161,7 @@ def test_solve_without_latex(tmp_path):
     assert only_pdf.returncode == 2 and len(only_pdf.stderr.strip().splitlines()) == 1
 
 
-SHIPPED = ["circuit_cs231n", "ws23_optimizers", "xor_training"]
+SHIPPED = ["circuit_cs231n", "circuit_optimizers", "ws23_optimizers", "xor_training"]
 
 
 @pytest.mark.parametrize("stem", SHIPPED)

@@ -1,0 +1,249 @@
+"""Optimizers over several steps on an expression problem (``task = "optimize"`` on a circuit).
+
+Expected values come from routes written here: the expression written again in SymPy, differentiated whole by
+SymPy's diff and evaluated at 60 digits in mpmath, and each optimizer's loop written out from its textbook form
+(float64 where that is the point, 60-digit mpmath where rounding must be compared).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import mpmath
+import pytest
+import sympy
+
+import symback
+from symback.checklist import build_checklist
+from symback.skeleton import answers_skeleton
+from cli_helpers import fill_skeleton, run
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "problems" / "circuit_optimizers.toml"
+
+W, B, X, Y = sympy.symbols("w b x y")
+
+
+def problem(expression: str, at: str, body: str, loss: str = "", params: str = '["w", "b"]'):
+    return symback.loads(f'title = "t"\n[expression]\nf = "{expression}"\nat = {at}\nparams = {params}\n{loss}\n'
+                         f'[[exercises]]\nid = "1"\ntask = "optimize"\n{body}\n')
+
+
+def gradient_function(expression: sympy.Expr, names: tuple[sympy.Symbol, ...], fixed: dict):
+    """f and its gradient by SymPy's diff of the whole expression, evaluated at 60 digits."""
+    whole = expression.subs(fixed)
+    parts = [sympy.diff(whole, name) for name in names]
+
+    def at(values):
+        point = dict(zip(names, values))
+        return (sympy.N(whole.subs(point), 60), [sympy.N(part.subs(point), 60) for part in parts])
+
+    return at
+
+
+def textbook_run(kind: str, start: list[float], gradient, steps: int, lr: float, **options):
+    """The rules as textbooks write them, in floats: every θ after every step."""
+    theta = list(start)
+    m = [0.0] * len(theta)
+    v = [0.0] * len(theta)
+    found = []
+    for t in range(1, steps + 1):
+        g = [float(value) for value in gradient(theta)[1]]
+        for i, gi in enumerate(g):
+            if kind == "sgd":
+                theta[i] -= lr * gi
+            elif kind == "momentum":
+                m[i] = options["momentum"] * m[i] + gi
+                theta[i] -= lr * m[i]
+            elif kind == "adam":
+                b1, b2, eps = options.get("beta1", 0.9), options.get("beta2", 0.999), options.get("eps", 1e-8)
+                m[i] = b1 * m[i] + (1 - b1) * gi
+                v[i] = b2 * v[i] + (1 - b2) * gi * gi
+                theta[i] -= lr * (m[i] / (1 - b1**t)) / (math.sqrt(v[i] / (1 - b2**t)) + eps)
+        found.append(list(theta))
+    return found
+
+
+LEAKY = sympy.Max(W * 2 + B, sympy.Rational(1, 5) * (W * 2 + B))
+
+
+@pytest.mark.parametrize("kind, body, options", [
+    ("sgd", "lr = 0.15\nsteps = 4", {}),
+    ("momentum", 'optimizer = { kind = "momentum", lr = 0.15, momentum = 0.9 }\nsteps = 4', {"momentum": 0.9}),
+    ("adam", 'optimizer = { kind = "adam", lr = 0.1 }\nsteps = 5', {}),
+])
+def test_a_run_on_a_circuit_with_a_loss_agrees_with_the_textbook_loop(kind, body, options):
+    p = problem("max(w*x + b, 0.2*(w*x + b))", "{ w = 0.25, b = -1, x = 2 }", f"y = 1\n{body}",
+                '[loss]\nkind = "squared_error"')
+    run = symback.optimize(p, "1")
+    loss = (LEAKY - 1) ** 2
+    expected = textbook_run(kind, [0.25, -1.0], gradient_function(loss, (W, B), {}), len(run.steps), 0.15
+                            if kind != "adam" else 0.1, **options)
+    for step, thetas in zip(run.steps, expected):
+        for name, theta in zip(("w", "b"), thetas):
+            assert float(step.rows[name]["new"].decimal) == pytest.approx(theta, rel=1e-3, abs=1e-9)
+
+
+def test_the_loss_and_gradient_of_every_step_agree_with_diff_at_60_digits():
+    expression = W * sympy.log(1 + B**2) + sympy.sin(W * B) / (1 + sympy.exp(-W))
+    p = problem("w*log(1 + b^2) + sin(w*b)*sigmoid(w)", "{ w = 1, b = 2 }",
+                'optimizer = { kind = "momentum", lr = 0.2, momentum = 0.5 }\nsteps = 4')
+    run = symback.optimize(p, "1", digits=15)
+    value = sympy.lambdify((W, B), expression, "mpmath")
+    parts = [sympy.lambdify((W, B), sympy.diff(expression, name), "mpmath") for name in (W, B)]
+    with mpmath.workdps(60):
+        theta, velocity = [mpmath.mpf(1), mpmath.mpf(2)], [0, 0]
+        for step in run.steps:
+            assert float(step.loss.decimal) == pytest.approx(float(value(*theta)), rel=1e-13)
+            gradient = [part(*theta) for part in parts]
+            for i, name in enumerate(("w", "b")):
+                assert float(step.rows[name]["g"].decimal) == pytest.approx(float(gradient[i]), rel=1e-13)
+                velocity[i] = mpmath.mpf("0.5") * velocity[i] + gradient[i]
+                theta[i] = theta[i] - mpmath.mpf("0.2") * velocity[i]
+                assert float(step.rows[name]["new"].decimal) == pytest.approx(float(theta[i]), rel=1e-13)
+
+
+def test_step_one_is_exact_and_equals_diff_of_the_whole_expression():
+    p = problem("relu(w*x - 1) + sigmoid(w)", "{ w = 3, x = 2 }", "lr = 0.5\nsteps = 2", params='["w"]')
+    run = symback.optimize(p, "1")
+    f = sympy.Max(0, W * 2 - 1) + 1 / (1 + sympy.exp(-W))
+    g1 = sympy.diff(f, W).subs(W, 3)
+    first = run.steps[0].rows["w"]
+    assert sympy.simplify(first["g"].exact - g1) == 0
+    assert sympy.simplify(first["new"].exact - (3 - sympy.Rational(1, 2) * g1)) == 0
+    assert sympy.simplify(run.steps[0].loss.exact - f.subs(W, 3)) == 0
+
+
+def test_without_a_loss_f_itself_is_minimised_and_named_so():
+    p = problem("(w - 1)^2 + b^2", "{ w = 3, b = 1 }", "lr = 0.25\nsteps = 3")
+    run = symback.optimize(p, "1")
+    w, b = 3, 1
+    for step in run.steps:
+        assert step.loss.exact == (w - 1) ** 2 + b**2
+        w, b = w - sympy.Rational(1, 4) * 2 * (w - 1), b - sympy.Rational(1, 4) * 2 * b
+        assert (step.rows["w"]["new"].exact, step.rows["b"]["new"].exact) == (w, b)
+    skeleton = answers_skeleton(p)
+    assert "the gradient ∂f/∂w in step 2" in skeleton and "∂L" not in skeleton
+
+
+def test_only_the_parameters_move_and_fixed_variables_keep_their_values():
+    p = problem("w*x + b*x", "{ w = 1, b = 2, x = 3 }", 'lr = 0.1\nsteps = 2\nparams = ["b"]', params='["w", "b"]')
+    run = symback.optimize(p, "1")
+    assert run.parameters == ("b",)
+    assert [step.rows["b"]["g"].exact for step in run.steps] == [3, 3]
+    with pytest.raises(symback.ProblemError, match="'x' is not among expression.params"):
+        problem("w*x", "{ w = 1, x = 3 }", 'lr = 0.1\nparams = ["x"]', params='["w"]')
+
+
+def test_a_kink_crossed_by_the_decimals_alone_is_decided_from_them():
+    """Once exact values are dropped (a long run of transcendental values), relu's branch comes from the
+    decimals: the run still matches the textbook loop with relu'(z) = [z > 0]."""
+    p = problem("relu(sin(w) - 0.5) + (w - 2)^2 / 4", "{ w = 0.1 }", "lr = 0.5\nsteps = 12", params='["w"]')
+    run = symback.optimize(p, "1")
+    assert run.exact_steps < 12
+    f = sympy.Max(0, sympy.sin(W) - sympy.Rational(1, 2)) + (W - 2) ** 2 / 4
+
+    def gradient(theta):
+        w = theta[0]
+        return None, [(math.cos(w) if math.sin(w) > 0.5 else 0.0) + (w - 2) / 2]
+
+    expected = textbook_run("sgd", [0.1], gradient, 12, 0.5)
+    crossed = [math.sin(theta[0]) > 0.5 for theta in expected]
+    assert any(crossed) and not all(crossed)  # the run does cross the kink
+    for step, theta in zip(run.steps, expected):
+        assert float(step.rows["w"]["new"].decimal) == pytest.approx(theta[0], rel=1e-3)
+    assert f  # the expression the test means
+
+
+def test_a_parameter_moved_out_of_the_domain_is_one_line_naming_the_node(tmp_path, capsys):
+    path = tmp_path / "log.toml"
+    path.write_text('title = "t"\n[expression]\nf = "log(w) + w^2"\nat = { w = 1 }\n'
+                    '[[exercises]]\nid = "1"\ntask = "optimize"\nlr = 2\nsteps = 3\n', encoding="utf-8")
+    code, out, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "log" in err and "w = " in err
+    assert not (tmp_path / "out" / "log.md").exists()
+
+
+def test_the_sheet_derives_step_one_through_the_circuit_then_shows_every_step(tmp_path, capsys):
+    code, _, err = run(capsys, "solve", SHIPPED, "-o", tmp_path, "--format", "md,tex")
+    assert code == 0, err
+    sheet = (tmp_path / "circuit_optimizers.md").read_text(encoding="utf-8")
+    exercise_2 = sheet.split("## Exercise 2")[1].split("## Exercise 3")[0]
+    assert "**Gradient descent**, 4 steps" in exercise_2
+    assert exercise_2.count("| $w$ |") == 4 and exercise_2.count("| $b$ |") == 4
+    assert "The backward pass is that of exercise 1" in exercise_2
+    tex = (tmp_path / "circuit_optimizers.tex").read_text(encoding="utf-8")
+    assert "Adam" in tex and r"\hat{m}" in tex
+
+
+def test_the_shipped_runs_agree_with_the_textbook_loop():
+    p = symback.load(SHIPPED)
+    loss = (LEAKY - 1) ** 2
+    for exercise_id, kind, lr, options in (("2", "sgd", 0.15, {}), ("3", "momentum", 0.15, {"momentum": 0.9}),
+                                           ("4", "adam", 0.1, {})):
+        run = symback.optimize(p, exercise_id)
+        expected = textbook_run(kind, [0.25, -1.0], gradient_function(loss, (W, B), {}), 4, lr, **options)
+        for step, thetas in zip(run.steps, expected):
+            for name, theta in zip(("w", "b"), thetas):
+                assert float(step.rows[name]["new"].decimal) == pytest.approx(theta, rel=1e-3)
+
+
+# the checker ---------------------------------------------------------------------------------------------------------
+
+def _textbook_sgd_in_mpmath(lr, steps, slip_at=None, slip=None):
+    """SGD on the shipped unit in 60-digit mpmath: every gradient and θ, optionally with θ_w replaced by a slip
+    after step ``slip_at`` and everything after computed honestly from it."""
+    with mpmath.workdps(60):
+        w, b, x, y = mpmath.mpf("0.25"), mpmath.mpf(-1), 2, 1
+        found = {}
+        for t in range(1, steps + 1):
+            z = w * x + b
+            f = max(z, z / 5)
+            slope = 1 if z > 0 else mpmath.mpf(1) / 5
+            dz = 2 * (f - y) * slope
+            gw, gb = dz * x, dz
+            w, b = w - lr * gw, b - lr * gb
+            if t == slip_at:
+                w = slip
+            found.update({f"g[{t}]:w": gw, f"g[{t}]:b": gb, f"w[{t}]": w, f"b[{t}]": b})
+        return found
+
+
+def _as_text(value) -> str:
+    return mpmath.nstr(value, 12)
+
+
+def test_check_marks_a_right_run_right(tmp_path):
+    p = symback.load(SHIPPED)
+    values = _textbook_sgd_in_mpmath(mpmath.mpf("0.15"), 4)
+    report = symback.check(p, {"2": {name: _as_text(value) for name, value in values.items()}})
+    run_verdicts = [v for v in report.verdicts if v.item.exercise == "2" and v.status != "missing"]
+    assert run_verdicts and all(v.status == "correct" for v in run_verdicts)
+
+
+def test_a_slip_in_step_two_is_carried_forward_through_the_circuit(tmp_path, capsys):
+    p = symback.load(SHIPPED)
+    right = _textbook_sgd_in_mpmath(mpmath.mpf("0.15"), 4)
+    slipped = right[f"w[2]"] + 1  # the student adds wrong in step 2
+    theirs = _textbook_sgd_in_mpmath(mpmath.mpf("0.15"), 4, slip_at=2, slip=slipped)
+    answers = {"2": {name: _as_text(value) for name, value in theirs.items()}}
+    skeleton = tmp_path / "answers.toml"
+    skeleton.write_text(fill_skeleton(answers_skeleton(p), answers), encoding="utf-8")
+    code, out, _ = run(capsys, "check", SHIPPED, skeleton, "--json")
+    assert code == 1
+    report = symback.check(p, skeleton)
+    status = {v.item.key: v.status for v in report.verdicts if v.item.exercise == "2"}
+    assert status["w[2]"] == "wrong"
+    assert report.first_wrong.key == "w[2]"
+    assert all(status[k] == "carried forward" for k in ("g[3]:w", "g[3]:b", "w[3]", "b[3]", "w[4]", "b[4]"))
+
+
+def test_the_checklist_keeps_each_run_to_its_own_exercise():
+    checklist = build_checklist(symback.load(SHIPPED))
+    for exercise_id in ("2", "3", "4"):
+        keys = [item.key for item in checklist.exercise(exercise_id).items]
+        assert "w[1]" in keys and "g[4]:b" in keys
