@@ -1,0 +1,177 @@
+"""Review of optimizer and training runs against routes written here (float64 loops), on the edges: diverging
+runs, degenerate hyperparameters, odd batches."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import symback
+
+LINEAR = '''
+title = "a line"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[1]]
+bias = "c"
+bias_values = [0]
+activation = "identity"
+[loss]
+kind = "squared_error"
+[data]
+x = [1, 2, 3]
+y = [2, 2, 3]
+[[exercises]]
+id = "1"
+task = "train"
+lr = {lr}
+batch = {batch}
+epochs = {epochs}
+'''
+
+
+def linear_float(lr: float, batch: int, epochs: int, xs=(1.0, 2.0, 3.0), ys=(2.0, 2.0, 3.0)):
+    """ŷ = w·x + c, L = (ŷ − y)², plain SGD over batches in file order: (batch loss, dataset loss, w, c) per
+    step."""
+    w, c, out = 1.0, 0.0, []
+    for _ in range(epochs):
+        for start in range(0, len(xs), batch):
+            part = list(range(start, min(start + batch, len(xs))))
+            loss = sum((w * xs[i] + c - ys[i]) ** 2 for i in part) / len(part)
+            whole = sum((w * x + c - y) ** 2 for x, y in zip(xs, ys)) / len(xs)
+            gw = sum(2 * (w * xs[i] + c - ys[i]) * xs[i] for i in part) / len(part)
+            gc = sum(2 * (w * xs[i] + c - ys[i]) for i in part) / len(part)
+            w, c = w - lr * gw, c - lr * gc
+            out.append((loss, whole, w, c))
+    return out
+
+
+@pytest.mark.parametrize("lr, batch, epochs", [(1, 3, 50), (0.3, 2, 40), (0.05, 1, 30)])
+def test_a_diverging_run_keeps_its_early_losses(lr, batch, epochs):
+    """A run that diverges reaches values 10⁹⁸ times the first ones; the early losses (1/3 at the start) must not be
+    taken for rounding noise of the large ones and reported as 0."""
+    problem = symback.loads(LINEAR.format(lr=lr, batch=batch, epochs=epochs))
+    run = symback.train(problem, "1")
+    expected = linear_float(lr, batch, epochs)
+    assert len(run.steps) == len(expected)
+    for step, (loss, whole, w, c) in zip(run.steps, expected):
+        assert float(step.batch_loss) == pytest.approx(loss, rel=1e-3, abs=0)
+        assert float(step.dataset_loss) == pytest.approx(whole, rel=1e-3, abs=0)
+        assert float(step.parameters["w11"]) == pytest.approx(w, rel=1e-3, abs=0)
+        assert float(step.parameters["c1"]) == pytest.approx(c, rel=1e-3, abs=0)
+
+
+SATURATED = '''
+title = "a saturated sigmoid"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[1]]
+activation = "sigmoid"
+[loss]
+kind = "squared_error"
+[data]
+x = [{x}]
+y = [1]
+[[exercises]]
+id = "1"
+task = "train"
+lr = 1
+epochs = 2
+'''
+
+
+@pytest.mark.parametrize("x", [40, 60, 150, 200])
+def test_a_vanishing_gradient_keeps_its_digits(x):
+    """At a saturated sigmoid the gradient is tiny (about e^(−2x)), not 0: it is correctly rounded, and the loss
+    too."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 400
+    run = symback.train(symback.loads(SATURATED.format(x=x)), "1")
+    w = mpmath.mpf(1)
+    for step in run.steps:
+        s = 1 / (1 + mpmath.exp(-w * x))
+        loss, grad = (s - 1) ** 2, 2 * (s - 1) * s * (1 - s) * x
+        for got, want in ((step.batch_loss, loss), (step.gradient["w11"], grad)):
+            assert got != 0
+            assert abs(mpmath.mpf(str(got)) / want - 1) < mpmath.mpf("5e-4")
+        w = w - grad
+
+
+XOR5 = '''
+title = "XOR and one more"
+[network]
+inputs = 2
+[[network.layers]]
+weights = "A"
+values = [[1, -1], [-1, 1]]
+bias = "c"
+bias_values = [0, 0]
+activation = "sigmoid"
+[[network.layers]]
+weights = "B"
+values = [[1, 1]]
+activation = "sigmoid"
+[loss]
+kind = "binary_cross_entropy"
+[data]
+x = [[0, 0], [0, 1], [1, 0], [1, 1], [2, 2]]
+y = [0, 1, 1, 0, 1]
+[[exercises]]
+id = "1"
+task = "train"
+optimizer = {{ kind = "adam", lr = 0.1 }}
+batch = {batch}
+epochs = {epochs}
+'''
+
+
+def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
+    """The 2-2-1 sigmoid network with binary cross-entropy, trained with Adam in float64 (PyTorch's loop)."""
+    xs = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)]
+    ys = [0, 1, 1, 0, 1]
+    p = {"a11": 1.0, "a12": -1.0, "a21": -1.0, "a22": 1.0, "c1": 0.0, "c2": 0.0, "b11": 1.0, "b12": 1.0}
+    m = dict.fromkeys(p, 0.0)
+    v = dict.fromkeys(p, 0.0)
+    sig = lambda z: 1 / (1 + math.exp(-z))
+    t, losses = 0, []
+
+    def sample(x, y):
+        h1 = sig(p["a11"] * x[0] + p["a12"] * x[1] + p["c1"])
+        h2 = sig(p["a21"] * x[0] + p["a22"] * x[1] + p["c2"])
+        yh = sig(p["b11"] * h1 + p["b12"] * h2)
+        loss = -(y * math.log(yh) + (1 - y) * math.log(1 - yh))
+        d = yh - y  # dL/dz of the output for sigmoid with cross-entropy
+        d1, d2 = d * p["b11"] * h1 * (1 - h1), d * p["b12"] * h2 * (1 - h2)
+        return loss, {"a11": d1 * x[0], "a12": d1 * x[1], "c1": d1, "a21": d2 * x[0], "a22": d2 * x[1], "c2": d2,
+                      "b11": d * h1, "b12": d * h2}
+
+    for _ in range(epochs):
+        for start in range(0, len(xs), batch):
+            part = range(start, min(start + batch, len(xs)))
+            results = [sample(xs[i], ys[i]) for i in part]
+            losses.append(sum(r[0] for r in results) / len(results))
+            g = {n: sum(r[1][n] for r in results) / len(results) for n in p}
+            t += 1
+            for n in p:
+                m[n] = b1 * m[n] + (1 - b1) * g[n]
+                v[n] = b2 * v[n] + (1 - b2) * g[n] ** 2
+                p[n] -= lr * (m[n] / (1 - b1**t)) / (math.sqrt(v[n] / (1 - b2**t)) + eps)
+    final = sum(sample(x, y)[0] for x, y in zip(xs, ys)) / len(xs)
+    return losses, p, final
+
+
+@pytest.mark.parametrize("batch, epochs", [(1, 200), (2, 60), (5, 100)])
+def test_a_long_adam_run_matches_float64(batch, epochs):
+    """1000 steps of Adam, one sample at a time (the sample (0, 0) gives exact zero gradients for A), mini-batches
+    that do not divide the data, and full batch."""
+    run = symback.train(symback.loads(XOR5.format(batch=batch, epochs=epochs)), "1")
+    losses, final_parameters, final_loss = xor5_adam_float(batch, epochs)
+    assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=6e-4)
+    for name, value in final_parameters.items():
+        assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12)
+    assert float(run.final_loss) == pytest.approx(final_loss, rel=6e-4)
