@@ -51,6 +51,11 @@ _IN_OUTPUT = {
     "tanh": lambda q: 1 - q**2,
 }
 _INFIX = ("add", "sub", "mul", "div")
+# A tied argument of max or min: [a > b] is 0 there whatever the rule, so the rule is said in words.
+_TIE_RULES = {
+    "split": 'an equal share among the tied arguments (a tie, ties = "split")',
+    "first": 'all of it if the first tied argument, else 0 (a tie, ties = "first")',
+}
 
 
 def circuit_items(problem: Problem, exercise: ExerciseSpec, context: int) -> list[Item]:
@@ -197,8 +202,10 @@ class CircuitItemBuilder(ItemBuilder):
         shown_rule = ""
         if OPERATIONS[node.operation].piecewise_linear:  # [a > b] as the sheet writes it, not a Piecewise
             operands = self._operand_symbols(node)
-            shown_rule = " + ".join(format_exact(local_partial_display(
-                node.operation, operands, wire.position, name_symbol(child), partial)) for wire in wires)
+            parts = [_TIE_RULES[self.circuit.ties] if wire.tie else format_exact(local_partial_display(
+                node.operation, operands, wire.position, name_symbol(child), partial)) for wire in wires]
+            same = len(parts) > 1 and len(set(parts)) == 1 and all(wire.tie for wire in wires)
+            shown_rule = f"{len(parts)} × {parts[0]}" if same else " + ".join(parts)
             description += f"; {remark(node.operation, self.circuit.ties)}"
         return self.item(quantity, "factor", description, partial, False, shown_rule=shown_rule)
 

@@ -73,3 +73,23 @@ def test_type_confusion_in_the_expression_table_is_one_line_exit_2(tmp_path, cap
     code, out, err = run(capsys, "answers", path)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and f"{path}: {key}: " in err and message in err
+
+
+def _tie_problem(ties: str) -> str:
+    return _problem(f'f = "max(x, y, w) * z"\nat = {{ x = 1, y = 1, w = 0, z = 2 }}\nties = "{ties}"', _GRADIENT)
+
+
+@pytest.mark.parametrize("ties, shares", [("first", {"x": 1, "y": 0}), ("split", {"x": sympy.Rational(1, 2),
+                                                                                  "y": sympy.Rational(1, 2)})])
+def test_the_rule_stated_for_a_tied_wire_gives_its_share(ties, shares):
+    """At a tie, max's local gradient is the tie rule's share; the rule the checker states must not be the
+    indicator [x > max(y, w)], which is 0 at the tie whatever the rule."""
+    from symback.checklist_circuit import circuit_items
+
+    problem = symback.loads(_tie_problem(ties))
+    items = {item.key: item for item in circuit_items(problem, problem.exercise("1"), 0)}
+    for name, share in shares.items():
+        item = items[f"dq1/d{name}"]
+        assert item.right.exact == share  # the tie rule, by definition
+        assert ">" not in item.rule_text and f'ties = "{ties}"' in item.rule_text
+    assert items["dq1/dw"].rule_text == "dq1/dw = [w > max(x, y)]"  # not tied: the indicator holds (0 > 1 is 0)
