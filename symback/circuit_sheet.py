@@ -205,11 +205,10 @@ def build_circuit_sheet(problem: Problem, digits: int | None = None) -> CircuitS
         expression = made.expression.xreplace({made.outputs[0]: name_symbol(output), made.targets[0]: name_symbol(target)})
         loss = (made.name.replace("_", " "), target, as_display(expression))
         conventions.insert(0, made.remark)
-    source = problem.source or "problem"
     return CircuitSheet(
         title=problem.title,
         notes=problem.notes,
-        source_name=source.replace("\\", "/").rsplit("/", 1)[-1],
+        source_name=problem.source_name,
         notation=notation,
         stages=stages,
         function=function,

@@ -16,6 +16,7 @@ from pathlib import Path
 import sympy
 
 from .errors import ArgumentError
+from .model import file_name
 from .notation import Notation
 from .pdf import build_pdf
 from .render import approximately, decimal_text, render_for_problem
@@ -140,13 +141,13 @@ def feedback_view(report: Report) -> FeedbackView:
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)
         exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))
-    answers_file = None if shown.source.startswith("<") else _file_name(shown.source)
+    answers_file = None if shown.source.startswith("<") else file_name(shown.source)
     source = shown.tolerance.source
     return FeedbackView(
         title=problem.title,
         who=clip(shown.student, 80) or answers_file or "unnamed student",
         answers_file=answers_file,
-        problem_file=_file_name(problem.source) if problem.source else None,
+        problem_file=problem.source_name if problem.source else None,
         headline=clip(shown.headline, None),
         tolerance=shown.tolerance.describe(),
         tolerance_source=TOLERANCE_SOURCES.get(source, source),
@@ -192,7 +193,3 @@ def write_feedback(report: Report, path: Path) -> None:
     else:
         what = f"has an unknown suffix {suffix!r}" if suffix else "has no suffix"
         raise ArgumentError(f"-o: {path.name!r} {what}: use .md, .tex or .pdf")
-
-
-def _file_name(source: str) -> str:
-    return source.replace("\\", "/").rsplit("/", 1)[-1]

@@ -186,6 +186,15 @@ class Problem:
     expression: ExpressionSpec | None = None  # a circuit instead of a network
     data: DatasetSpec | None = None  # samples for training runs
 
+    @property
+    def source_name(self) -> str:
+        """The problem file's name without its folders, as sheets cite it ("problem" for text without a file).
+
+        >>> Problem("t", None, None, source="C:\\sheets\\ws23.toml").source_name
+        'ws23.toml'
+        """
+        return file_name(self.source or "problem")
+
     def exercise(self, exercise_id: str) -> ExerciseSpec:
         """The exercise with this id (a ``KeyError`` names the ids there are)."""
         for exercise in self.exercises:
@@ -193,3 +202,12 @@ class Problem:
                 return exercise
         known = ", ".join(e.id for e in self.exercises) or "none"
         raise KeyError(f"no exercise {exercise_id!r} (exercises: {known})")
+
+
+def file_name(path: str) -> str:
+    """A path's last part, read with either slash (a file name from Windows stays readable on Linux).
+
+    >>> file_name("answers/anna.toml"), file_name("C:\\hw\\bob.toml")
+    ('anna.toml', 'bob.toml')
+    """
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -131,11 +131,10 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         from .appendix import build_appendix
 
         built_appendix = build_appendix(problem, digits)
-    source = problem.source or "problem"
     return Sheet(
         title=problem.title,
         notes=problem.notes,
-        source_name=source.replace("\\", "/").rsplit("/", 1)[-1],
+        source_name=problem.source_name,
         notation=notation,
         layers=layers,
         formula=network_formula(layers),
