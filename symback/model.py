@@ -190,7 +190,7 @@ class Problem:
     def source_name(self) -> str:
         """The problem file's name without its folders, as sheets cite it ("problem" for text without a file).
 
-        >>> Problem("t", None, None, source="C:\\sheets\\ws23.toml").source_name
+        >>> Problem("t", None, None, source="C:/sheets/ws23.toml").source_name
         'ws23.toml'
         """
         return file_name(self.source or "problem")
@@ -205,9 +205,9 @@ class Problem:
 
 
 def file_name(path: str) -> str:
-    """A path's last part, read with either slash (a file name from Windows stays readable on Linux).
+    r"""A path's last part, read with either slash (a file name from Windows stays readable on Linux).
 
-    >>> file_name("answers/anna.toml"), file_name("C:\\hw\\bob.toml")
+    >>> file_name("answers/anna.toml"), file_name(r"C:\hw\bob.toml")
     ('anna.toml', 'bob.toml')
     """
     return path.replace("\\", "/").rsplit("/", 1)[-1]
