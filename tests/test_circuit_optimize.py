@@ -247,3 +247,22 @@ def test_the_checklist_keeps_each_run_to_its_own_exercise():
     for exercise_id in ("2", "3", "4"):
         keys = [item.key for item in checklist.exercise(exercise_id).items]
         assert "w[1]" in keys and "g[4]:b" in keys
+
+
+@pytest.mark.parametrize("expression, ties", [
+    ("max(w, 1) + min(w, 1, x)", "split"),
+    ("max(w, 1) + min(w, 1, x)", "first"),
+    ("abs(w - 1) * relu(x - 1) + max(w, x, 1)", "split"),
+])
+def test_a_decimal_pass_on_its_own_decides_kinks_and_ties_as_the_exact_pass(expression, ties):
+    from symback.arithmetic import DECIMAL
+    from symback.circuit import build_circuit
+    from symback.circuit_pass import EXACT_DECIDING, run_circuit_pass
+    from symback.model import ExpressionSpec
+
+    circuit = build_circuit(ExpressionSpec((("f", expression),), {"w": 1, "x": 1}, ties=ties))
+    point = {"w": sympy.Integer(1), "x": sympy.Integer(1)}
+    exact = run_circuit_pass(circuit, EXACT_DECIDING, point)
+    alone = run_circuit_pass(circuit, DECIMAL, point)
+    for exact_gradient, decimal_gradient in zip(exact.gradients, alone.gradients):
+        assert float(decimal_gradient) == pytest.approx(float(exact_gradient), abs=1e-25)
