@@ -69,7 +69,37 @@ def read_optimizer(value: Any, lr: sympy.Expr | None, key: str, lr_key: str) -> 
             known = ", ".join(rule.defaults) or "none"
             raise ProblemError(option_key, f"{kind} has no option {name!r} (its options: {known})")
         read[name] = read_number(option, option_key)
+        _check_range(name, read[name], option_key)
     return OptimizerSpec(kind, lr, read)
+
+
+OPTION_RANGES = {  # as PyTorch checks them, and rho below 1 (with rho = 1, s stays 0 and the step divides by ε)
+    "momentum": ("0 <= momentum", lambda v: v >= 0),
+    "rho": ("0 <= rho < 1", lambda v: (v >= 0) & (v < 1)),
+    "beta1": ("0 <= beta1 < 1", lambda v: (v >= 0) & (v < 1)),
+    "beta2": ("0 <= beta2 < 1", lambda v: (v >= 0) & (v < 1)),
+    "eps": ("eps >= 0", lambda v: v >= 0),
+    "weight_decay": ("weight_decay >= 0", lambda v: v >= 0),
+}
+"""Each option's allowed values: the range in words and a test of an exact value."""
+
+
+def _check_range(name: str, value: sympy.Expr, key: str) -> None:
+    """An option outside its range is an error (beta1 = 1 divides by 1 − β₁ᵗ = 0; a negative ε by √v̂ + ε = 0).
+
+    >>> _check_range("beta1", sympy.Integer(1), "optimizer.beta1")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: optimizer.beta1: expected 0 <= beta1 < 1, got 1
+    """
+    if name not in OPTION_RANGES:
+        return
+    words, test = OPTION_RANGES[name]
+    try:
+        inside = bool(test(value))
+    except Exception:  # a comparison SymPy cannot decide (or that overflows): refuse rather than guess
+        inside = False
+    if not inside:
+        raise ProblemError(key, f"expected {words}, got {value}")
 
 
 def _all_options() -> list[str]:
@@ -90,7 +120,9 @@ def read_count(value: Any, key: str, what: str, limit: int = MAX_STEPS) -> int:
     3
     """
     if type(value) is not int or not 1 <= value <= limit:
-        raise ProblemError(key, f"expected a whole number of {what} from 1 to {limit}, got {value!r}")
+        got = value if type(value) is int else f"{describe(value)} {value!r}" if isinstance(value, str) \
+            else f"{describe(value)} {str(value).lower()}"
+        raise ProblemError(key, f"expected a whole number of {what} from 1 to {limit}, got {got}")
     return value
 
 

@@ -175,3 +175,62 @@ def test_a_long_adam_run_matches_float64(batch, epochs):
     for name, value in final_parameters.items():
         assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12)
     assert float(run.final_loss) == pytest.approx(final_loss, rel=6e-4)
+
+
+OPTIMIZE = '''
+title = "one weight"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[2]]
+activation = "sigmoid"
+[loss]
+kind = "squared_error"
+[[exercises]]
+id = "1"
+task = "optimize"
+x = 1
+y = 0
+optimizer = {optimizer}
+steps = {steps}
+'''
+
+
+@pytest.mark.parametrize("optimizer, key, words", [
+    ('{ kind = "adam", lr = 0.1, beta1 = 1 }', "beta1", "0 <= beta1 < 1"),
+    ('{ kind = "adamw", lr = 0.1, beta2 = 1 }', "beta2", "0 <= beta2 < 1"),
+    ('{ kind = "adam", lr = 0.1, beta1 = -0.5 }', "beta1", "0 <= beta1 < 1"),
+    ('{ kind = "rmsprop", lr = 0.1, rho = 1, eps = 0 }', "rho", "0 <= rho < 1"),
+    ('{ kind = "rmsprop", lr = 0.1, rho = 2 }', "rho", "0 <= rho < 1"),
+    ('{ kind = "adam", lr = 0.1, eps = -1 }', "eps", "eps >= 0"),
+    ('{ kind = "adam", lr = 0.1, eps = "pi - 355/113" }', "eps", "eps >= 0"),
+    ('{ kind = "adamw", lr = 0.1, weight_decay = -0.01 }', "weight_decay", "weight_decay >= 0"),
+    ('{ kind = "nesterov", lr = 0.1, momentum = -0.9 }', "momentum", "0 <= momentum"),
+])
+def test_an_option_out_of_range_is_one_line_naming_its_key(optimizer, key, words):
+    """β = 1 divides by 1 − βᵗ = 0, ρ = 1 with ε = 0 by √0 + 0, a negative ε can make √v̂ + ε vanish: each is an
+    error naming the key, not a crash or a message about the learning rate."""
+    with pytest.raises(symback.errors.ProblemError) as caught:
+        symback.loads(OPTIMIZE.format(optimizer=optimizer, steps=3))
+    assert str(caught.value).startswith(f"<string>: exercises[id=1].optimizer.{key}: expected {words}, got ")
+
+
+@pytest.mark.parametrize("optimizer", [
+    '{ kind = "adam", lr = 0.1, beta1 = 0, beta2 = 0, eps = 0 }',
+    '{ kind = "rmsprop", lr = 0.1, rho = 0, eps = 0 }',
+    '{ kind = "momentum", lr = 0.1, momentum = 0 }',
+    '{ kind = "nesterov", lr = 0.1, momentum = 1 }',
+    '{ kind = "adamw", lr = 0.1, weight_decay = 0 }',
+])
+def test_options_at_the_edge_of_their_range_are_allowed(optimizer):
+    run = symback.optimize(symback.loads(OPTIMIZE.format(optimizer=optimizer, steps=3)), "1")
+    assert len(run.steps) == 3
+
+
+@pytest.mark.parametrize("steps, shown", [('"3"', "a string '3'"), ("2.5", "a float 2.5"), ("true", "a boolean true"),
+                                          ("1000000000", "1000000000")])
+def test_a_count_of_the_wrong_type_is_named_in_toml_words(steps, shown):
+    with pytest.raises(symback.errors.ProblemError) as caught:
+        symback.loads(OPTIMIZE.format(optimizer='"sgd"\nlr = 1', steps=steps))
+    assert str(caught.value) == f"<string>: exercises[id=1].steps: expected a whole number of steps from 1 to 1000, got {shown}"
