@@ -175,12 +175,24 @@ class BackpropResult:
 
 
 def _exact_form(rounded: Decimal, exact) -> Decimal:
-    """Drop trailing zeros where the decimal is the exact value itself (4, not 4.000; 0.5, not 0.5000)."""
+    """Drop trailing zeros where the decimal is the exact value itself (4, not 4.000; 0.5, not 0.5000).
+
+    >>> _exact_form(Decimal("4.000"), symengine.Integer(4)), _exact_form(Decimal("1.000E+30"), symengine.Integer(10**30))
+    (Decimal('4'), Decimal('1E+30'))
+    """
     if isinstance(exact, (symengine.Integer, symengine.Rational)):
         numerator, denominator = (int(part) for part in exact.get_num_den())
         if Fraction(rounded) == Fraction(numerator, denominator):
-            return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
+            return plain_exact(rounded)
     return rounded
+
+
+def plain_exact(rounded: Decimal) -> Decimal:
+    """A decimal known to be exact without its trailing zeros: an integer of up to 28 digits written out, any
+    other number in its shortest form (no rounding: nothing is left to round)."""
+    if rounded == rounded.to_integral_value() and rounded.adjusted() < 28:
+        return Decimal(int(rounded))
+    return rounded.normalize(decimal.Context(prec=max(len(rounded.as_tuple().digits), 1)))
 
 
 def _of(the_pass: Pass, graph: Graph, name: str):

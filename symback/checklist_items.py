@@ -19,7 +19,7 @@ import sympy
 
 from .activations import H
 from .answer_parse import PRECISION
-from .api import to_sympy
+from .api import plain_exact, to_sympy
 from .arithmetic import DECIMAL, compile_expression
 from .exercises import ExerciseResult
 from .rounding import round_significant
@@ -121,7 +121,7 @@ def display_decimal(reference: Decimal, exact: sympy.Expr, digits: int) -> Decim
         if fraction == Fraction(reference):  # the decimal is the value itself: 4, not 4.000
             rounded = round_significant(reference, digits)
             if Fraction(rounded) == fraction:
-                return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
+                return plain_exact(rounded)
             return rounded
     if reference == 0:
         return Decimal(0)

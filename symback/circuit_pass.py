@@ -248,7 +248,7 @@ def _digits(value) -> float:
         return 0.0
     if isinstance(value, symengine.Rational):
         numerator, denominator = (abs(int(part)) for part in value.get_num_den())
-        return max(numerator, denominator, 1).bit_length() * math.log10(2)
+        return (max(numerator, denominator, 1).bit_length() - 1) * math.log10(2)  # ±1 and 0: none
     return sum(_digits(atom) for atom in value.atoms(symengine.Rational))
 
 

@@ -117,7 +117,8 @@ class CircuitSheet:
     function: sympy.Expr | None  # the whole function in the variables (several stages only)
     output: str
     variables: tuple[tuple[str, sympy.Expr], ...]
-    loss: tuple[str, str, sympy.Expr] | None  # the loss's name, its target's name and L in f and the target
+    loss: tuple[str, str, sympy.Expr, str] | None  # the loss's kind, its target's name, L in f and the target, and
+    # the loss node's name
     params: tuple[str, ...]
     conventions: tuple[str, ...]
     diagram: CircuitDiagram
@@ -203,7 +204,9 @@ def build_circuit_sheet(problem: Problem, digits: int | None = None) -> CircuitS
         target = target_name({node.name for node in circuit.nodes})
         made = make_loss(problem.loss.kind, 1)
         expression = made.expression.xreplace({made.outputs[0]: name_symbol(output), made.targets[0]: name_symbol(target)})
-        loss = (made.name.replace("_", " "), target, as_display(expression))
+        with_loss = build_circuit(spec, problem.loss.kind)
+        named = with_loss.nodes[with_loss.top].name  # L, unless a stage is called L
+        loss = (made.name.replace("_", " "), target, as_display(expression), named)
         conventions.insert(0, made.remark)
     return CircuitSheet(
         title=problem.title,

@@ -13,6 +13,7 @@ from .derivation import Deriver
 from .errors import ArgumentError, ProblemError
 from .losses import make_loss
 from .model import ExerciseSpec, Problem
+from .passes import DomainError
 from .run_exercises import optimize_task, train_task
 from .steps import ClaimStep, Conventions
 
@@ -77,7 +78,10 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
     builder = tasks.get(exercise.task)
     if builder is None:
         raise ArgumentError(f"exercise {exercise.id}: task {exercise.task} has no worked solution yet")
-    steps, result = builder(problem, exercise, digits)
+    try:
+        steps, result = builder(problem, exercise, digits)
+    except DomainError as err:  # the exercise's numbers leave a function's domain: the file's key says which
+        raise ProblemError(f"exercises[id={exercise.id}]", str(err), source=problem.source) from err
     return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result), result)
 
 

@@ -19,7 +19,7 @@ from typing import Callable, Iterable, Mapping
 import symengine
 import sympy
 
-from .api import NumericError, to_sympy
+from .api import NumericError, plain_exact, to_sympy
 from .arithmetic import DECIMAL, EXACT, UndecidableSign
 from .optimizers import Optimizer
 from .optimizers_base import exact_input
@@ -207,5 +207,5 @@ def trimmed(rounded: Decimal, exact: sympy.Expr | None) -> Decimal:
     (Decimal('0.25'), Decimal('0.3333'))
     """
     if exact is not None and exact.is_Rational and Fraction(rounded) == Fraction(int(exact.p), int(exact.q)):
-        return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
+        return plain_exact(rounded)
     return rounded

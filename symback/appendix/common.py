@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import sympy
 
-from ..api import BackpropResult, backprop, to_sympy
+from ..api import BackpropResult, backprop, plain_exact, to_sympy
 from ..arithmetic import decimal_from_sympy
 from ..derivation import Deriver
 from ..model import ExerciseSpec, Problem
@@ -58,7 +58,7 @@ def _constants(values: dict[str, sympy.Expr], digits: int) -> dict[str, Quantity
 def _trimmed(rounded: Decimal, exact: sympy.Expr) -> Decimal:
     """1/4 prints 0.25, not 0.2500: trailing zeros go where the decimal is the exact value."""
     if exact.is_Rational and Fraction(rounded) == Fraction(int(exact.p), int(exact.q)):
-        return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded.normalize()
+        return plain_exact(rounded)
     return rounded
 
 

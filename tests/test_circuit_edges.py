@@ -1,0 +1,58 @@
+"""Edge cases of expression problems found in review: huge exact integers, powers of ±1, domain errors that name
+the exercise, a stage called L. Expected values come from SymPy's diff of the whole expression."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sympy
+
+import symback
+from cli_helpers import run
+
+
+def _problem(text: str, tmp_path=None):
+    source = 'title = "t"\n' + text
+    if tmp_path is None:
+        return symback.loads(source)
+    path = tmp_path / "p.toml"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+def test_an_exact_integer_beyond_28_digits_keeps_its_decimal(tmp_path, capsys):
+    text = '[expression]\nf = "x*1e30"\nat = { x = 1 }\n[[exercises]]\nid = "1"\ntask = "gradient"\n'
+    decimals = symback.backprop(_problem(text)).decimals(4)
+    assert decimals["f"] == Decimal(10) ** 30 and decimals["df/dx"] == Decimal(10) ** 30
+    code, _, err = run(capsys, "answers", _problem(text, tmp_path), "-o", tmp_path / "a.toml")
+    assert code == 0, err
+
+
+def test_a_power_of_one_or_minus_one_with_a_huge_exponent_is_computed():
+    x, y = sympy.symbols("x y")
+    whole = x ** (10**10) + y ** (10**10)
+    result = symback.backprop(_problem('[expression]\nf = "x^(10^10) + y^(10^10)"\nat = { x = 1, y = -1 }\n'))
+    assert result.grad["x"] == sympy.diff(whole, x).subs({x: 1, y: -1})
+    assert result.grad["y"] == sympy.diff(whole, y).subs({x: 1, y: -1})
+
+
+def test_a_domain_error_of_an_exercise_names_the_file_and_the_exercise(tmp_path, capsys):
+    path = _problem('[expression]\nf = "log(x)*y"\nat = { x = 1, y = 2 }\n[[exercises]]\nid = "1"\ntask = "gradient"\n'
+                    '[[exercises]]\nid = "2"\ntask = "gradient"\nvalues = { x = 0 }\n', tmp_path)
+    for command in (["solve", path, "-o", tmp_path / "out", "--format", "md"], ["answers", path]):
+        code, _, err = run(capsys, *command)
+        assert code == 2
+        assert err.count("\n") == 1 and "p.toml: exercises[id=2]: " in err and "log" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_loss_is_shown_under_its_node_name_when_a_stage_is_called_l(tmp_path, capsys):
+    path = _problem('[expression]\nstages = ["L = x*x", "f = L + y"]\nat = { x = 1, y = 2 }\n[loss]\n'
+                    'kind = "squared_error"\n[[exercises]]\nid = "1"\ntask = "gradient"\ny = 1\n', tmp_path)
+    code, _, err = run(capsys, "solve", path, "-o", tmp_path, "--format", "md")
+    assert code == 0, err
+    sheet = (tmp_path / "p.md").read_text(encoding="utf-8")
+    problem_part = sheet.split("## Exercise 1")[0]
+    assert "L = \\left(f" not in problem_part
+    loss_node = symback.backprop(symback.load(path), y=1).top
+    assert loss_node != "L" and f"{loss_node} = \\left(f" in problem_part.replace("\\mathit{", "").replace("} =", " =")
