@@ -144,7 +144,7 @@ def _truncated(slip: Slip) -> str | None:
                 cut = reference.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
         except decimal.InvalidOperation:  # more digits than any answer would carry
             continue
-        if slip.value == cut and cut != reference:
+        if slip.value == cut and cut != reference and cut != 0:  # 0 for ½ is another slip, not a cut digit
             return "off in the last digit: cut off rather than rounded (round half up)"
     return None
 

@@ -164,3 +164,12 @@ def test_unwritable_feedback_and_misused_options_are_one_line(capsys, tmp_path):
         code, _, err = run(capsys, "check", PROBLEM, answers, *args)
         assert code == 2 and err.startswith("symback: ") and err.count("\n") == 1, (args, err)
     assert not list((tmp_path).glob(".*.partial"))
+
+
+def test_zero_for_a_tie_share_is_not_called_a_cut_off_digit():
+    """max(x, y, w) at a tie of x and y gives each ½ (ties split); 0 is a wrong rule at the kink, not a cut."""
+    p = symback.loads('title = "t"\n[expression]\nf = "max(x, y, w) * z"\nat = { x = 1, y = 1, w = 0, z = 2 }\n'
+                      '[[exercises]]\nid = "1"\ntask = "gradient"\n')
+    report = symback.check(p, {"1": {"dq1/dx": "0"}})
+    found = verdict(report, "1", "dq1/dx")
+    assert found.status == "wrong" and "cut off" not in (found.reason or "")
