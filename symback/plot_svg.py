@@ -93,12 +93,33 @@ def thin(points: Sequence[tuple], limit: int = MAX_DRAWN) -> list[tuple]:
     return kept
 
 
-def _floats(points: Points, what: str) -> list[tuple[float, float]]:
+LOG_SPAN = 6  # a plot whose positive values span more than this many orders of magnitude is drawn on a log scale
+
+
+def wants_log_scale(values: Sequence[Number]) -> bool:
+    """Whether values (all of them positive) span more than :data:`LOG_SPAN` orders of magnitude, or are too
+    large for a float: a diverging loss, or one that falls to 10⁻¹⁰, reads on a log scale.
+
+    >>> wants_log_scale([Decimal("0.3"), Decimal("2E+98")]), wants_log_scale([0.3, 0.1]), wants_log_scale([0, 1e9])
+    (True, False, False)
+    """
+    numbers = [Decimal(repr(v)) if isinstance(v, float) else Decimal(v) for v in values]
+    if not numbers or not all(n.is_finite() and n > 0 for n in numbers):
+        return False
+    return max(numbers).log10() - min(numbers).log10() > LOG_SPAN
+
+
+def _log10(value: Number) -> float:
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return float(number.log10())
+
+
+def _floats(points: Points, what: str, log_y: bool = False) -> list[tuple[float, float]]:
     found = []
     for x, y in points:
-        pair = (float(x), float(y))
+        pair = (float(x), _log10(y) if log_y else float(y))
         if not all(math.isfinite(v) for v in pair):
-            raise ArgumentError(f"{what}: cannot plot the point ({x}, {y})")
+            raise ArgumentError(f"{what}: cannot plot the point ({x}, {y}) (too large for a plot)")
         found.append(pair)
     return found
 
@@ -117,22 +138,27 @@ def _fmt(value: float) -> str:
 
 
 def line_plot_svg(series: Sequence[tuple[str, Points]], *, title: str = "", x_label: str = "", y_label: str = "",
-                  width: int = 640, height: int = 400) -> str:
+                  width: int = 640, height: int = 400, log_y: bool | None = None) -> str:
     """An SVG line plot of one or more ``(label, [(x, y), ...])`` series, with axes, ticks, labels and a legend.
+    ``log_y`` draws y on a log scale (ticks at powers of ten); None decides by :func:`wants_log_scale`.
 
     >>> svg = line_plot_svg([("loss", [(0, 0.5), (1, 0.25)])], title="A & B", x_label="step")
     >>> svg.startswith("<svg"), "A &amp; B" in svg, svg.count("<polyline")
     (True, True, 1)
+    >>> ">1e+300<" in line_plot_svg([("loss", [(0, Decimal("0.5")), (1, Decimal("1E+400"))])])
+    True
     """
     if not 200 <= width <= 4000 or not 150 <= height <= 4000:
         raise ArgumentError(f"plot size {width}×{height} outside 200×150 to 4000×4000")
-    drawn = [(label, _floats(points, label)) for label, points in series if points]
+    if log_y is None:
+        log_y = wants_log_scale([y for _, points in series for _, y in points])
+    drawn = [(label, _floats(points, label, log_y)) for label, points in series if points]
     if not drawn:
         raise ArgumentError("nothing to plot: no series has a point")
     xs = [x for _, points in drawn for x, _ in points]
     ys = [y for _, points in drawn for _, y in points]
     x_ticks = nice_ticks(*_span(xs), count=8, whole=all(x == int(x) for x in xs))
-    y_ticks = nice_ticks(*_span(ys), count=5)
+    y_ticks = nice_ticks(*_span(ys), count=5, whole=log_y)
     x_low, x_high, y_low, y_high = float(x_ticks[0]), float(x_ticks[-1]), float(y_ticks[0]), float(y_ticks[-1])
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
 
@@ -154,8 +180,8 @@ def line_plot_svg(series: Sequence[tuple[str, Points]], *, title: str = "", x_la
     for tick in y_ticks:
         y = py(float(tick))
         out.append(f'<line x1="{_LEFT}" y1="{y}" x2="{right}" y2="{y}" stroke="#e5e5e5"/>')
-        out.append(f'<text x="{_LEFT - 6}" y="{y}" text-anchor="end" dominant-baseline="middle">'
-                   f"{_tick_text(tick)}</text>")
+        shown = _tick_text(Decimal(1).scaleb(int(tick))) if log_y else _tick_text(tick)
+        out.append(f'<text x="{_LEFT - 6}" y="{y}" text-anchor="end" dominant-baseline="middle">{shown}</text>')
     for tick in x_ticks:
         x = px(float(tick))
         out.append(f'<line x1="{x}" y1="{bottom}" x2="{x}" y2="{_fmt(_TOP + plot_h + 5)}" stroke="black"/>')
@@ -164,10 +190,11 @@ def line_plot_svg(series: Sequence[tuple[str, Points]], *, title: str = "", x_la
     if x_label:
         out.append(f'<text x="{_fmt(_LEFT + plot_w / 2)}" y="{height - 12}" text-anchor="middle">'
                    f"{xml_text(x_label)}</text>")
-    if y_label:
+    if y_label or log_y:
         middle = _fmt(_TOP + plot_h / 2)
+        label = f"{y_label} (log scale)" if log_y and y_label else "log scale" if log_y else y_label
         out.append(f'<text x="16" y="{middle}" text-anchor="middle" transform="rotate(-90 16 {middle})">'
-                   f"{xml_text(y_label)}</text>")
+                   f"{xml_text(label)}</text>")
     longest = max(len(xml_text(label)) for label, _ in drawn)  # escapes count a little extra: a wider box
     box_w = min(7 * longest + 56, plot_w)
     out.append(f'<rect x="{_fmt(_LEFT + plot_w - box_w - 4)}" y="{_TOP + 2}" width="{box_w}" '
@@ -200,13 +227,36 @@ def plain_decimal(value: Number) -> str:
     return "0" if not number else format(number, "f")
 
 
-def pgfplots_coordinates(points: Points, limit: int = MAX_DRAWN) -> str:
+def scientific(value: Number) -> str:
+    """A number in pgfplots' exponent notation (for values too large or small to write out).
+
+    >>> scientific(Decimal("2.083E+1129")), scientific(Decimal("0.5"))
+    ('2.083e1129', '5e-1')
+    """
+    number = value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    if not number.is_finite():
+        raise ArgumentError(f"cannot write {value} as a decimal")
+    if not number:
+        return "0"
+    sign, digits, _ = number.as_tuple()
+    mantissa = ("-" if sign else "") + str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    return f"{mantissa}e{number.adjusted()}"
+
+
+def pgfplots_coordinates(points: Points, limit: int = MAX_DRAWN, log_y: bool = False) -> str:
     """pgfplots text for ``\\addplot coordinates {...};``, a line break after every eight points; more than
-    ``limit`` points are thinned like the SVG's.
+    ``limit`` points are thinned like the SVG's (on a log scale by their logarithm); ``log_y`` writes y in
+    exponent notation, for an axis with ``ymode=log``.
 
     >>> pgfplots_coordinates([(1, Decimal("0.5")), (2, Decimal("0.40"))])
     'coordinates {(1,0.5) (2,0.40)}'
     """
-    written = [f"({plain_decimal(x)},{plain_decimal(y)})" for x, y in thin(list(points), limit)]
+    points = list(points)
+    if log_y:
+        order = thin([(x, _log10(y), k) for k, (x, y) in enumerate(points)], limit)
+        kept = [points[k] for _, _, k in order]
+        written = [f"({plain_decimal(x)},{scientific(y)})" for x, y in kept]
+    else:
+        written = [f"({plain_decimal(x)},{plain_decimal(y)})" for x, y in thin(points, limit)]
     lines = [" ".join(written[i:i + 8]) for i in range(0, len(written), 8)]
     return "coordinates {" + "\n".join(lines) + "}"

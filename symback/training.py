@@ -30,7 +30,7 @@ from .arithmetic import DECIMAL, EXACT
 from .errors import ArgumentError
 from .model import ExerciseSpec, OptimizerSpec, Problem
 from .passes import DomainError
-from .plot_svg import line_plot_svg, pgfplots_coordinates
+from .plot_svg import line_plot_svg, pgfplots_coordinates, wants_log_scale
 from .rounding import working_context
 from .training_engine import DATASET_LOSS, MAX_PASSES, RunPlan, batches, plan_run, simulate
 from .training_rounding import largest_magnitude, rounded_run
@@ -102,6 +102,12 @@ class TrainingRun:
         points = [(step.step - 1, step.dataset_loss) for step in self.steps if step.dataset_loss is not None]
         return points + ([(len(self.steps), self.final_loss)] if self.final_loss is not None else [])
 
+    @property
+    def log_scale(self) -> bool:
+        """Whether the plot draws the loss on a log scale: the losses span more than six orders of magnitude (a
+        run that diverges, or one that fits its data to 10⁻¹⁰)."""
+        return wants_log_scale([loss for _, loss in self.batch_loss_points + self.dataset_loss_points])
+
     def svg(self, title: str | None = None) -> str:
         """The loss per step as an SVG line plot: the batch loss, and the loss over all samples where measured
         (one curve for full batch, where the two are the same)."""
@@ -110,13 +116,15 @@ class TrainingRun:
             whole = ("loss over all samples", self.dataset_loss_points)
             series = [whole] if self.batch is None or self.batch == self.samples else series + [whole]
         heading = title if title is not None else f"{self.title}: exercise {self.exercise_id}"
-        return line_plot_svg(series, title=heading, x_label="steps taken", y_label="loss")
+        return line_plot_svg(series, title=heading, x_label="steps taken", y_label="loss", log_y=self.log_scale)
 
     def pgfplots(self) -> dict[str, str]:
-        """pgfplots ``coordinates {...}`` text per series: ``batch`` and, where measured, ``dataset``."""
-        found = {"batch": pgfplots_coordinates(self.batch_loss_points)}
+        """pgfplots ``coordinates {...}`` text per series: ``batch`` and, where measured, ``dataset`` (in exponent
+        notation for a log scale, :attr:`log_scale`)."""
+        log = self.log_scale
+        found = {"batch": pgfplots_coordinates(self.batch_loss_points, log_y=log)}
         if self.dataset_loss_points:
-            found["dataset"] = pgfplots_coordinates(self.dataset_loss_points)
+            found["dataset"] = pgfplots_coordinates(self.dataset_loss_points, log_y=log)
         return found
 
 

@@ -4,6 +4,7 @@ runs, degenerate hyperparameters, odd batches."""
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import pytest
 
@@ -234,3 +235,37 @@ def test_a_count_of_the_wrong_type_is_named_in_toml_words(steps, shown):
     with pytest.raises(symback.errors.ProblemError) as caught:
         symback.loads(OPTIMIZE.format(optimizer='"sgd"\nlr = 1', steps=steps))
     assert str(caught.value) == f"<string>: exercises[id=1].steps: expected a whole number of steps from 1 to 1000, got {shown}"
+
+
+def test_a_run_diverging_past_float_range_is_plotted_on_a_log_scale(tmp_path):
+    """Losses up to 10¹²²³ (beyond float64) used to stop the whole sheet with "cannot plot the point"; they are drawn
+    on a log scale, in the SVG and in pgfplots, and the PDF builds."""
+    import xml.etree.ElementTree as ElementTree
+
+    from symback.pdf import latex_available
+    from symback.solve import write_sheets
+
+    problem_path = tmp_path / "diverge.toml"
+    problem_path.write_text(LINEAR.format(lr=10, batch=3, epochs=300), encoding="utf-8")
+    problem = symback.load(problem_path)
+    run = symback.train(problem, "1")
+    losses = [w for _, w, _, _ in linear_float(10, 3, 40)]
+    assert [float(s.dataset_loss) for s in run.steps[:40]] == pytest.approx(losses, rel=1e-3)
+    assert run.final_loss > Decimal("1e1000") and run.log_scale
+    root = ElementTree.fromstring(run.svg())
+    ticks = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "1" in ticks and "1e+500" in ticks and "loss (log scale)" in ticks
+    for line in root.iter("{http://www.w3.org/2000/svg}polyline"):
+        numbers = [float(v) for pair in line.get("points").split() for v in pair.split(",")]
+        assert all(math.isfinite(v) and 0 <= v <= 640 for v in numbers)
+    assert "e1223" in run.pgfplots()["dataset"]
+    formats = ("md", "tex", "pdf") if latex_available() else ("md", "tex")
+    report = write_sheets(problem, tmp_path / "out", formats=formats)
+    tex = (tmp_path / "out" / "diverge.tex").read_text(encoding="utf-8")
+    assert "ymode=log" in tex
+    assert {path.suffix for path in report.written} >= {"." + f for f in formats} | {".svg"}
+
+
+def test_an_ordinary_run_keeps_a_linear_axis():
+    run = symback.train(symback.loads(LINEAR.format(lr=0.05, batch=3, epochs=5)), "1")
+    assert not run.log_scale and "log scale" not in run.svg() and "e-" not in run.pgfplots()["dataset"]
