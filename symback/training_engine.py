@@ -7,13 +7,16 @@ the batch's losses and the mean of its gradients at the parameters before the st
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import islice
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
 import sympy
 
+from .arithmetic import DECIMAL, DecimalArithmetic
 from .errors import ArgumentError
 from .graph import Graph
 from .model import ExerciseSpec, OptimizerSpec, Problem
@@ -50,6 +53,7 @@ class RunPlan:
     hyperparameters: Mapping[str, sympy.Expr]
     schedule: tuple[tuple[int, tuple[int, ...], bool], ...]
     final: bool
+    depth: int = 1  # layers of the network
 
     @property
     def passes(self) -> int:
@@ -100,12 +104,52 @@ def plan_run(problem: Problem, exercise: ExerciseSpec, dataset_loss: str = "step
     plan = RunPlan(
         network_graph(problem, exercise.activations, exercise.loss), data.x, data.y, network.parameters,
         tuple(trainable), spec, MappingProxyType({**optimizer(spec.kind).defaults, **spec.options}), schedule,
-        dataset_loss != "none",
+        dataset_loss != "none", len(network.layers),
     )
     if plan.passes > MAX_PASSES:
         raise ArgumentError(f"this run takes {plan.passes:,} sample passes, more than {MAX_PASSES:,}: use fewer "
                             "epochs, larger batches, or measure the loss over all samples less often")
     return plan
+
+
+SIGN_GUARD = 6  # decimal digits of error growth allowed before a value near a kink is told from 0
+
+
+class RunDecimal(DecimalArithmetic):
+    """Decimals whose sign is 0 within rounding noise of 0: ``|v| <= scale·10^(SIGN_GUARD − precision)``.
+
+    A pre-activation that is exactly 0 (relu at its kink) computes in decimals as a residue like 3·10⁻¹⁷ once a
+    value such as 2/3 has been rounded; its sign would choose relu's branch for z > 0. A true value that small
+    is told from 0 at a higher precision, where the noise floor is lower, so the run changes and the rounding
+    loop goes on; a true 0 stays 0 at every precision. ``scale`` bounds the magnitude of the terms a value is
+    computed from (set for each step by :func:`simulate`).
+
+    >>> run = RunDecimal()
+    >>> with decimal.localcontext(prec=16):
+    ...     run.sign(Decimal(2) / 3 * 3 - 2), run.sign(Decimal("1E-9")), run.sign(Decimal("-0.5"))
+    (0, 1, -1)
+    """
+
+    name = "decimal-run"
+
+    def __init__(self):
+        self.scale = Decimal(1)
+
+    def sign(self, value: Decimal) -> int:
+        if abs(value) <= self.scale.scaleb(SIGN_GUARD - decimal.getcontext().prec):
+            return 0
+        return (value > 0) - (value < 0)
+
+
+def term_scale(values, depth: int) -> Decimal:
+    """A bound on the magnitude of the terms a pass adds up: max(1, |v| for the values)^(depth + 1), ``depth``
+    the number of layers (a product of a weight and an input per layer, the bias).
+
+    >>> term_scale([Decimal("-3"), Decimal("0.5")], 2)
+    Decimal('27')
+    """
+    largest = max([Decimal(1), *(abs(v) for v in values)])
+    return largest ** (depth + 1)
 
 
 @dataclass(frozen=True)
@@ -132,10 +176,16 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
     [(1/2, 1/3, -1, 11/10), (9/100, 47/150, 9/5, 23/25)]
     """
     graph, xs, ys, spec = plan.graph, plan.xs, plan.ys, plan.optimizer
+    deciding = None
+    if arithmetic is DECIMAL:  # signs near 0 (kinks) decided within rounding noise, see RunDecimal
+        arithmetic = deciding = RunDecimal()
+        data = [DECIMAL.from_sympy(v) for row in xs + ys for v in row]
     theta = {name: arithmetic.from_sympy(value) for name, value in plan.start.items()}
     initial, state, records = dict(theta), None, []
     everyone = tuple(range(len(xs)))
     for _, batch, measure in islice(plan.schedule, steps):
+        if deciding is not None:
+            deciding.scale = term_scale([*data, *theta.values()], plan.depth)
         needed = everyone if measure else batch
         evaluated = {i: loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta) for i in needed}
         batch_loss = _mean(arithmetic, [evaluated[i][0] for i in batch])
@@ -145,6 +195,8 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
                                          **plan.hyperparameters)
         records.append(RawStep(batch_loss, dataset, gradient, dict(theta)))
     final = None
+    if deciding is not None:
+        deciding.scale = term_scale([*data, *theta.values()], plan.depth)
     if steps is None and plan.final:
         final = _mean(arithmetic, [loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta)[0] for i in everyone])
     return initial, records, final

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -125,14 +126,15 @@ y = [0, 1, 1, 0, 1]
 [[exercises]]
 id = "1"
 task = "train"
-optimizer = {{ kind = "adam", lr = 0.1 }}
+optimizer = {{ kind = "{kind}", lr = 0.1{options} }}
 batch = {batch}
 epochs = {epochs}
 '''
 
 
-def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
-    """The 2-2-1 sigmoid network with binary cross-entropy, trained with Adam in float64 (PyTorch's loop)."""
+def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8, weight_decay=None):
+    """The 2-2-1 sigmoid network with binary cross-entropy, trained with Adam (AdamW with ``weight_decay``) in
+    float64 (PyTorch's loops)."""
     xs = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)]
     ys = [0, 1, 1, 0, 1]
     p = {"a11": 1.0, "a12": -1.0, "a21": -1.0, "a22": 1.0, "c1": 0.0, "c2": 0.0, "b11": 1.0, "b12": 1.0}
@@ -159,6 +161,8 @@ def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8)
             g = {n: sum(r[1][n] for r in results) / len(results) for n in p}
             t += 1
             for n in p:
+                if weight_decay is not None:
+                    p[n] *= 1 - lr * weight_decay
                 m[n] = b1 * m[n] + (1 - b1) * g[n]
                 v[n] = b2 * v[n] + (1 - b2) * g[n] ** 2
                 p[n] -= lr * (m[n] / (1 - b1**t)) / (math.sqrt(v[n] / (1 - b2**t)) + eps)
@@ -170,7 +174,7 @@ def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8)
 def test_a_long_adam_run_matches_float64(batch, epochs):
     """1000 steps of Adam, one sample at a time (the sample (0, 0) gives exact zero gradients for A), mini-batches
     that do not divide the data, and full batch."""
-    run = symback.train(symback.loads(XOR5.format(batch=batch, epochs=epochs)), "1")
+    run = symback.train(symback.loads(XOR5.format(kind="adam", options="", batch=batch, epochs=epochs)), "1")
     losses, final_parameters, final_loss = xor5_adam_float(batch, epochs)
     assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=6e-4)
     for name, value in final_parameters.items():
@@ -269,3 +273,72 @@ def test_a_run_diverging_past_float_range_is_plotted_on_a_log_scale(tmp_path):
 def test_an_ordinary_run_keeps_a_linear_axis():
     run = symback.train(symback.loads(LINEAR.format(lr=0.05, batch=3, epochs=5)), "1")
     assert not run.log_scale and "log scale" not in run.svg() and "e-" not in run.pgfplots()["dataset"]
+
+
+@pytest.mark.parametrize("batch, epochs, options", [(3, 20, ", weight_decay = 0.1"), (4, 10, ", beta1 = 0, eps = 0")])
+def test_adamw_and_degenerate_adam_runs_match_float64(batch, epochs, options):
+    """AdamW with batches of 3 from 5 samples (3, then the 2 left over), and Adam with β₁ = 0 and ε = 0."""
+    kind = "adamw" if "weight_decay" in options else "adam"
+    run = symback.train(symback.loads(XOR5.format(kind=kind, options=options, batch=batch, epochs=epochs)), "1")
+    if kind == "adamw":
+        losses, final_parameters, final_loss = xor5_adam_float(batch, epochs, weight_decay=0.1)
+    else:
+        losses, final_parameters, final_loss = xor5_adam_float(batch, epochs, b1=0.0, eps=0.0)
+    assert [s.samples for s in run.steps[:2]] == ([(1, 2, 3), (4, 5)] if batch == 3 else [(1, 2, 3, 4), (5,)])
+    assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=6e-4)
+    for name, value in final_parameters.items():
+        assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12)
+    assert float(run.final_loss) == pytest.approx(final_loss, rel=6e-4)
+
+
+KINK = '''
+title = "relu at its kink after a step"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[1]]
+bias = "c"
+bias_values = [0]
+activation = "relu"
+[[network.layers]]
+weights = "B"
+values = [[1]]
+activation = "identity"
+[loss]
+kind = "squared_error"
+[data]
+x = ["{x}"]
+y = [-1]
+[[exercises]]
+id = "1"
+task = "train"
+lr = "{lr}"
+params = ["c1"]
+epochs = 3
+'''
+
+
+def kink_fractions(x: Fraction, lr: Fraction, steps: int):
+    """ŷ = relu(x + c), L = (ŷ + 1)², c trained by SGD, in exact fractions with relu'(0) = 0: (L, g) per step."""
+    c, out = Fraction(0), []
+    for _ in range(steps):
+        z = x + c
+        h, slope = (z, 1) if z > 0 else (Fraction(0), 0)
+        g = 2 * (h + 1) * slope
+        out.append(((h + 1) ** 2, g))
+        c -= lr * g
+    return out
+
+
+@pytest.mark.parametrize("x", [Fraction(2, 3), Fraction(5, 7), Fraction(4, 11), Fraction(1, 6), Fraction(1, 3)])
+def test_relu_exactly_at_its_kink_after_a_step(x):
+    """The learning rate is chosen so that step 1 puts the pre-activation exactly on 0, where relu'(0) = 0 stops
+    the run; in decimals x + c is a residue of ±10⁻¹⁷ whose sign used to pick the branch z > 0 (gradient 2)."""
+    lr = x / (2 * (x + 1))
+    run = symback.train(symback.loads(KINK.format(x=x, lr=lr)), "1")
+    expected = kink_fractions(x, lr, 3)
+    assert expected[1] == (1, 0)
+    for step, (loss, gradient) in zip(run.steps, expected):
+        assert Fraction(step.batch_loss) == pytest.approx(loss, rel=5e-4)
+        assert Fraction(step.gradient["c1"]) == pytest.approx(gradient, rel=5e-4, abs=0)
