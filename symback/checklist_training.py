@@ -138,7 +138,8 @@ class TrainingItemBuilder:
     def _loss_item(self, k: int, samples: tuple[int, ...], reference: Decimal) -> Item:
         name = loss_key(k)
         which = _samples(samples)
-        description = f"the batch loss before step {k}: the mean loss over {which} at {self._at(k)}"
+        description = (f"the batch loss before step {k}: the mean loss over {which} at {self._at(k)}" if k == 1
+                       else f"the batch loss before step {k}: the mean loss over {which}")  # a line per step: short
         inputs = self._before(k)
         positions = tuple(i - 1 for i in samples)
         if k == 1:
@@ -152,7 +153,8 @@ class TrainingItemBuilder:
     def _gradient_item(self, k: int, samples: tuple[int, ...], parameter: str, reference: Decimal) -> Item:
         name = key(k, parameter, "g")
         which = _samples(samples)
-        description = f"the mean gradient ∂L/∂{parameter} over {which} in step {k}, at {self._at(k)}"
+        description = (f"the mean gradient ∂L/∂{parameter} over {which} in step {k}, at {self._at(k)}" if k == 1
+                       else f"the mean gradient ∂L/∂{parameter} over {which} in step {k}")
         inputs = self._before(k)
         positions = tuple(i - 1 for i in samples)
         if k == 1:
@@ -185,9 +187,10 @@ class TrainingItemBuilder:
             expression = sympy.Symbol(theta) - sympy.Symbol("alpha") * sympy.Symbol(gradient)
         else:
             shown_rule = (f"{self.rule.name} step from {theta}, {gradient}"
-                          + (f" and the memories of g[1]:{parameter} … g[{k - 1}]:{parameter}" if k > 1 else ""))
+                          + (f" and the memories of g[1]:{parameter}" if k == 2 else "")
+                          + (f" and the memories of g[1]:{parameter} … g[{k - 1}]:{parameter}" if k > 2 else ""))
             expression = sympy.Function(self.rule.name)(*map(sympy.Symbol, (theta, gradient)))
-        description = f"{parameter} after step {k} ({self.rule.rule})"
+        description = f"{parameter} after step {k}" + (f" ({self.rule.rule})" if k == 1 else "")
         rule = Rule(expression, inputs, compute)
         return self._item(name, "parameter", description, rule, reference, asked, shown_rule, ("parameter", k, parameter))
 
@@ -259,4 +262,14 @@ def _samples(samples: tuple[int, ...]) -> str:
 
 
 def _assignments(names: Sequence[str], inputs: Sequence[str]) -> str:
-    return ", ".join(f"{name} = {value}" for name, value in zip(names, inputs))
+    """Where a rule reads the student's parameters: each named for up to three, else the first and the last (an
+    answers skeleton has a line per quantity and step, and answers files are read up to 1 MB).
+
+    >>> _assignments(["w", "c"], ["w[1]", "c[1]"])
+    'w = w[1], c = c[1]'
+    >>> _assignments(["a", "b", "c", "d"], ["a[2]", "b[2]", "c[2]", "d[2]"])
+    'a[2], …, d[2]'
+    """
+    if len(names) <= 3:
+        return ", ".join(f"{name} = {value}" for name, value in zip(names, inputs))
+    return f"{inputs[0]}, …, {inputs[-1]}"

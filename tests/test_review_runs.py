@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -342,3 +343,24 @@ def test_relu_exactly_at_its_kink_after_a_step(x):
     for step, (loss, gradient) in zip(run.steps, expected):
         assert Fraction(step.batch_loss) == pytest.approx(loss, rel=5e-4)
         assert Fraction(step.gradient["c1"]) == pytest.approx(gradient, rel=5e-4, abs=0)
+
+
+def test_the_skeleton_of_a_200_step_training_run_can_be_checked(tmp_path, capsys):
+    """200 steps of the XOR network (9 parameters) one sample at a time: the answers skeleton used to be 1.2 MB, and
+    `check` refuses answers files over 1 MB, so the file `answers` wrote could not be marked."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cli_helpers import run
+
+    source = (Path(__file__).parent.parent / "problems" / "xor_training.toml").read_text(encoding="utf-8")
+    problem = tmp_path / "long.toml"
+    problem.write_text(source + '\n[[exercises]]\nid = "4"\ntask = "train"\noptimizer = { kind = "adam", lr = 0.05 }\n'
+                       'batch = 1\nepochs = 50\n', encoding="utf-8")
+    answers = tmp_path / "mine.toml"
+    code, _, err = run(capsys, "answers", problem, "-o", answers)
+    assert code == 0, err
+    text = answers.read_text(encoding="utf-8")
+    assert '"d1[200]"' in text and len(text.encode("utf-8")) < 700_000
+    code, out, err = run(capsys, "check", problem, answers)
+    assert code == 1 and "missing" in out, err
