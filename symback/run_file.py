@@ -133,6 +133,11 @@ def read_batch(value: Any, key: str) -> int | None:
     return read_count(value, key, "samples per step (or \"full\")", MAX_SAMPLES)
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 target``, ``2 targets``."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def read_data(table: Any, inputs: int, outputs: int) -> DatasetSpec:
     """The ``[data]`` samples: ``x`` rows of ``inputs`` numbers, ``y`` one entry or row of ``outputs`` each.
 
@@ -144,9 +149,11 @@ def read_data(table: Any, inputs: int, outputs: int) -> DatasetSpec:
     xs, ys = fields.get("x", required=True), fields.get("y", required=True)
     for name, rows in (("x", xs), ("y", ys)):
         if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_SAMPLES:
-            raise ProblemError(fields.key(name), f"expected an array of 1 to {MAX_SAMPLES} samples, got {describe(rows)}")
+            got = describe(rows) if not isinstance(rows, list) else "an empty array" if not rows \
+                else f"an array of {len(rows):,}"
+            raise ProblemError(fields.key(name), f"expected an array of 1 to {MAX_SAMPLES} samples, got {got}")
     if len(xs) != len(ys):
-        raise ProblemError(fields.key("y"), f"{len(ys)} targets for {len(xs)} samples of x")
+        raise ProblemError(fields.key("y"), f"{_count(len(ys), 'target')} for {_count(len(xs), 'sample')} of x")
     x = tuple(read_vector(row, index_key(fields.key("x"), i), inputs, "one per input", bare_number=inputs == 1)
               for i, row in enumerate(xs, 1))
     y = tuple(read_vector(row, index_key(fields.key("y"), i), outputs, "one per output", bare_number=outputs == 1)

@@ -364,3 +364,15 @@ def test_the_skeleton_of_a_200_step_training_run_can_be_checked(tmp_path, capsys
     assert '"d1[200]"' in text and len(text.encode("utf-8")) < 700_000
     code, out, err = run(capsys, "check", problem, answers)
     assert code == 1 and "missing" in out, err
+
+
+@pytest.mark.parametrize("data, message", [
+    ("x = [[0], [1]]\ny = [1]", "data.y: 1 target for 2 samples of x"),
+    ("x = []\ny = []", "data.x: expected an array of 1 to 10000 samples, got an empty array"),
+    ("x = 3\ny = [1]", "data.x: expected an array of 1 to 10000 samples, got an integer"),
+])
+def test_data_of_the_wrong_shape_is_one_clear_line(data, message):
+    text = LINEAR.format(lr=1, batch=1, epochs=1).replace("x = [1, 2, 3]\ny = [2, 2, 3]", data)
+    with pytest.raises(symback.errors.ProblemError) as caught:
+        symback.loads(text)
+    assert str(caught.value) == "<string>: " + message
