@@ -131,6 +131,8 @@ class ShownRuleLine:
             if value.exact is not None and (value.grouped and _operand(definition, name)
                                             or text.startswith("-") and not _opening(definition, name)):
                 text = rf"\left({text}\right)"
+            elif _powered(definition, name) and not text.startswith("-") and not _PLAIN_NUMBER.fullmatch(text):
+                text = rf"\left({text}\right)"  # e^{2} squared: (e^{2})^2, as LaTeX refuses e^{2}^2
             texts[name] = text
         return self.equation.substituted(texts)
 
@@ -139,6 +141,19 @@ def _opening(definition: str, name: str) -> bool:
     """Whether every «name» in ``definition`` opens it or a group (``{«name»``), where a sign needs no brackets."""
     return all(match.start() == 0 or definition[match.start() - 1] == "{"
                for match in re.finditer(f"«{re.escape(name)}»", definition))
+
+
+_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def _powered(definition: str, name: str) -> bool:
+    """Whether «name» is somewhere the base of a power (``«g»^2``), where anything but a plain unsigned number
+    needs brackets: ``e^{2}^2`` is a LaTeX error, ``1.2 \\cdot 10^{-5}^2`` squares only the power of ten.
+
+    >>> _powered("«beta2»«*»«v_prev» + (1 - «beta2»)«*»«g»^2", "g"), _powered("«beta1»«*»«g»", "g")
+    (True, False)
+    """
+    return any(definition.startswith("^", match.end()) for match in re.finditer(f"«{re.escape(name)}»", definition))
 
 
 def _operand(definition: str, name: str) -> bool:

@@ -376,3 +376,123 @@ def test_data_of_the_wrong_shape_is_one_clear_line(data, message):
     with pytest.raises(symback.errors.ProblemError) as caught:
         symback.loads(text)
     assert str(caught.value) == "<string>: " + message
+
+
+SOFTMAX = '''
+title = "softmax"
+[network]
+inputs = 2
+frozen = ["a11"]
+[[network.layers]]
+weights = "A"
+values = [[1, 0], [0, 1], [1, 1]]
+bias = "c"
+bias_values = [0, 0, 0]
+activation = "identity"
+[loss]
+kind = "softmax_cross_entropy"
+[data]
+x = [[1, 2], [0, 1], [2, 0]]
+y = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+[[exercises]]
+id = "1"
+task = "train"
+optimizer = { kind = "rmsprop", lr = 0.1, rho = 0.9 }
+batch = 2
+epochs = 4
+[[exercises]]
+id = "2"
+task = "train"
+optimizer = { kind = "nesterov", lr = 0.1, momentum = 0.5 }
+params = ["c1", "a32"]
+batch = 1
+epochs = 3
+'''
+
+
+def softmax_float(kind: str, trained: list[str], batch: int, epochs: int, lr: float, **h):
+    xs, ys = [(1, 2), (0, 1), (2, 0)], [(0, 0, 1), (1, 0, 0), (0, 1, 0)]
+    p = {"a11": 1.0, "a12": 0.0, "a21": 0.0, "a22": 1.0, "a31": 1.0, "a32": 1.0, "c1": 0.0, "c2": 0.0, "c3": 0.0}
+    memory = dict.fromkeys(p, 0.0)
+
+    def sample(x, y):
+        z = [p[f"a{i}1"] * x[0] + p[f"a{i}2"] * x[1] + p[f"c{i}"] for i in (1, 2, 3)]
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        q = [v / sum(e) for v in e]
+        loss = -sum(t * math.log(v) for t, v in zip(y, q))
+        grads = {}
+        for i in (1, 2, 3):
+            d = q[i - 1] - y[i - 1]
+            grads[f"a{i}1"], grads[f"a{i}2"], grads[f"c{i}"] = d * x[0], d * x[1], d
+        return loss, grads
+
+    losses = []
+    for _ in range(epochs):
+        for start in range(0, 3, batch):
+            part = range(start, min(start + batch, 3))
+            results = [sample(xs[i], ys[i]) for i in part]
+            losses.append(sum(r[0] for r in results) / len(results))
+            for n in trained:
+                g = sum(r[1][n] for r in results) / len(results)
+                if kind == "rmsprop":
+                    memory[n] = h["rho"] * memory[n] + (1 - h["rho"]) * g * g
+                    p[n] -= lr * g / (math.sqrt(memory[n]) + 1e-8)
+                else:  # nesterov, PyTorch
+                    memory[n] = h["momentum"] * memory[n] + g
+                    p[n] -= lr * (g + h["momentum"] * memory[n])
+    return losses, p
+
+
+def test_softmax_training_with_a_frozen_weight_and_a_subset_matches_float64():
+    problem = symback.loads(SOFTMAX)
+    everything_but_a11 = ["a12", "a21", "a22", "a31", "a32", "c1", "c2", "c3"]
+    for exercise, kind, trained, batch, epochs, options in (
+            ("1", "rmsprop", everything_but_a11, 2, 4, {"rho": 0.9}),
+            ("2", "nesterov", ["c1", "a32"], 1, 3, {"momentum": 0.5})):
+        run = symback.train(problem, exercise)
+        assert list(run.trainable) == trained
+        losses, final = softmax_float(kind, trained, batch, epochs, 0.1, **options)
+        assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=6e-4)
+        for name, value in final.items():
+            assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12), name
+        assert run.final_parameters["a11"] == 1
+
+
+EXP_UNIT = '''
+title = "an exponential unit"
+[network]
+inputs = 1
+[[network.layers]]
+weights = "W"
+values = [[1]]
+activation = "exp(z)"
+[loss]
+kind = "half_squared_error"
+[[exercises]]
+id = "1"
+task = "optimize"
+x = 1
+y = 0
+optimizer = {{ kind = "{kind}", lr = 0.1 }}
+steps = 2
+'''
+
+
+@pytest.mark.parametrize("kind", ["adam", "rmsprop", "adamw"])
+def test_a_power_of_a_power_in_step_one_is_bracketed(tmp_path, kind):
+    """L = ½(e^w)², so g₁ = e^{2w} = e^{2} at w = 1, and v₁ or s₁ squares it: written e^{2}^2 it was a LaTeX
+    "Double superscript" error, and pdflatex refused the sheet."""
+    from symback.pdf import latex_available
+    from symback.solve import write_sheets
+
+    problem = symback.loads(EXP_UNIT.format(kind=kind))
+    run = symback.optimize(problem, "1")
+    assert float(run.steps[0].rows["w11"]["g"].decimal) == pytest.approx(math.exp(2), rel=1e-3)
+    formats = ("md", "tex", "pdf") if latex_available() else ("md", "tex")
+    write_sheets(problem, tmp_path, formats=formats, stem="exp")
+    for suffix in ("md", "tex"):
+        text = (tmp_path / f"exp.{suffix}").read_text(encoding="utf-8")
+        assert r"\left(e^{2}\right)^2" in text and "e^{2}^2" not in text
+    if latex_available():
+        assert (tmp_path / "exp.pdf").stat().st_size > 0
