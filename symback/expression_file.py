@@ -87,8 +87,9 @@ def _read_stages(fields: Fields, at: dict[str, sympy.Expr]) -> tuple[tuple[str, 
                 raise ProblemError(key, f"expected \"name = expression\", got {text!r}")
             name, text = match.group(1), match.group(2).strip()
             _check_name(name, key, "a stage's name")
-            if name in names:
-                raise ProblemError(key, f"{name!r} is already {'a variable' if name in at else 'a stage'}")
+        if name in names:
+            also = "; the function given as f is named f: rename the variable" if key == fields.key("f") else ""
+            raise ProblemError(key, f"{name!r} is already {'a variable' if name in at else 'a stage'}{also}")
         try:
             parse_expression(text, names)  # only to validate here; the circuit is built from the text
         except ParseError as error:

@@ -93,3 +93,9 @@ def test_the_rule_stated_for_a_tied_wire_gives_its_share(ties, shares):
         assert item.right.exact == share  # the tie rule, by definition
         assert ">" not in item.rule_text and f'ties = "{ties}"' in item.rule_text
     assert items["dq1/dw"].rule_text == "dq1/dw = [w > max(x, y)]"  # not tied: the indicator holds (0 > 1 is 0)
+
+
+def test_a_variable_named_f_is_not_overwritten_by_the_function_f():
+    """With f = "f*2 + x" the variable f would be hidden by the function's node, its gradient 1 instead of 2."""
+    with pytest.raises(symback.errors.ProblemError, match=r"expression\.f: 'f' is already a variable"):
+        symback.loads(_problem('f = "f*2 + x"\nat = { f = 1, x = 2 }', _GRADIENT))
