@@ -111,7 +111,7 @@ def _bends(positions, wires: list[tuple[int, int]]) -> list[int]:
     for parent, child in wires:
         if wires.count((parent, child)) > 1:
             count = seen[(parent, child)] = seen.get((parent, child), -1) + 1
-            bends.append((25, -25, 50, -50)[count % 4])
+            bends.append((25 + 25 * (count // 2)) * (1 if count % 2 == 0 else -1))  # 25, -25, 50, -50, 75, …
             continue
         (x0, y0), (x1, y1) = positions[parent], positions[child]
         blocked = any(x0 < x < x1 and abs(y0 + (y1 - y0) * (x - x0) / (x1 - x0) - y) < 0.45 * ROW_HEIGHT

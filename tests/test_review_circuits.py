@@ -99,3 +99,15 @@ def test_a_variable_named_f_is_not_overwritten_by_the_function_f():
     """With f = "f*2 + x" the variable f would be hidden by the function's node, its gradient 1 instead of 2."""
     with pytest.raises(symback.errors.ProblemError, match=r"expression\.f: 'f' is already a variable"):
         symback.loads(_problem('f = "f*2 + x"\nat = { f = 1, x = 2 }', _GRADIENT))
+
+
+def test_repeated_wires_between_two_nodes_are_all_bent_apart():
+    """max(x, x, x, x, x): five wires from x into one node; no two may be drawn on top of each other."""
+    from symback.circuit import build_circuit
+    from symback.circuit_diagram import structure_diagram
+    from symback.model import ExpressionSpec
+    from symback.notation import Notation
+
+    circuit = build_circuit(ExpressionSpec((("f", "max(x, x, x, x, x)"),), {"x": 1}))
+    bends = [wire.bend for wire in structure_diagram(circuit, Notation()).wires]
+    assert len(bends) == 5 and len(set(bends)) == 5
