@@ -496,3 +496,56 @@ def test_a_power_of_a_power_in_step_one_is_bracketed(tmp_path, kind):
         assert r"\left(e^{2}\right)^2" in text and "e^{2}^2" not in text
     if latex_available():
         assert (tmp_path / "exp.pdf").stat().st_size > 0
+
+
+WS23_OPTIMIZERS = Path(__file__).parent.parent / "problems" / "ws23_optimizers.toml"
+
+
+def ws23_run_float(kind: str, steps: int, lr: float, **h) -> list[dict]:
+    """The WS23 network ŷ = σ(x₁)·1 + b12·σ(a21·x₁ + a22·x₂) at x = (1, 3), y = 2, L = (ŷ − y)², moving b12 and a22
+    (a21 = −2), in float64 with PyTorch's loops: every step's loss, g and θ' per parameter."""
+    sig = lambda z: 1 / (1 + math.exp(-z))
+    p = {"b12": -1.0, "a22": 1.0}
+    memory = {n: {"v": 0.0, "m": 0.0, "s": 0.0} for n in p}
+    rows = []
+    for t in range(1, steps + 1):
+        h2 = sig(-2 + 3 * p["a22"])
+        r = sig(1) + p["b12"] * h2 - 2
+        loss, grads = r * r, {"b12": 2 * r * h2, "a22": 2 * r * p["b12"] * h2 * (1 - h2) * 3}
+        row = {"loss": loss}
+        for n, g in grads.items():
+            mem = memory[n]
+            if kind == "momentum" or kind == "nesterov":
+                mem["v"] = h["momentum"] * mem["v"] + g
+                step = mem["v"] if kind == "momentum" else g + h["momentum"] * mem["v"]
+                new = p[n] - lr * step
+            elif kind == "rmsprop":
+                mem["s"] = h["rho"] * mem["s"] + (1 - h["rho"]) * g * g
+                new = p[n] - lr * g / (math.sqrt(mem["s"]) + h["eps"])
+            else:  # adamw
+                decayed = p[n] * (1 - lr * h["weight_decay"])
+                mem["m"] = 0.9 * mem["m"] + 0.1 * g
+                mem["v"] = 0.999 * mem["v"] + 0.001 * g * g
+                m_hat, v_hat = mem["m"] / (1 - 0.9**t), mem["v"] / (1 - 0.999**t)
+                new = decayed - lr * m_hat / (math.sqrt(v_hat) + 1e-8)
+            row[n] = (g, new)
+        p = {n: row[n][1] for n in p}
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("exercise, kind, lr, options", [
+    ("3", "momentum", 0.5, {"momentum": 0.9}),
+    ("4", "nesterov", 0.5, {"momentum": 0.9}),
+    ("5", "rmsprop", 0.1, {"rho": 0.9, "eps": 1e-8}),
+    ("6", "adamw", 0.1, {"weight_decay": 0.01}),
+])
+def test_the_other_optimizers_of_the_ws23_sheet_against_float64(exercise, kind, lr, options):
+    run = symback.optimize(symback.load(WS23_OPTIMIZERS), exercise)
+    expected = ws23_run_float(kind, 3, lr, **options)
+    for step, row in zip(run.steps, expected):
+        assert float(step.loss.decimal) == pytest.approx(row["loss"], rel=5e-4)
+        for name in ("b12", "a22"):
+            g, new = row[name]
+            assert float(step.rows[name]["g"].decimal) == pytest.approx(g, rel=5e-4)
+            assert float(step.rows[name]["new"].decimal) == pytest.approx(new, rel=5e-4)
