@@ -148,7 +148,11 @@ def train(problem: Problem, exercise: str | ExerciseSpec, *, digits: int | None 
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
         raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
     plan = plan_run(problem, spec, dataset_loss)
-    flat = rounded_run(lambda: _flatten(plan), digits, largest_magnitude(_exact_numbers(plan)))
+    try:
+        flat = rounded_run(lambda: _flatten(plan), digits, largest_magnitude(_exact_numbers(plan)))
+    except NumericError as err:  # one line that says where: the file and the exercise
+        where = ": ".join(part for part in (problem.source, f"exercises[id={spec.id}]") if part)
+        raise NumericError(f"{where}: {err}") from err
     return _assemble(problem, spec, plan, digits, flat)
 
 
@@ -192,8 +196,8 @@ def _simulate_in_decimals(plan: RunPlan, retries: int = 3):
                 raise
             precision *= 2
         except (decimal.DecimalException, OverflowError) as err:
-            raise NumericError("a decimal value of the run overflows or is undefined (does the learning rate "
-                               "make it diverge?)") from err
+            raise NumericError("a decimal value of the run overflows or is undefined (a learning rate that makes "
+                               "it diverge, or a pre-activation too large for an exponential?)") from err
     raise AssertionError("unreachable")
 
 

@@ -549,3 +549,19 @@ def test_the_other_optimizers_of_the_ws23_sheet_against_float64(exercise, kind, 
             g, new = row[name]
             assert float(step.rows[name]["g"].decimal) == pytest.approx(g, rel=5e-4)
             assert float(step.rows[name]["new"].decimal) == pytest.approx(new, rel=5e-4)
+
+
+def test_a_run_that_overflows_is_one_line_naming_the_file_and_exercise(tmp_path, capsys):
+    """A pre-activation of e^(e^5) ≈ 10⁶⁴ overflows exp in decimals: the error said neither file nor exercise."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cli_helpers import run
+
+    path = tmp_path / "huge.toml"
+    path.write_text(LINEAR.format(lr=1, batch=1, epochs=1).replace('activation = "identity"', 'activation = "sigmoid"')
+                    .replace("x = [1, 2, 3]", 'x = ["exp(exp(5))", 2, 3]').replace("y = [2, 2, 3]", "y = [1, 0, 1]"),
+                    encoding="utf-8")
+    code, out, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"symback: {path}: exercises[id=1]: a decimal value"), err
