@@ -111,3 +111,16 @@ def test_repeated_wires_between_two_nodes_are_all_bent_apart():
     circuit = build_circuit(ExpressionSpec((("f", "max(x, x, x, x, x)"),), {"x": 1}))
     bends = [wire.bend for wire in structure_diagram(circuit, Notation()).wires]
     assert len(bends) == 5 and len(set(bends)) == 5
+
+
+@pytest.mark.skipif(not __import__("symback.pdf").pdf.latex_available(), reason="needs pdflatex")
+def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
+    """x used 40 times: the 'from' column of the gradient table lists 40 nodes and must wrap, not run 1000pt off
+    the page."""
+    from symback.pdf import build_pdf
+
+    terms = " + ".join(f"x*{k}" for k in range(1, 41))
+    problem = symback.loads(_problem(f'f = "{terms}"\nat = {{ x = 2 }}', _GRADIENT))
+    warnings = build_pdf(render(build_circuit_sheet(problem), "tex"), tmp_path / "wide.pdf", runs=1)
+    widths = [float(width) for width in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\) in alignment", "\n".join(warnings))]
+    assert not widths or max(widths) < 30
