@@ -70,16 +70,24 @@ def _label(node, notation: Notation) -> tuple[str, str]:
         (k, value), = constants
         if k == 1:
             return f"(\\cdot)^{{{notation.latex(value)}}}", f"^{format_exact(value)}"
-        return f"{notation.latex(value)}^{{\\square}}", f"{format_exact(value)}^"
+        base_latex, base_text = _constant(value, notation, plain=lambda v: v.is_Integer and v >= 0)
+        return f"{base_latex}^{{\\square}}", f"{base_text}^"
     if len(node.operands) == 2 and node.operation in ("add", "sub", "mul", "div"):
         (k, value), = constants
-        number_latex, number_text = notation.latex(value), format_exact(value)
+        number_latex, number_text = _constant(value, notation, plain=lambda v: not v.could_extract_minus_sign())
         if k == 1:
             return f"{latex}{number_latex}", f"{text}{number_text}"
         return f"{number_latex}{latex}", f"{number_text}{text}"
     arguments_latex = ", ".join(r"\cdot" if isinstance(o, int) else notation.latex(o) for o in node.operands)
     arguments_text = ", ".join("·" if isinstance(o, int) else format_exact(o) for o in node.operands)
     return rf"{latex}\left({arguments_latex}\right)", f"{text}({arguments_text})"
+
+
+def _constant(value, notation: Notation, plain) -> tuple[str, str]:
+    """A constant beside an operator symbol (LaTeX, text), in parentheses unless ``plain(value)``: −3 after a
+    minus, or 1/2 as a power's base, would read as another number."""
+    latex, text = notation.latex(value), format_exact(value)
+    return (latex, text) if plain(value) else (rf"\left({latex}\right)", f"({text})")
 
 
 def _layout(circuit) -> dict[int, tuple[float, float]]:

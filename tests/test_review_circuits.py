@@ -124,3 +124,18 @@ def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
     warnings = build_pdf(render(build_circuit_sheet(problem), "tex"), tmp_path / "wide.pdf", runs=1)
     widths = [float(width) for width in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\) in alignment", "\n".join(warnings))]
     assert not widths or max(widths) < 30
+
+
+def test_negative_and_fractional_constants_in_diagram_labels_are_parenthesized():
+    """x − (−3) must not be drawn as '−-3', nor (−1/2)^x as '−1/2^' (which reads −(1/2)^x)."""
+    from symback.circuit import build_circuit
+    from symback.circuit_diagram import structure_diagram
+    from symback.model import ExpressionSpec
+    from symback.notation import Notation
+
+    circuit = build_circuit(ExpressionSpec((("f", "(x - (-3)) * (-2) + (1/2)^x + (-1/2)*x"),), {"x": 1}))
+    labels = {node.name: (node.latex, node.text) for node in structure_diagram(circuit, Notation()).nodes}
+    assert labels["q1"] == (r"-\left(-3\right)", "−(-3)")
+    assert labels["q2"] == (r"\times\left(-2\right)", "×(-2)")
+    assert labels["q3"] == (r"\left(\frac{1}{2}\right)^{\square}", "(1/2)^")
+    assert labels["q5"] == (r"\left(- \frac{1}{2}\right)\times", "(-1/2)×")
