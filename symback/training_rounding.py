@@ -10,7 +10,10 @@ shrank since the precision before by at least half the digits added (or is 0 now
 shrinks as the precision grows, a true value stays what it is. A true 0 is then 0 by Ziv's own test: 0 at two
 consecutive precisions, the second of at least :data:`ZERO_CHECKED` digits (1 − σ(150) is 0 up to 65 digits). A true value far below S (the first losses of a run that diverges to 10^100, a gradient
 of e^−300 at a saturated sigmoid) keeps its digits, since it does not shrink; a value 0 at one precision and
-not at the next is no evidence either way (a true value lost to cancellation at the lower one).
+not at the next is no evidence either way (a true value lost to cancellation at the lower one). What remains
+is the limit of any such test: a true value below the noise floor at the precisions the run needed, about
+S·10^(GUARD − p) (the loss of a run that has converged to 10⁻²⁶⁴ when its largest number is 9 and p = 212),
+shrinks like noise and is reported as 0.
 """
 
 from __future__ import annotations
