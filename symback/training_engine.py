@@ -53,7 +53,6 @@ class RunPlan:
     hyperparameters: Mapping[str, sympy.Expr]
     schedule: tuple[tuple[int, tuple[int, ...], bool], ...]
     final: bool
-    depth: int = 1  # layers of the network
 
     @property
     def passes(self) -> int:
@@ -104,7 +103,7 @@ def plan_run(problem: Problem, exercise: ExerciseSpec, dataset_loss: str = "step
     plan = RunPlan(
         network_graph(problem, exercise.activations, exercise.loss), data.x, data.y, network.parameters,
         tuple(trainable), spec, MappingProxyType({**optimizer(spec.kind).defaults, **spec.options}), schedule,
-        dataset_loss != "none", len(network.layers),
+        dataset_loss != "none",
     )
     if plan.passes > MAX_PASSES:
         raise ArgumentError(f"this run takes {plan.passes:,} sample passes, more than {MAX_PASSES:,}: use fewer "
@@ -116,17 +115,19 @@ SIGN_GUARD = 6  # decimal digits of error growth allowed before a value near a k
 
 
 class RunDecimal(DecimalArithmetic):
-    """Decimals whose sign is 0 within rounding noise of 0: ``|v| <= scale·10^(SIGN_GUARD − precision)``.
+    """Decimals whose sign is 0 within rounding noise of 0: ``|v| <= scale·10^(SIGN_GUARD − precision)``, the
+    scale being the largest term of the sum ``v`` was computed as (a pre-activation w·x + c), or for any other
+    value :attr:`scale`.
 
     A pre-activation that is exactly 0 (relu at its kink) computes in decimals as a residue like 3·10⁻¹⁷ once a
     value such as 2/3 has been rounded; its sign would choose relu's branch for z > 0. A true value that small
     is told from 0 at a higher precision, where the noise floor is lower, so the run changes and the rounding
-    loop goes on; a true 0 stays 0 at every precision. ``scale`` bounds the magnitude of the terms a value is
-    computed from (set for each step by :func:`simulate`).
+    loop goes on; a true 0 stays 0 at every precision.
 
     >>> run = RunDecimal()
     >>> with decimal.localcontext(prec=16):
-    ...     run.sign(Decimal(2) / 3 * 3 - 2), run.sign(Decimal("1E-9")), run.sign(Decimal("-0.5"))
+    ...     z = run.add([Decimal(2) / 3 * 3, Decimal(-2)])
+    ...     run.sign(z), run.sign(run.add([Decimal("1E-9"), Decimal(0)])), run.sign(Decimal("-0.5"))
     (0, 1, -1)
     """
 
@@ -134,22 +135,24 @@ class RunDecimal(DecimalArithmetic):
 
     def __init__(self):
         self.scale = Decimal(1)
+        self.sums: dict[int, tuple[Decimal, Decimal]] = {}  # id of a sum -> (the sum, its largest term)
+
+    def add(self, values) -> Decimal:
+        total = sum(values, Decimal(0))
+        if values:
+            self.sums[id(total)] = (total, max(abs(v) for v in values))
+        return total
+
+    def forget(self) -> None:
+        """Drop the sums remembered so far (before each pass: their values are used within it)."""
+        self.sums.clear()
 
     def sign(self, value: Decimal) -> int:
-        if abs(value) <= self.scale.scaleb(SIGN_GUARD - decimal.getcontext().prec):
+        found = self.sums.get(id(value))
+        scale = found[1] if found is not None and found[0] is value else self.scale
+        if abs(value) <= scale.scaleb(SIGN_GUARD - decimal.getcontext().prec):
             return 0
         return (value > 0) - (value < 0)
-
-
-def term_scale(values, depth: int) -> Decimal:
-    """A bound on the magnitude of the terms a pass adds up: max(1, |v| for the values)^(depth + 1), ``depth``
-    the number of layers (a product of a weight and an input per layer, the bias).
-
-    >>> term_scale([Decimal("-3"), Decimal("0.5")], 2)
-    Decimal('27')
-    """
-    largest = max([Decimal(1), *(abs(v) for v in values)])
-    return largest ** (depth + 1)
 
 
 @dataclass(frozen=True)
@@ -180,14 +183,19 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
     if arithmetic is DECIMAL:  # signs near 0 (kinks) decided within rounding noise, see RunDecimal
         arithmetic = deciding = RunDecimal()
         data = [DECIMAL.from_sympy(v) for row in xs + ys for v in row]
+
+    def one_pass(i: int):
+        if deciding is not None:
+            deciding.forget()
+            deciding.scale = max([Decimal(1), *(abs(v) for v in data), *(abs(v) for v in theta.values())])
+        return loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta)
+
     theta = {name: arithmetic.from_sympy(value) for name, value in plan.start.items()}
     initial, state, records = dict(theta), None, []
     everyone = tuple(range(len(xs)))
     for _, batch, measure in islice(plan.schedule, steps):
-        if deciding is not None:
-            deciding.scale = term_scale([*data, *theta.values()], plan.depth)
         needed = everyone if measure else batch
-        evaluated = {i: loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta) for i in needed}
+        evaluated = {i: one_pass(i) for i in needed}
         batch_loss = _mean(arithmetic, [evaluated[i][0] for i in batch])
         gradient = {name: _mean(arithmetic, [evaluated[i][1][name] for i in batch]) for name in plan.trainable}
         dataset = _mean(arithmetic, [evaluated[i][0] for i in everyone]) if measure else None
@@ -195,10 +203,10 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
                                          **plan.hyperparameters)
         records.append(RawStep(batch_loss, dataset, gradient, dict(theta)))
     final = None
-    if deciding is not None:
-        deciding.scale = term_scale([*data, *theta.values()], plan.depth)
     if steps is None and plan.final:
-        final = _mean(arithmetic, [loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta)[0] for i in everyone])
+        final = _mean(arithmetic, [one_pass(i)[0] for i in everyone])
+    if deciding is not None:
+        deciding.forget()
     return initial, records, final
 
 

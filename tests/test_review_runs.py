@@ -565,3 +565,77 @@ def test_a_run_that_overflows_is_one_line_naming_the_file_and_exercise(tmp_path,
     code, out, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith(f"symback: {path}: exercises[id=1]: a decimal value"), err
+
+
+DEEP_RELU = '''
+title = "a deep relu chain next to a large input"
+[network]
+inputs = 2
+[[network.layers]]
+weights = [["a11", "a12"]]
+bias = ["c"]
+activation = "relu"
+[[network.layers]]
+weights = "B"
+values = [[1]]
+activation = "relu"
+[[network.layers]]
+weights = "C"
+values = [[1]]
+activation = "relu"
+[[network.layers]]
+weights = "D"
+values = [[2]]
+activation = "identity"
+[parameters]
+a11 = 0
+a12 = 1
+c = -0.5
+[loss]
+kind = "squared_error"
+[data]
+x = [[1e10, 1], [0, 2]]
+y = [0, 3]
+[[exercises]]
+id = "1"
+task = "train"
+lr = 1e-12
+batch = 1
+epochs = 2
+'''
+
+
+def deep_relu_float(steps_per_epoch=2, epochs=2, lr=1e-12):
+    xs, ys = [(1e10, 1.0), (0.0, 2.0)], [0.0, 3.0]
+    p = {"a11": 0.0, "a12": 1.0, "c": -0.5, "b11": 1.0, "c11": 1.0, "d11": 2.0}
+    losses = []
+    for _ in range(epochs):
+        for (x1, x2), y in zip(xs, ys):
+            z1 = p["a11"] * x1 + p["a12"] * x2 + p["c"]
+            h1 = max(z1, 0.0)
+            z2 = p["b11"] * h1
+            h2 = max(z2, 0.0)
+            z3 = p["c11"] * h2
+            h3 = max(z3, 0.0)
+            yhat = p["d11"] * h3
+            losses.append((yhat - y) ** 2)
+            d = 2 * (yhat - y)
+            g = {"d11": d * h3}
+            d3 = d * p["d11"] * (z3 > 0)
+            g["c11"] = d3 * h2
+            d2 = d3 * p["c11"] * (z2 > 0)
+            g["b11"] = d2 * h1
+            d1 = d2 * p["b11"] * (z1 > 0)
+            g.update(a11=d1 * x1, a12=d1 * x2, c=d1)
+            p = {n: p[n] - lr * g[n] for n in p}
+    return losses, p
+
+
+def test_signs_of_small_pre_activations_beside_large_inputs():
+    """A pre-activation of 0.5 in a network whose input is 10¹⁰ is not rounding noise: the noise floor is that of
+    the terms the pre-activation adds up (0·10¹⁰, 1·1, −0.5), not a bound from the largest number of the run."""
+    run = symback.train(symback.loads(DEEP_RELU), "1")
+    losses, final = deep_relu_float()
+    assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=1e-6)
+    for name, value in final.items():
+        assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12), name
