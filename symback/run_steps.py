@@ -79,13 +79,21 @@ def exact_cell(value, digits: int) -> Cell:
 
     >>> exact_cell(sympy.Rational(1, 100000000), 4), exact_cell(sympy.Rational(1, 3), 4).decimal
     (Cell(exact=None, decimal=Decimal('1E-8'), approximate=False), Decimal('0.3333'))
+    >>> exact_cell(sympy.Integer(10)**30 + 7, 4).decimal  # 31 digits, more than the default context's 28
+    Decimal('1000000000000000000000000000007')
+    >>> [exact_cell(v, 4).decimal for v in (sympy.Integer(10)**30, sympy.Integer(100), sympy.Rational(-5, 2), 0)]
+    [Decimal('1E+30'), Decimal('1E+2'), Decimal('-2.5'), Decimal('0')]
     """
     value = exact_number(value, what="hyperparameter")  # already exact; plain ints become Integers
     if value.is_Rational:
         numerator, denominator = int(value.p), int(value.q)
         places = next((k for k in range(64) if (10**k) % denominator == 0), None)
         if places is not None:  # the denominator divides a power of ten: a terminating decimal
-            return cell(RunValue(value, Decimal(numerator * (10**places // denominator)).scaleb(-places)))
+            scaled = numerator * (10**places // denominator)
+            text = str(abs(scaled)).rstrip("0") or "0"  # 10^30 is 1E+30, not thirty zeros (nor 28 of them)
+            exponent = len(str(abs(scaled))) - len(text) - places if scaled else 0
+            exact_decimal = Decimal((int(scaled < 0), tuple(int(d) for d in text), exponent))  # no context rounding
+            return cell(RunValue(value, exact_decimal))
     return cell(RunValue(value, round_significant(Decimal(str(sympy.N(value, digits + 30))), digits)))
 
 

@@ -639,3 +639,14 @@ def test_signs_of_small_pre_activations_beside_large_inputs():
     assert [float(s.batch_loss) for s in run.steps] == pytest.approx(losses, rel=1e-6)
     for name, value in final.items():
         assert float(run.final_parameters[name]) == pytest.approx(value, rel=6e-4, abs=1e-12), name
+
+
+def test_a_large_learning_rate_is_stated_as_given(tmp_path):
+    """lr = 1e30 was stated as 1.000000000000000000000000000 · 10^{30}: the exact 10³⁰ rounded to the default
+    decimal context's 28 digits."""
+    from symback.solve import write_sheets
+
+    problem = symback.loads(LINEAR.format(lr="1e30", batch=3, epochs=2))
+    write_sheets(problem, tmp_path, formats=("md",), stem="big")
+    text = (tmp_path / "big.md").read_text(encoding="utf-8")
+    assert r"\alpha = 1 \cdot 10^{30}$" in text and "1.000000000" not in text
