@@ -31,6 +31,9 @@ from .passes import DomainError
 from .safe_parse import MAX_DIGITS
 
 MAX_VALUE_DIGITS = 10 * MAX_DIGITS  # an exact rational in the circuit may have this many digits, no more
+MAX_TREE_NODES = 100_000  # nodes of an exact value written out as a tree: beyond, printing and SymPy take minutes
+_TOO_LONG = (f"its exact value would have more than {MAX_TREE_NODES} operations written out (a value used twice in "
+             "every stage doubles it each stage)")
 _UNDEFINED = (symengine.zoo, symengine.nan, symengine.oo, -symengine.oo)
 
 
@@ -111,6 +114,7 @@ def run_circuit_pass(
     if circuit.loss is not None and follow is None:
         _check_target(circuit, target)
     deciding = follow is None and isinstance(arithmetic, DecimalArithmetic)
+    tree_size = _TreeSizes()
     for i, (node, rule) in enumerate(zip(nodes, rules)):
         if rule is None:
             continue
@@ -119,7 +123,7 @@ def run_circuit_pass(
         if deciding:
             values[i], partials[i] = _decimal_node(circuit, i, operand_values, arguments, arithmetic)
         elif follow is None:
-            values[i], partials[i] = _exact_node(circuit, i, operand_values, arguments, arithmetic)
+            values[i], partials[i] = _exact_node(circuit, i, operand_values, arguments, arithmetic, tree_size)
         elif rule.piecewise_linear:
             weights = tuple(_as_decimal(weight) for weight in follow.partials[i])
             values[i] = arithmetic.add([w * v for w, v in zip(weights, operand_values)])
@@ -128,6 +132,8 @@ def run_circuit_pass(
             values[i] = _compiled(circuit, i, "value", arithmetic)(*arguments)
             partials[i] = _partials(circuit, i, arithmetic, arguments)
     contributions, gradients = _backward(circuit, arithmetic, partials)
+    if follow is None and not deciding:
+        _check_gradient_sizes(circuit, gradients, tree_size)
     return CircuitPass(circuit, arithmetic, values, partials, contributions, gradients)
 
 
@@ -150,14 +156,22 @@ def _backward(circuit: Circuit, arithmetic, partials: list[tuple]) -> tuple[list
     return contributions, gradients
 
 
-def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list, arithmetic) -> tuple:
+def _check_gradient_sizes(circuit: Circuit, gradients: list, tree_size: _TreeSizes) -> None:
+    for node, gradient in zip(circuit.nodes, gradients):
+        if tree_size(gradient) > MAX_TREE_NODES:
+            top = circuit.nodes[circuit.top].name
+            raise CircuitDomainError(f"the gradient d{top}/d{node.name}: {_TOO_LONG}")
+
+
+def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list, arithmetic,
+                tree_size: _TreeSizes) -> tuple:
     node = circuit.nodes[i]
     try:
         problem = _domain_problem(circuit, node, operand_values, arithmetic.sign)
         if problem is None:
             value = _compiled(circuit, i, "value", arithmetic)(*arguments)
             partials = _partials(circuit, i, arithmetic, arguments)
-            problem = _size_problem([value, *partials])
+            problem = _size_problem([value, *partials], tree_size)
     except UndecidableSign as error:
         problem = f"cannot decide the sign of a value on a kink ({error})"
     except (ArithmeticError, RuntimeError, ValueError) as error:  # whatever SymEngine raises on odd values
@@ -242,14 +256,49 @@ def _check_target(circuit: Circuit, target: sympy.Expr) -> None:
         raise CircuitDomainError(f"softmax_cross_entropy of one output needs the one-hot target y = 1, got y = {target}")
 
 
+def _parts(value) -> list:
+    """The distinct subexpressions of a SymEngine value, each visited once (shared parts are not walked again)."""
+    seen, pending = set(), [value]
+    while pending:
+        node = pending.pop()
+        if node not in seen:
+            seen.add(node)
+            pending.extend(node.args)
+    return list(seen)
+
+
 def _digits(value) -> float:
     """Digits of the exact rationals inside a SymEngine value (the largest numerator or denominator, summed)."""
     if not isinstance(value, symengine.Basic):
         return 0.0
-    if isinstance(value, symengine.Rational):
-        numerator, denominator = (abs(int(part)) for part in value.get_num_den())
-        return (max(numerator, denominator, 1).bit_length() - 1) * math.log10(2)  # ±1 and 0: none
-    return sum(_digits(atom) for atom in value.atoms(symengine.Rational))
+    return sum(_rational_digits(part) for part in _parts(value) if isinstance(part, symengine.Rational))
+
+
+def _rational_digits(number) -> float:
+    numerator, denominator = (abs(int(part)) for part in number.get_num_den())
+    return (max(numerator, denominator, 1).bit_length() - 1) * math.log10(2)  # ±1 and 0: none
+
+
+class _TreeSizes:
+    """How many nodes a SymEngine value has written out as a tree, each shared subexpression counted once per
+    use but measured once: s·x + sin(s) over many stages doubles the tree a stage at no cost here."""
+
+    def __init__(self):
+        self.sizes: dict = {}
+
+    def __call__(self, value) -> int:
+        pending = [value]
+        while pending:
+            node = pending[-1]
+            if node in self.sizes:
+                pending.pop()
+                continue
+            missing = [arg for arg in node.args if arg not in self.sizes]
+            if missing:
+                pending.extend(missing)
+            else:
+                self.sizes[pending.pop()] = 1 + sum(self.sizes[arg] for arg in node.args)
+        return self.sizes[value]
 
 
 def _power_fits(values: list) -> bool:
@@ -260,13 +309,16 @@ def _power_fits(values: list) -> bool:
     return (numerator / denominator) * _digits(base) <= MAX_VALUE_DIGITS
 
 
-def _size_problem(values: list) -> str | None:
+def _size_problem(values: list, tree_size: _TreeSizes) -> str | None:
     for value in values:
         if value is None:
             continue
-        if value.has(*_UNDEFINED):
+        if tree_size(value) > MAX_TREE_NODES:
+            return _TOO_LONG
+        parts = _parts(value)
+        if any(part in _UNDEFINED for part in parts):
             return "the value is undefined or infinite"
-        if _digits(value) > MAX_VALUE_DIGITS:
+        if sum(_rational_digits(part) for part in parts if isinstance(part, symengine.Rational)) > MAX_VALUE_DIGITS:
             return f"an exact value would have more than {MAX_VALUE_DIGITS} digits"
     return None
 

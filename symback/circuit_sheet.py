@@ -25,6 +25,7 @@ from .losses import make_loss
 from .model import Problem
 from .notation import Notation
 from .steps import Quantity
+from .tidy import at_most
 
 SHORT_EXACT = 60  # an exact form is shown up to this many characters of LaTeX, as on feedback sheets
 MAX_FORMULA = 300  # the whole function in one formula, when its LaTeX is no longer than this
@@ -134,6 +135,8 @@ def short(expr, notation: Notation) -> bool:
     >>> short(sympy.E / (1 + sympy.E), Notation()), short(sum(sympy.exp(sympy.Rational(1, k)) for k in range(2, 12)), Notation())
     (True, False)
     """
+    if not at_most(expr, 4 * SHORT_EXACT):  # far too many nodes to print in SHORT_EXACT characters: don't print
+        return False
     return len(_plain(notation.latex(expr))) <= SHORT_EXACT
 
 
@@ -144,8 +147,7 @@ def compact(expr, notation: Notation) -> bool:
     >>> compact(sympy.E / (1 + sympy.E), Notation()), compact(1 / (1 + 1 / (1 + sympy.E)), Notation())
     (True, False)
     """
-    latex = notation.latex(expr)
-    return short(expr, notation) and not _nested_fraction(latex)
+    return short(expr, notation) and not _nested_fraction(notation.latex(expr))
 
 
 def _nested_fraction(latex: str) -> bool:
@@ -187,12 +189,7 @@ def build_circuit_sheet(problem: Problem, digits: int | None = None) -> CircuitS
     notation = Notation()
     stages = _stages(problem)
     output = stages[-1][0]
-    function = None
-    if len(stages) > 1:
-        whole = stages[-1][1]
-        for name, definition in reversed(stages[:-1]):
-            whole = whole.xreplace({name_symbol(name): definition})
-        function = whole if len(notation.latex(whole)) <= MAX_FORMULA else None
+    function = _whole_function(stages, notation) if len(stages) > 1 else None
     circuit = build_circuit(spec)
     exercises = _exercise_views(problem, digits, notation)
     conventions = list(operation_remarks(circuit))
@@ -224,6 +221,17 @@ def build_circuit_sheet(problem: Problem, digits: int | None = None) -> CircuitS
         exercises=exercises,
         digits=digits,
     )
+
+
+def _whole_function(stages, notation: Notation) -> sympy.Expr | None:
+    """f in the variables, the stages put in, when it prints in at most MAX_FORMULA characters (given up as soon
+    as it grows past that many nodes: stages that use the one before twice double it a stage)."""
+    whole = stages[-1][1]
+    for name, definition in reversed(stages[:-1]):
+        whole = whole.xreplace({name_symbol(name): definition})
+        if not at_most(whole, MAX_FORMULA):
+            return None
+    return whole if len(notation.latex(whole)) <= MAX_FORMULA else None
 
 
 def _stages(problem: Problem) -> tuple[tuple[str, sympy.Expr], ...]:

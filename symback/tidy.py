@@ -9,7 +9,7 @@ import sympy
 _E = sympy.Symbol("_e_", positive=True)
 
 
-def _at_most(expr: sympy.Expr, nodes: int) -> bool:
+def at_most(expr: sympy.Expr, nodes: int) -> bool:
     """Whether ``expr`` has at most this many nodes; stops counting early (count_ops walks all of a huge value)."""
     for count, _ in enumerate(sympy.preorder_traversal(expr), 1):
         if count > nodes:
@@ -26,7 +26,7 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     >>> tidy(sympy.E / (1 + sympy.E) - 1 / (1 + sympy.E))
     (-1 + E)/(1 + E)
     """
-    if expr.is_Rational or not isinstance(expr, sympy.Expr) or not _at_most(expr, 200):
+    if expr.is_Rational or not isinstance(expr, sympy.Expr) or not at_most(expr, 200):
         return expr
     powers_of_e = expr.atoms(sympy.exp)
     if any(not power.args[0].is_Integer for power in powers_of_e):

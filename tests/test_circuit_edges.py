@@ -56,3 +56,31 @@ def test_the_loss_is_shown_under_its_node_name_when_a_stage_is_called_l(tmp_path
     assert "L = \\left(f" not in problem_part
     loss_node = symback.backprop(symback.load(path), y=1).top
     assert loss_node != "L" and f"{loss_node} = \\left(f" in problem_part.replace("\\mathit{", "").replace("} =", " =")
+
+
+def _doubling_stages(count: int) -> str:
+    """s_k = s_{k−1}·x + sin(s_{k−1}): each stage uses the one before twice, so exact trees double a stage."""
+    stages = ['"s0 = x"'] + [f'"s{k} = s{k - 1}*x + sin(s{k - 1})"' for k in range(1, count + 1)]
+    return f'[expression]\nstages = [{", ".join(stages)}]\nat = {{ x = 0.5 }}\n[[exercises]]\nid = "1"\ntask = "gradient"\n'
+
+
+def test_stages_that_double_the_exact_tree_are_solved_while_small_and_refused_in_one_line_after(tmp_path, capsys):
+    import time
+
+    import mpmath
+
+    x = sympy.Symbol("x")
+    s = x
+    for _ in range(6):
+        s = s * x + sympy.sin(s)
+    result = symback.backprop(_problem(_doubling_stages(6)))
+    expected = sympy.diff(s, x).subs(x, sympy.Rational(1, 2))
+    assert abs(sympy.N(result.grad["x"] - expected, 40)) < 1e-35
+    with mpmath.workdps(40):
+        finite_difference = mpmath.diff(sympy.lambdify(x, s, "mpmath"), mpmath.mpf("0.5"))
+    assert result.decimals(10)["ds6/dx"] == Decimal(mpmath.nstr(finite_difference, 10, min_fixed=-1, max_fixed=2))
+    path = _problem(_doubling_stages(60), tmp_path)
+    started = time.perf_counter()
+    code, _, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
+    assert time.perf_counter() - started < 60  # it used to run for hours; a generous bound, not a benchmark
+    assert code == 2 and err.count("\n") == 1 and "operations written out" in err
