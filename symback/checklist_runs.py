@@ -50,6 +50,7 @@ from .rounding import round_significant
 from .steps import Quantity
 
 RUN_CHECKED_TASKS = ("optimize",)
+MAX_STEPS = 200  # longer runs are checked by their final parameters only
 WORKING = PRECISION + 10  # digits the rules compute with
 
 _WORDS = {
@@ -65,6 +66,10 @@ _WORDS = {
     "update": "the change Δθ of {p} in step {t}",
     "new": "{p} after step {t}",
 }
+
+
+_HYPER_TEXT = {"lr": "α", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "momentum": "μ", "rho": "ρ",
+               "weight_decay": "λ"}  # how rules name the hyperparameters, so their text stays short at any step
 
 
 def key(t: int, parameter: str, column: str) -> str:
@@ -91,6 +96,7 @@ class _Symbolic:
     """An arithmetic in which the registry's step functions give their rule as a SymPy expression."""
 
     name = "symbolic"
+    symbolic = True  # hyperparameters stay symbols (optimizers_base.constant)
 
     @staticmethod
     def from_sympy(value):
@@ -113,6 +119,8 @@ class RunItemBuilder:
         hyper = self.run.hyperparameters
         self.lr = hyper["lr"].exact
         self.options = {name: hyper[name].exact for name in self.rule.defaults}
+        self.hyper = {"lr": self.lr, **self.options}
+        self.named = {name: sympy.Symbol(_HYPER_TEXT.get(name, name)) for name in self.hyper}  # rules show symbols
         source = gradient_source(problem, exercise)
         self.start = dict(source.start)  # exact
         self.gradient_at = source.gradient_at
@@ -128,6 +136,9 @@ class RunItemBuilder:
     # --- items
 
     def items(self) -> list[Item]:
+        last = len(self.run.steps)
+        if last > MAX_STEPS:
+            return [self._final_item(last, parameter) for parameter in self.names]
         items = []
         for step in self.run.steps:
             t = step.t
@@ -137,6 +148,17 @@ class RunItemBuilder:
                         continue  # θ before the step: p[t-1], or the start value
                     items.append(self._item(t, parameter, column))
         return items
+
+    def _final_item(self, last: int, parameter: str) -> Item:
+        """A parameter after the last step of a long run: right or wrong, without a rule to follow a slip by."""
+        name = key(last, parameter, "new")
+        value = self.run.steps[-1].rows[parameter]["new"]
+        exact = value.exact if value.exact is not None else sympy.Float(str(value.decimal), PRECISION + 10)
+        right = Quantity(name, exact, self._shown(last, parameter, "new", value.decimal, value.exact))
+        description = (f"{parameter} after the last step, {last} (a run of more than {MAX_STEPS} steps is checked by "
+                       "its final values only)")
+        return Item(self.exercise.id, self.context, name, "parameter", description, None, (), right, value.decimal,
+                    True, None)
 
     def _item(self, t: int, parameter: str, column: str) -> Item:
         name = key(t, parameter, column)
@@ -151,7 +173,7 @@ class RunItemBuilder:
         if column == "g":
             main = self._gradient_rule(t, parameter, reference)
             shown_rule = (f"∂{top}/∂{parameter} at the start values" if t == 1 else
-                          f"∂{top}/∂{parameter} at " + ", ".join(f"{q} = {key(t - 1, q, 'new')}" for q in self.names))
+                          f"∂{top}/∂{parameter} at " + _assignments(self.names, t - 1))
             alternatives = ()
         else:
             main = self._step_rule(t, parameter, column)
@@ -209,14 +231,15 @@ class RunItemBuilder:
         else:
             theta, gradient = symbols[0], symbols[1]
             state = self.state_type(t - 1, **{m: {parameter: s} for m, s in zip(self.rule.state, symbols[2:])})
-        _, _, (row,) = self.rule.step({parameter: theta}, {parameter: gradient}, self.lr, state,
-                                      arithmetic=_Symbolic(), **self.options)
+        named = self.named
+        _, _, (row,) = self.rule.step({parameter: theta}, {parameter: gradient}, named["lr"], state,
+                                      arithmetic=_Symbolic(), **{name: named[name] for name in self.options})
         return getattr(row, column)
 
     def _in_step_rules(self, t: int, parameter: str, column: str) -> tuple[Rule, ...]:
         """The column from other columns of the same step, as the rule's equations write it."""
         k = lambda c: sympy.Symbol(key(t, parameter, c))  # noqa: E731
-        o = self.options
+        o, lr = self.named, self.named["lr"]
         theta = sympy.Symbol(key(t, parameter, "theta"))
         kind = self.rule.name
         formulas = []
@@ -228,29 +251,31 @@ class RunItemBuilder:
             formulas.append(k("g") + o["momentum"] * k("velocity"))
         elif column == "update":
             if kind == "momentum":
-                formulas.append(-self.lr * k("velocity"))
+                formulas.append(-lr * k("velocity"))
             elif kind == "nesterov":
-                formulas.append(-self.lr * k("direction"))
+                formulas.append(-lr * k("direction"))
             elif kind == "rmsprop":
-                formulas.append(-self.lr * k("g") / (sympy.sqrt(k("s")) + o["eps"]))
+                formulas.append(-lr * k("g") / (sympy.sqrt(k("s")) + o["eps"]))
             elif kind == "adam":
-                formulas.append(-self.lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
+                formulas.append(-lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
             elif kind == "adamw":
-                formulas.append(-self.lr * o["weight_decay"] * theta
-                                - self.lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
+                formulas.append(-lr * o["weight_decay"] * theta
+                                - lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
         elif column == "new":
             formulas.append(theta + k("update"))
             if kind == "adamw":
-                formulas.append(k("decayed") - self.lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
+                formulas.append(k("decayed") - lr * k("m_hat") / (sympy.sqrt(k("v_hat")) + o["eps"]))
         return tuple(self._compiled(formula, t, parameter) for formula in formulas)
 
     def _compiled(self, expression: sympy.Expr, t: int, parameter: str) -> Rule:
-        """A rule in item symbols; θ before step 1 is the start value, put in exactly."""
+        """A rule in item symbols and the hyperparameters' symbols; θ before step 1 is the start value, put in
+        exactly, and the hyperparameters' values are put in to compute."""
         if t == 1:
             expression = expression.xreplace({sympy.Symbol(key(1, parameter, "theta")): self.start[parameter]})
-        inputs = sorted(expression.free_symbols, key=lambda s: s.name)
+        numbers = {symbol: self.hyper[name] for name, symbol in self.named.items()}
+        inputs = sorted(expression.free_symbols - set(numbers), key=lambda s: s.name)
         with decimal.localcontext(prec=WORKING):
-            function = compile_expression(expression, inputs, DECIMAL)
+            function = compile_expression(expression.xreplace(numbers), inputs, DECIMAL)
 
         def compute(values: Sequence[Decimal]) -> Decimal:
             with decimal.localcontext(prec=WORKING):
@@ -287,3 +312,15 @@ class RunItemBuilder:
 
             self._gradient_passes[t] = gradients
         return self._gradient_passes[t]
+
+
+def _assignments(names, t: int) -> str:
+    """Where a gradient is taken: each parameter named for up to three, else the first and the last (an answers
+    skeleton has a line per quantity and step, and answers files are read up to 1 MB).
+
+    >>> _assignments(["w", "b"], 1), _assignments(["a", "b", "c", "d"], 2)
+    ('w = w[1], b = b[1]', 'the parameters after step 2 (a[2], …, d[2])')
+    """
+    if len(names) <= 3:
+        return ", ".join(f"{name} = {key(t, name, 'new')}" for name in names)
+    return f"the parameters after step {t} ({key(t, names[0], 'new')}, …, {key(t, names[-1], 'new')})"

@@ -19,6 +19,7 @@ from .optimize_loop import GradientAt, Readable, StepLoop, key, loss_key, rounde
 from .optimizers import Optimizer, optimizer
 from .optimizers_base import exact_input
 from .optimizers_notation import Equation
+from .run_file import range_problem
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,10 @@ def optimize_with(gradient_at: GradientAt, start: Mapping[str, sympy.Expr], para
     if missing:
         raise ArgumentError(f"unknown parameter(s): {', '.join(missing)}")
     options = {**rule.defaults, **{name: exact_input(value, name) for name, value in spec.options.items()}}
+    for name, value in options.items():
+        problem = range_problem(name, value)
+        if problem is not None:
+            raise ArgumentError(f"{rule.name} option {name}: {problem}")
     lr = exact_input(spec.lr, "lr")
     constants = {"lr": lr, **options}
     start = {name: exact_input(value, name) for name, value in start.items()}

@@ -51,6 +51,8 @@ def constant(value, arithmetic, what: str):
     >>> constant(0.5, SYMPY, "rho")
     1/2
     """
+    if getattr(arithmetic, "symbolic", False):  # a rule written out in symbols (β₁) for display
+        return value
     return arithmetic.from_sympy(exact_input(value, what))
 
 

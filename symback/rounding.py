@@ -49,6 +49,7 @@ def correctly_rounded(
     known_zero: Iterable[str] = (),
     *,
     refine_zeros_to: int | None = ZERO_DIGITS,
+    max_digits: int = MAX_DIGITS,
 ) -> dict[str, Decimal]:
     """Round every quantity ``evaluate()`` returns to ``digits`` significant digits, correctly.
 
@@ -56,7 +57,9 @@ def correctly_rounded(
     until consecutive results agree after rounding. ``known_zero`` names quantities whose exact value is 0.
     Any other value computed as exactly 0 may be a tiny value lost to cancellation, so it is refined until it
     is not 0, or still 0 at ``refine_zeros_to`` digits (None: two zeros in a row are taken as 0, for callers
-    with no exact values to tell zeros by).
+    with no exact values to tell zeros by). Precision stops growing at ``max_digits``: a value still moving there
+    is a residue of cancellation if it is below 10^(−max_digits/2), and 0 (a value that small needs more digits
+    than that to compute at all), else it is rounded from the last precision.
 
     >>> correctly_rounded(lambda: {"third": Decimal(1) / 3}, 5)
     {'third': Decimal('0.33333')}
@@ -71,7 +74,7 @@ def correctly_rounded(
     result = {name: Decimal(0) for name in previous if name in zeros}
     pending = {name: value for name, value in previous.items() if name not in zeros}
     while pending:
-        precision = min(2 * precision + 12, MAX_DIGITS)
+        precision = min(2 * precision + 12, max_digits)
         with decimal.localcontext(working_context(precision)):
             current = evaluate()
         unresolved = {}
@@ -83,10 +86,10 @@ def correctly_rounded(
                 result[name] = round_significant(now, digits)
             else:
                 unresolved[name] = now
-        if precision >= MAX_DIGITS:
-            # Still moving at 2000 digits: a zero that the exact arithmetic did not see as zero.
+        if precision >= max_digits:
+            # Still moving at the last precision: a zero that the exact arithmetic did not see as zero.
             for name, value in unresolved.items():
-                result[name] = Decimal(0) if value.adjusted() < -MAX_DIGITS // 2 else round_significant(value, digits)
+                result[name] = Decimal(0) if value.adjusted() < -max_digits // 2 else round_significant(value, digits)
             break
         pending = unresolved
     return {name: result[name] for name in previous}

@@ -91,15 +91,25 @@ def _check_range(name: str, value: sympy.Expr, key: str) -> None:
     Traceback (most recent call last):
     symback.errors.ProblemError: optimizer.beta1: expected 0 <= beta1 < 1, got 1
     """
+    problem = range_problem(name, value)
+    if problem is not None:
+        raise ProblemError(key, problem)
+
+
+def range_problem(name: str, value: sympy.Expr) -> str | None:
+    """What is wrong with an option's exact value, or None if it is in its range (:data:`OPTION_RANGES`).
+
+    >>> range_problem("rho", sympy.Rational(1, 2)), range_problem("eps", sympy.Integer(-1))
+    (None, 'expected eps >= 0, got -1')
+    """
     if name not in OPTION_RANGES:
-        return
+        return None
     words, test = OPTION_RANGES[name]
     try:
         inside = bool(test(value))
     except Exception:  # a comparison SymPy cannot decide (or that overflows): refuse rather than guess
         inside = False
-    if not inside:
-        raise ProblemError(key, f"expected {words}, got {value}")
+    return None if inside else f"expected {words}, got {value}"
 
 
 def _all_options() -> list[str]:

@@ -384,3 +384,19 @@ def test_an_undecidable_exact_sign_leaves_decimals_only():
     assert run.exact_steps == 1 and run.steps[0].rows["w"]["new"].exact == sympy.Rational(3, 2)
     assert run.steps[1].loss.exact is None and run.steps[1].loss.decimal == Decimal("2.25")
     assert [row["new"].decimal for row in run.table()] == [Decimal("1.5"), Decimal("0.75"), Decimal("0.375")]
+
+
+def test_the_api_checks_option_ranges_as_the_file_reader_does():
+    import sympy as _sympy
+
+    from symback.errors import ArgumentError
+    from symback.model import OptimizerSpec
+    from symback.optimize_run import optimize_with
+
+    def square(arithmetic, p):
+        return p["w"] * p["w"], {"w": p["w"] + p["w"]}
+
+    for kind, options in (("adam", {"beta1": 1}), ("rmsprop", {"rho": 1}), ("adam", {"eps": -1}),
+                          ("momentum", {"momentum": -1}), ("adamw", {"weight_decay": "-1/10"})):
+        with pytest.raises(ArgumentError, match=f"option {next(iter(options))}: expected"):
+            optimize_with(square, {"w": _sympy.Integer(3)}, ["w"], OptimizerSpec(kind, 1, options), 2)
