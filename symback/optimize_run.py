@@ -5,6 +5,7 @@ the rule, and every value of every step comes out exact where that stays readabl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -65,6 +66,7 @@ class OptimizerRun:
     final_loss: RunValue
     digits: int
     exact_steps: int
+    objective: str = "L"  # the name of what is minimised: L, or an expression's f when it has no loss
 
     @property
     def kind(self) -> str:
@@ -161,8 +163,9 @@ def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None =
         raise ArgumentError(f"exercise {exercise.id} has no optimizer (or lr for SGD)")
     spec = spec or OptimizerSpec("sgd", exercise.lr)
     source = gradient_source(problem, exercise)
-    return optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
-                         problem.digits if digits is None else digits)
+    run = optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
+                        problem.digits if digits is None else digits)
+    return dataclasses.replace(run, objective=source.objective)
 
 
 def optimize_with(gradient_at: GradientAt, start: Mapping[str, sympy.Expr], parameters: Sequence[str],

@@ -217,6 +217,15 @@ class OptimizerRunStep:
     kind: str = "optimizer_run"
 
     @property
+    def objective(self) -> str:
+        """What the run minimises: L, or an expression's f (``objective_words`` says it in words)."""
+        return self.run.objective
+
+    @property
+    def objective_words(self) -> str:
+        return "the loss" if self.run.objective == "L" else f"the value of {self.run.objective}"
+
+    @property
     def rows(self) -> tuple[RunRow, ...]:
         """Every row shown (head and tail)."""
         return self.head + self.tail

@@ -266,3 +266,16 @@ def test_a_decimal_pass_on_its_own_decides_kinks_and_ties_as_the_exact_pass(expr
     alone = run_circuit_pass(circuit, DECIMAL, point)
     for exact_gradient, decimal_gradient in zip(exact.gradients, alone.gradients):
         assert float(decimal_gradient) == pytest.approx(float(exact_gradient), abs=1e-25)
+
+
+def test_a_run_on_f_itself_names_f_on_the_sheet(tmp_path, capsys):
+    path = tmp_path / "f.toml"
+    path.write_text('title = "t"\n[expression]\nf = "(w - 1)^2"\nat = { w = 3 }\n'
+                    '[[exercises]]\nid = "1"\ntask = "optimize"\nlr = 0.25\nsteps = 2\n', encoding="utf-8")
+    code, _, err = run(capsys, "solve", path, "-o", tmp_path, "--format", "md,tex")
+    assert code == 0, err
+    for suffix in ("md", "tex"):
+        sheet = (tmp_path / f"f.{suffix}").read_text(encoding="utf-8")
+        run_part = sheet.split("Gradient descent")[-1]
+        assert r"\partial f / \partial" in run_part and r"f(\theta_{t-1})" in run_part
+        assert r"\partial L" not in run_part and r"L(\theta" not in run_part
