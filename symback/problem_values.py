@@ -221,7 +221,8 @@ def read_vector(value: Any, key: str, length: int, what: str, *, bare_number: bo
     if not isinstance(value, list):
         raise ProblemError(key, f"expected an array of {length} numbers ({what}), got {describe(value)}")
     if len(value) != length:
-        raise ProblemError(key, f"expected {length} numbers ({what}), got {len(value)}")
+        count = "1 number" if length == 1 else f"{length} numbers"
+        raise ProblemError(key, f"expected {count} ({what}), got an array of {len(value)}")
     return tuple(read_number(item, index_key(key, position)) for position, item in enumerate(value, 1))
 
 

@@ -237,14 +237,17 @@ def _exercise_views(problem: Problem, digits: int, stem: str) -> tuple[ExerciseV
 
 def plot_file_name(stem: str, exercise_id: str, taken=()) -> str:
     """``<stem>-exercise-<id>-loss.svg``, the id kept to letters, digits, ``_`` and ``-`` (and made unique
-    against the names ``taken``).
+    against the names ``taken``, ignoring case: on macOS and Windows ``A`` and ``a`` are one file).
 
     >>> plot_file_name("xor_training", "1"), plot_file_name("s", "../a b", {"s-exercise-___a_b-loss.svg"})
     ('xor_training-exercise-1-loss.svg', 's-exercise-___a_b-2-loss.svg')
+    >>> plot_file_name("s", "A", {"s-exercise-a-loss.svg"})
+    's-exercise-A-2-loss.svg'
     """
     safe = re.sub(r"[^A-Za-z0-9_-]", "_", str(exercise_id))[:40] or "_"
     name, number = f"{stem}-exercise-{safe}-loss.svg", 1
-    while name in taken:
+    taken = {other.casefold() for other in taken}
+    while name.casefold() in taken:
         number += 1
         name = f"{stem}-exercise-{safe}-{number}-loss.svg"
     return name

@@ -409,7 +409,7 @@ BROKEN = [
     (variant(EXAMPLE, "lr = 3.14", "lr = 1e999999999"), "exercises[id=6].lr", "too large"),
     (variant(EXAMPLE, "x = [1, 3]", "x = [1, 3, 4]"), "exercises[id=6].x", "expected 2 numbers"),
     (variant(EXAMPLE, "x = [1, 3]", "x = 1"), "exercises[id=6].x", "expected an array of 2 numbers"),
-    (variant(EXAMPLE, "y = 2", "y = [2, 3]"), "exercises[id=6].y", "expected 1 numbers"),
+    (variant(EXAMPLE, "y = 2", "y = [2, 3]"), "exercises[id=6].y", "expected 1 number (one per output), got an array of 2"),
     (variant(EXAMPLE, "y = 2", "y = true"), "exercises[id=6].y", "boolean"),
     (variant(EXAMPLE, "[[1, 0], [-2, 1]]", "[[true, 0], [-2, 1]]"), "network.layers[1].values[1][1]", "boolean"),
     (variant(ENTRIES, "v = 2", "v = false"), "parameters.v", "boolean"),
