@@ -5,6 +5,7 @@ Pure functions of a name (and whether layer numbers are shown); the renderers us
 
 from __future__ import annotations
 
+import decimal
 import functools
 import re
 from dataclasses import dataclass
@@ -127,7 +128,14 @@ def _latex(notation: Notation, expr) -> str:
 
 
 class _SheetLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3."""
+    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3, and a
+    long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0."""
+
+    def _print_Rational(self, expr):
+        return _scientific(expr) or super()._print_Rational(expr)
+
+    def _print_Integer(self, expr):
+        return _scientific(expr) or super()._print_Rational(expr)
 
     def _print_Mul(self, expr):
         unevaluated_product = isinstance(expr, sympy.Mul) and len(expr.args) > 1 and sympy.Mul(*expr.args) != expr
@@ -155,3 +163,32 @@ def latex_number(value: sympy.Expr) -> str:
     '- \\\\frac{4}{5}'
     """
     return sympy.latex(value)
+
+
+def _scientific(number: sympy.Rational) -> str | None:
+    r"""``m \\cdot 10^{e}`` for an exact number of more than 24 digits that is a decimal of at most 15
+    significant digits (lr = 1e-300 as 10^{-300}); None for any other number.
+
+    >>> _scientific(sympy.Rational(1, 10**300)), _scientific(sympy.Integer(-25 * 10**30)), _scientific(sympy.Integer(2**100))
+    ('10^{-300}', '-2.5 \\cdot 10^{31}', None)
+    """
+    numerator, denominator = int(number.p), int(number.q)
+    if max(len(str(abs(numerator))), len(str(denominator))) <= 24:
+        return None
+    rest = denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return None
+    with decimal.localcontext(prec=len(str(abs(numerator))) + len(str(denominator)) + 2):
+        value = (decimal.Decimal(numerator) / decimal.Decimal(denominator)).normalize()
+    sign, digits, _ = value.as_tuple()
+    if len(digits) > 15:
+        return None
+    exponent = value.adjusted()
+    mantissa = value.scaleb(-exponent)
+    power = f"10^{{{exponent}}}"
+    if mantissa.copy_abs() == 1:
+        return ("-" if sign else "") + power
+    return f"{mantissa} \\cdot {power}"

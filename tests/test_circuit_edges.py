@@ -84,3 +84,12 @@ def test_stages_that_double_the_exact_tree_are_solved_while_small_and_refused_in
     code, _, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
     assert time.perf_counter() - started < 60  # it used to run for hours; a generous bound, not a benchmark
     assert code == 2 and err.count("\n") == 1 and "operations written out" in err
+
+
+def test_a_tiny_learning_rate_prints_as_a_power_of_ten(tmp_path, capsys):
+    path = _problem('[expression]\nf = "w*w"\nat = { w = 1 }\n[[exercises]]\nid = "1"\ntask = "sgd"\nlr = 1e-300\n',
+                    tmp_path)
+    code, _, err = run(capsys, "solve", path, "-o", tmp_path, "--format", "md")
+    assert code == 0, err
+    sheet = (tmp_path / "p.md").read_text(encoding="utf-8")
+    assert r"\alpha = 10^{-300}" in sheet and "0" * 30 not in sheet
