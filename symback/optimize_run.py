@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
+from .api import NumericError
 from .errors import ArgumentError
 from .model import ExerciseSpec, OptimizerSpec, Problem
 from .gradient_source import gradient_source
@@ -163,8 +164,12 @@ def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None =
         raise ArgumentError(f"exercise {exercise.id} has no optimizer (or lr for SGD)")
     spec = spec or OptimizerSpec("sgd", exercise.lr)
     source = gradient_source(problem, exercise)
-    run = optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
-                        problem.digits if digits is None else digits)
+    try:
+        run = optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
+                            problem.digits if digits is None else digits)
+    except NumericError as err:  # one line that says where: the file and the exercise
+        where = ": ".join(part for part in (problem.source, f"exercises[id={exercise.id}]") if part)
+        raise NumericError(f"{where}: {err}") from err
     return dataclasses.replace(run, objective=source.objective)
 
 

@@ -167,13 +167,23 @@ def _backward(the_pass: Pass, constants: dict) -> None:
 
 
 def _check_targets(graph: Graph, targets: Sequence[sympy.Expr]) -> None:
-    name = graph.loss.name
-    if name == "softmax_cross_entropy":
-        if sorted(targets) != [0] * (len(targets) - 1) + [1]:
-            shown = ", ".join(str(t) for t in targets)
-            raise DomainError(f"softmax_cross_entropy needs a one-hot target (one 1, the rest 0), got y = ({shown})")
-    if name == "binary_cross_entropy" and any(t < 0 or t > 1 for t in targets):
-        raise DomainError("binary_cross_entropy needs targets between 0 and 1")
+    problem = target_problem(graph.loss.name, targets)
+    if problem is not None:
+        raise DomainError(problem)
+
+
+def target_problem(loss: str, targets: Sequence[sympy.Expr]) -> str | None:
+    """What is wrong with a target for a loss, or None: cross-entropies need targets they can compare with.
+
+    >>> target_problem("binary_cross_entropy", [sympy.Integer(2)])
+    'binary_cross_entropy needs targets between 0 and 1, got y = (2)'
+    """
+    shown = ", ".join(str(t) for t in targets)
+    if loss == "softmax_cross_entropy" and sorted(targets) != [0] * (len(targets) - 1) + [1]:
+        return f"softmax_cross_entropy needs a one-hot target (one 1, the rest 0), got y = ({shown})"
+    if loss == "binary_cross_entropy" and any(t < 0 or t > 1 for t in targets):
+        return f"binary_cross_entropy needs targets between 0 and 1, got y = ({shown})"
+    return None
 
 
 def _check_outputs(graph: Graph, arithmetic, outputs: list) -> None:

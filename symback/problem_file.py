@@ -18,7 +18,8 @@ from .errors import ProblemError
 from .exercise_file import Subject, read_exercises, read_loss
 from .expression_file import read_expression
 from .run_file import read_data
-from .model import Entry, LayerSpec, NetworkSpec, Problem
+from .model import DatasetSpec, Entry, LayerSpec, LossSpec, NetworkSpec, Problem
+from .passes import target_problem
 from .problem_values import (
     Fields,
     ParameterTable,
@@ -118,10 +119,19 @@ def _read_problem(data: dict, source: str) -> Problem:
         loss = read_loss(top.get("loss", required=True))
         if "data" in top:
             data = read_data(top.get("data"), len(network.inputs), network.outputs)
+            _check_data_targets(data, loss)
     exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data))
     tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
     return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance,
                    expression=expression, data=data)
+
+
+def _check_data_targets(data: DatasetSpec, loss: LossSpec) -> None:
+    """Each sample's target fits the problem's loss (an exercise that sets another loss is checked when run)."""
+    for position, targets in enumerate(data.y, 1):
+        problem = target_problem(loss.kind, targets)
+        if problem is not None:
+            raise ProblemError(index_key("data.y", position), problem)
 
 
 def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:

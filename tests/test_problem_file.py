@@ -674,3 +674,10 @@ def test_documentation_has_examples():
 def test_documented_examples_load(number):
     problem = loads(documented_examples()[number], source=f"docs example {number + 1}")
     assert problem.title
+
+
+def test_a_data_target_outside_the_loss_is_named_by_its_key(tmp_path):
+    text = (Path(__file__).resolve().parent.parent / "problems" / "xor_training.toml").read_text(encoding="utf-8")
+    assert "y = [0, 1, 1, 0]" in text
+    with pytest.raises(ProblemError, match=r"data\.y\[3\]: binary_cross_entropy needs targets between 0 and 1"):
+        loads(text.replace("y = [0, 1, 1, 0]", "y = [0, 1, 2, 0]"))
