@@ -22,7 +22,7 @@ from .answer_parse import PRECISION
 from .api import plain_exact, to_sympy
 from .arithmetic import DECIMAL, compile_expression
 from .exercises import ExerciseResult
-from .rounding import round_significant
+from .rounding import round_significant, terminating_decimal
 from .steps import Quantity
 from .text import format_exact
 
@@ -102,8 +102,10 @@ def number_text(value: sympy.Expr) -> str:
     >>> number_text(sympy.Rational(157, 50)), number_text(sympy.Rational(1, 3))
     ('3.14', '1/3')
     """
-    if value.is_Rational and set(sympy.factorint(value.q)) <= {2, 5}:
-        return str(Decimal(int(value.p)) / Decimal(int(value.q)))
+    if value.is_Rational:
+        as_decimal = terminating_decimal(int(value.p), int(value.q))
+        if as_decimal is not None:
+            return format(as_decimal, "f") if -30 < as_decimal.adjusted() < 30 else str(as_decimal).replace("E", "e")
     return format_exact(value)
 
 

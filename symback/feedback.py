@@ -108,7 +108,9 @@ def right_value(quantity: Quantity) -> str:
     >>> right_value(Quantity("g", long, Decimal("13.09")))
     '\\approx 13.09'
     >>> right_value(Quantity("n", sympy.Integer(10) ** 70, Decimal("1.000E+70")))
-    '1.000 \\cdot 10^{70}'
+    '10^{70}'
+    >>> right_value(Quantity("n", sympy.Integer(2) ** 300, Decimal("2.037E+90")))
+    '\\approx 2.037 \\cdot 10^{90}'
     """
     exact = Notation().latex(quantity.exact)  # a number: no names, so any notation prints it the same
     known_exactly = not quantity.exact.has(sympy.Float)  # a run's later steps are known as decimals only

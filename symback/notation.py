@@ -14,6 +14,8 @@ import sympy
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
+from .rounding import terminating_decimal
+
 _NODE = re.compile(r"^(z|h)(\d+)_(\d+)$")
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
 _OUTPUT = re.compile(r"^yhat(\d*)$")
@@ -166,7 +168,7 @@ def latex_number(value: sympy.Expr) -> str:
 
 
 def _scientific(number: sympy.Rational) -> str | None:
-    r"""``m \\cdot 10^{e}`` for an exact number of more than 24 digits that is a decimal of at most 15
+    r"""``m \cdot 10^{e}`` for an exact number of more than 24 digits that is a decimal of at most 15
     significant digits (lr = 1e-300 as 10^{-300}); None for any other number.
 
     >>> _scientific(sympy.Rational(1, 10**300)), _scientific(sympy.Integer(-25 * 10**30)), _scientific(sympy.Integer(2**100))
@@ -175,14 +177,10 @@ def _scientific(number: sympy.Rational) -> str | None:
     numerator, denominator = int(number.p), int(number.q)
     if max(len(str(abs(numerator))), len(str(denominator))) <= 24:
         return None
-    rest = denominator
-    for prime in (2, 5):
-        while rest % prime == 0:
-            rest //= prime
-    if rest != 1:
+    value = terminating_decimal(numerator, denominator)
+    if value is None:
         return None
-    with decimal.localcontext(prec=len(str(abs(numerator))) + len(str(denominator)) + 2):
-        value = (decimal.Decimal(numerator) / decimal.Decimal(denominator)).normalize()
+    value = value.normalize(decimal.Context(prec=len(value.as_tuple().digits)))
     sign, digits, _ = value.as_tuple()
     if len(digits) > 15:
         return None

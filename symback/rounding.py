@@ -93,3 +93,22 @@ def correctly_rounded(
             break
         pending = unresolved
     return {name: result[name] for name in previous}
+
+
+def terminating_decimal(numerator: int, denominator: int) -> Decimal | None:
+    """numerator/denominator as an exact Decimal where it terminates (the denominator has no prime but 2 and 5),
+    without trailing zeros; None where it does not.
+
+    >>> terminating_decimal(157, 50), terminating_decimal(1, 3), terminating_decimal(10**30 + 7, 1)
+    (Decimal('3.14'), None, Decimal('1000000000000000000000000000007'))
+    """
+    rest = denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return None
+    digits = len(str(abs(numerator))) + len(str(denominator)) + 2  # enough for the quotient to be exact
+    with decimal.localcontext(decimal.Context(prec=digits, Emin=-999999, Emax=999999)):
+        value = (Decimal(numerator) / Decimal(denominator)).normalize()
+    return Decimal(int(value)) if value == value.to_integral_value() and value.adjusted() < digits else value

@@ -92,7 +92,8 @@ def _line_for(step) -> list[str]:
         return lines
     if kind in ("optimizer_run", "training_run"):  # symback.run_steps: a cell's exact form is there where short
         def shown(cell) -> str:
-            return str(cell.decimal) if cell.exact is None else f"{format_exact(cell.exact)} ≈ {cell.decimal}"
+            decimal_text = str(cell.decimal).replace("E", "e")  # 1e-8, as Python and TOML write it
+            return decimal_text if cell.exact is None else f"{format_exact(cell.exact)} ≈ {decimal_text}"
 
         def table(row) -> list[str]:
             gap = [f"  … {step.left_out} steps left out"] if step.left_out else []
@@ -102,17 +103,18 @@ def _line_for(step) -> list[str]:
                              for h in step.hyperparameters)
     if kind == "optimizer_run":
         def optimizer_row(r) -> str:
-            cells = [f"L = {shown(r.loss)}"] if r.loss else []
+            cells = [f"{step.objective} = {shown(r.loss)}"] if r.loss else []
             cells += [f"{label} = {shown(c)}" for label, c in zip(step.labels, r.cells)]
             return f"  t = {r.t}, {r.parameter}: " + "; ".join(cells)
 
         return [f"{step.title}, {step.steps} steps: {settings}", f"  rule: {step.run.rule.rule}",
-                *table(optimizer_row), f"  after {step.steps} steps: L = {shown(step.final_loss)}"]
+                *table(optimizer_row), f"  after {step.steps} steps: {step.objective} = {shown(step.final_loss)}"]
     if kind == "training_run":
         def training_row(s) -> str:
             samples = "-".join(map(str, dict.fromkeys((s.samples[0], s.samples[-1]))))
             whole = "" if s.dataset_loss is None else f", loss over all samples {s.dataset_loss}"
-            return f"  epoch {s.epoch}, step {s.step}, samples {samples}: batch loss {s.batch_loss}{whole}"
+            which = "sample" if len(set(s.samples)) == 1 else "samples"
+            return f"  epoch {s.epoch}, step {s.step}, {which} {samples}: batch loss {s.batch_loss}{whole}"
 
         count = len(step.run.steps)
         batches = {"full": "full batch", "single": "one sample at a time"}.get(step.batching,

@@ -393,7 +393,7 @@ def test_appendix_on_run_problems():
 def test_symback_exercise_prints_both_kinds(capsys):
     assert main(["exercise", str(OPTIMIZERS), "2"]) == 0
     optimizer_text = capsys.readouterr().out
-    assert "Adam (bias-corrected), 3 steps: lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1E-8" in optimizer_text
+    assert "Adam (bias-corrected), 3 steps: lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8" in optimizer_text
     assert "t = 1, b12: L = 4; g = -4*e/(1 + e) ≈ -2.924; m = -2*e/(5 + 5*e) ≈ -0.2924" in optimizer_text
     assert "after 3 steps: L = 2.684" in optimizer_text and "repr" not in optimizer_text
     assert main(["exercise", str(XOR), "2"]) == 0
