@@ -26,7 +26,7 @@ from .rounding import round_significant, terminating_decimal
 from .steps import Quantity
 from .text import format_exact
 
-RATE = sympy.Symbol("alpha", positive=True)  # the learning rate in an update's rule
+RATE = sympy.Symbol("α", positive=True)  # the learning rate in an update's rule (no file's name: those are ASCII)
 _NEAR_TIE = re.compile(r"^(50*|49*)$")  # digits after the shown ones that a 50-digit value cannot round safely
 
 
@@ -93,7 +93,7 @@ def plain_rule(expr: sympy.Expr) -> str:
     if isinstance(expr, sympy.Add) and all(isinstance(a, sympy.Mul) or a.is_Symbol for a in expr.args):
         if any("/" in s.name for s in expr.free_symbols):
             return " + ".join(plain_rule(a) for a in expr.args)
-    return format_exact(expr).replace("alpha", "α")
+    return format_exact(expr)
 
 
 def number_text(value: sympy.Expr) -> str:

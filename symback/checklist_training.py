@@ -47,7 +47,7 @@ import sympy
 from .safe_parse import exact_number  # parameters are exact already; ints become Integers
 from .answer_parse import PRECISION
 from .arithmetic import DECIMAL
-from .checklist_items import Item, Rule, display_decimal
+from .checklist_items import RATE, Item, Rule, display_decimal
 from .checklist_runs import key
 from .model import ExerciseSpec, Problem
 from .network_gradient import loss_and_gradients
@@ -184,7 +184,7 @@ class TrainingItemBuilder:
 
         if self.rule.name == "sgd":
             shown_rule = f"{theta} - α·{gradient}"
-            expression = sympy.Symbol(theta) - sympy.Symbol("alpha") * sympy.Symbol(gradient)
+            expression = sympy.Symbol(theta) - RATE * sympy.Symbol(gradient)
         else:
             shown_rule = (f"{self.rule.name} step from {theta}, {gradient}"
                           + (f" and the memories of g[1]:{parameter}" if k == 2 else "")

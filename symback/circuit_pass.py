@@ -41,6 +41,11 @@ class CircuitDomainError(DomainError):
     """A node that cannot be computed or differentiated at the point (log of 0, division by 0, a huge value)."""
 
 
+class ExactTooLarge(CircuitDomainError):
+    """An exact value too large to go on with, or a sign on a kink the exact arithmetic cannot decide: the point
+    is in the domain as far as anyone can tell, and decimals may still go on (an optimizer's later steps)."""
+
+
 class DecidingExactArithmetic(ExactArithmetic):
     """Exact arithmetic whose sign also recognizes zeros SymEngine leaves unsimplified, such as
     ``exp(log(2)) - 2``: where 120 digits cannot tell, SymPy's evaluation and ``simplify`` decide (a tie of max
@@ -160,24 +165,26 @@ def _check_gradient_sizes(circuit: Circuit, gradients: list, tree_size: _TreeSiz
     for node, gradient in zip(circuit.nodes, gradients):
         if tree_size(gradient) > MAX_TREE_NODES:
             top = circuit.nodes[circuit.top].name
-            raise CircuitDomainError(f"the gradient d{top}/d{node.name}: {_TOO_LONG}")
+            raise ExactTooLarge(f"the gradient d{top}/d{node.name}: {_TOO_LONG}")
 
 
 def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list, arithmetic,
                 tree_size: _TreeSizes) -> tuple:
     node = circuit.nodes[i]
+    error_type = CircuitDomainError
     try:
         problem = _domain_problem(circuit, node, operand_values, arithmetic.sign)
         if problem is None:
             value = _compiled(circuit, i, "value", arithmetic)(*arguments)
             partials = _partials(circuit, i, arithmetic, arguments)
             problem = _size_problem([value, *partials], tree_size)
+            error_type = ExactTooLarge
     except UndecidableSign as error:
-        problem = f"cannot decide the sign of a value on a kink ({error})"
+        problem, error_type = f"cannot decide the sign of a value on a kink ({error})", ExactTooLarge
     except (ArithmeticError, RuntimeError, ValueError) as error:  # whatever SymEngine raises on odd values
         problem = f"cannot compute this: {type(error).__name__}: {str(error)[:80]}"
     if problem is not None:
-        _fail(circuit, node, operand_values, problem)
+        _fail(circuit, node, operand_values, problem, error_type)
     return value, partials
 
 
@@ -208,11 +215,12 @@ def _mixed_sign(value) -> int:
     return DecimalArithmetic.sign(value) if isinstance(value, decimal.Decimal) else EXACT_DECIDING.sign(value)
 
 
-def _fail(circuit: Circuit, node: CircuitNode, operand_values: list, problem: str):
+def _fail(circuit: Circuit, node: CircuitNode, operand_values: list, problem: str,
+          error_type: type = CircuitDomainError):
     labels = [_label(circuit, operand, value) for operand, value in zip(node.operands, operand_values)]
     place = where(node) if node.operation != "loss" else \
         f"the loss, node {node.name} = {circuit.loss.name}({circuit.nodes[node.operands[0]].name}, y)"
-    raise CircuitDomainError(f"{place}: {problem.format(*labels)}")
+    raise error_type(f"{place}: {problem.format(*labels)}")
 
 
 def where(node: CircuitNode) -> str:

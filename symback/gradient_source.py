@@ -6,13 +6,14 @@ that runs in exact or decimal arithmetic, the exact start values and the names o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Mapping
 
 import sympy
 
 from .arithmetic import ExactArithmetic
 from .circuit_api import backprop_exercise
-from .circuit_pass import EXACT_DECIDING, CircuitDomainError, run_circuit_pass
+from .circuit_pass import EXACT_DECIDING, CircuitDomainError, ExactTooLarge, run_circuit_pass
 from .errors import ArgumentError
 from .model import ExerciseSpec, Problem
 from .network_gradient import loss_and_gradients, network_graph
@@ -76,19 +77,47 @@ def _circuit_source(problem: Problem, exercise: ExerciseSpec) -> GradientSource:
     outside = [name for name in names if spec.params is not None and name not in spec.params]
     if outside:
         raise ArgumentError(f"not among expression.params, so they cannot move: {', '.join(outside)}")
-    indices = {name: circuit.index[name] for name in names}
-
-    def gradient_at(arithmetic, parameters):
-        exact = isinstance(arithmetic, ExactArithmetic)
-        try:
-            the_pass = run_circuit_pass(circuit, EXACT_DECIDING if exact else arithmetic, point, target,
-                                        given=parameters)
-        except CircuitDomainError as error:
-            if exact:
-                raise ExactRunStops(str(error)) from error  # the decimal run reports it, or goes past it
-            at = ", ".join(f"{name} = {parameters[name]:.6g}" for name in names)
-            raise CircuitDomainError(f"the optimizer moved the parameters to {at}, where {error}") from None
-        gradients = {name: the_pass.gradients[i] for name, i in indices.items()}
-        return the_pass.values[circuit.top], gradients
-
+    gradient_at = _CircuitGradient(circuit, point, target, names)
     return GradientSource(gradient_at, point, names, start.top)
+
+
+class _CircuitGradient:
+    """f (or L) and the gradients of the moving parameters by a pass through the circuit. An optimizer loop says
+    which step it is at (:meth:`at_step`): the exact pass of each step is kept, and the decimal pass of the same
+    step follows it at kinks and ties, so that decimals take the branch the exact values decided (a parameter
+    landing exactly on relu's kink is 1e−50 off it in decimals). Past the exact steps, or called without a step
+    (the checker, at a student's own parameters), decimals decide alone."""
+
+    def __init__(self, circuit, point, target, names):
+        self.circuit, self.point, self.target, self.names = circuit, point, target, names
+        self.indices = {name: circuit.index[name] for name in names}
+        self.exact_passes: dict[int, object] = {}
+        self.step: int | None = None
+
+    def at_step(self, step: int) -> None:
+        self.step = step
+
+    def __call__(self, arithmetic, parameters):
+        step, self.step = self.step, None  # said for this call only
+        exact = isinstance(arithmetic, ExactArithmetic)
+        follow = None if exact or step is None else self.exact_passes.get(step)
+        try:
+            the_pass = run_circuit_pass(self.circuit, EXACT_DECIDING if exact else arithmetic, self.point,
+                                        self.target, given=parameters, follow=follow)
+        except ExactTooLarge as error:
+            raise ExactRunStops(str(error)) from error  # decimals go on alone
+        except CircuitDomainError as error:
+            at = ", ".join(f"{name} = {_short(parameters[name])}" for name in self.names)
+            raise CircuitDomainError(f"the optimizer moved the parameters to {at}, where {error}") from None
+        if exact and step is not None:
+            self.exact_passes[step] = the_pass
+        gradients = {name: the_pass.gradients[i] for name, i in self.indices.items()}
+        return the_pass.values[self.circuit.top], gradients
+
+
+def _short(value) -> str:
+    """A parameter's value for a message: a decimal to 6 digits, an exact value as written (cut at 40 characters)."""
+    if isinstance(value, Decimal):
+        return f"{value:.6g}"
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."

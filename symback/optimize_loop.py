@@ -51,7 +51,9 @@ value is shown as 0."""
 
 GradientAt = Callable[[object, Mapping[str, object]], tuple[object, Mapping[str, object]]]
 """``gradient_at(arithmetic, parameters) -> (loss, gradients)``: parameters and results are values of the
-arithmetic (:data:`~symback.arithmetic.EXACT` or :data:`~symback.arithmetic.DECIMAL`)."""
+arithmetic (:data:`~symback.arithmetic.EXACT` or :data:`~symback.arithmetic.DECIMAL`). A callback may also have
+a method ``at_step(k)``: the loop calls it before each call, k being the steps taken so far (0 at the start), so
+that a decimal pass can follow the exact pass of the same step."""
 
 
 def key(t: int, parameter: str, column: str) -> str:
@@ -104,7 +106,9 @@ class StepLoop:
         zero_gradients = frozenset(zero_gradients)
         parameters = {name: arithmetic.from_sympy(value) for name, value in self.start.items()}
         state, found = None, {} if into is None else into
+        at_step = getattr(self.gradient_at, "at_step", lambda step: None)
         for t in range(1, self.steps + 1):
+            at_step(t - 1)
             loss, gradients = self.gradient_at(arithmetic, parameters)
             found[loss_key(t - 1)] = loss
             moving = {name: arithmetic.zero if key(t, name, "g") in zero_gradients else gradients[name]
@@ -116,6 +120,7 @@ class StepLoop:
             too_large = stop_when_large and not all(small(v) for v in _carried(parameters, state, self.names))
             if too_large and t < self.steps:
                 return found
+        at_step(self.steps)
         found[loss_key(self.steps)] = self.gradient_at(arithmetic, parameters)[0]
         return found
 

@@ -279,3 +279,80 @@ def test_a_run_on_f_itself_names_f_on_the_sheet(tmp_path, capsys):
         run_part = sheet.split("Gradient descent")[-1]
         assert r"\partial f / \partial" in run_part and r"f(\theta_{t-1})" in run_part
         assert r"\partial L" not in run_part and r"L(\theta" not in run_part
+
+
+# kinks and domain boundaries hit exactly during a run ----------------------------------------------------------------
+
+def _sign(value) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _kink_problem(expression: str, at: str, lr: str, steps: int, ties: str = "split"):
+    return symback.loads(f'title = "t"\n[expression]\nf = "{expression}"\nat = {at}\nties = "{ties}"\n'
+                         f'[[exercises]]\nid = "1"\ntask = "optimize"\noptimizer = {{ kind = "sgd", lr = "{lr}" }}\n'
+                         f'steps = {steps}\n')
+
+
+def test_a_kink_landed_on_exactly_is_decided_by_the_exact_values_in_the_decimals_too():
+    """abs(w − 1/3) + (w − 1)² from w = 1 with lr = 2/3: w₁ = 1/3 exactly, where abs'(0) = 0. The decimal run
+    computes w₁ as 0.333…3, a hair below the kink: it must still take abs' = 0, as the exact values do."""
+    from fractions import Fraction
+
+    run = symback.optimize(_kink_problem("abs(w - 1/3) + (w - 1)^2", "{ w = 1 }", "2/3", 3), "1")
+    w, lr = Fraction(1), Fraction(2, 3)
+    for step in run.steps:
+        g = _sign(w - Fraction(1, 3)) + 2 * (w - 1)
+        w = w - lr * g
+        assert abs(float(step.rows["w"]["g"].decimal) - float(g)) < 1e-3 * max(1, abs(float(g)))
+        assert abs(float(step.rows["w"]["new"].decimal) - float(w)) < 1e-3 * max(1, abs(float(w)))
+        assert step.rows["w"]["new"].exact == sympy.Rational(w.numerator, w.denominator)
+
+
+def test_a_tie_landed_on_exactly_is_shared_in_the_decimals_too():
+    """max(w, w/5) + max(w, 1) from w = 2/3 with lr = 1/3: w₂ = 0, a tie of max(w, w/5); split, each gets ½."""
+    from fractions import Fraction
+
+    run = symback.optimize(_kink_problem("max(w, 0.2 * w) + max(w, 1)", '{ w = "2/3" }', "1/3", 4), "1")
+    w, lr = Fraction(2, 3), Fraction(1, 3)
+
+    def share(a, b):  # d max(a, b)/da with ties split
+        return Fraction(1) if a > b else Fraction(1, 2) if a == b else Fraction(0)
+
+    for step in run.steps:
+        g = share(w, w / 5) + share(w / 5, w) / 5 + share(w, Fraction(1))
+        w = w - lr * g
+        assert abs(float(step.rows["w"]["g"].decimal) - float(g)) < 1e-3
+        assert step.rows["w"]["new"].exact == sympy.Rational(w.numerator, w.denominator)
+
+
+def test_a_kink_at_an_irrational_start_is_decided_exactly_in_the_decimals():
+    run = symback.optimize(_kink_problem("abs(w^2 - 2) + w", '{ w = "sqrt(2)" }', "1/10", 2), "1")
+    first = run.steps[0].rows["w"]
+    assert first["g"].exact == 1 and first["g"].decimal == 1  # abs'(0) = 0 at w = √2, and ∂w/∂w = 1
+    assert abs(float(first["new"].decimal) - (math.sqrt(2) - 0.1)) < 1e-3
+
+
+def test_a_domain_boundary_landed_on_exactly_is_an_error_not_a_huge_number(tmp_path, capsys):
+    path = tmp_path / "zero.toml"
+    path.write_text('title = "t"\n[expression]\nf = "1/(3*w - 1) + 3*w"\nat = { w = 1 }\n[[exercises]]\nid = "1"\n'
+                    'task = "optimize"\noptimizer = { kind = "sgd", lr = "8/27" }\nsteps = 3\n', encoding="utf-8")
+    code, _, err = run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md")
+    assert code == 2 and err.count("\n") == 1
+    assert "w = 1/3" in err and "division by zero" in err  # g₁ = 3 − 9/4·… : w₁ = 1 − 8/27 · 9/4 = 1/3
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_checker_marks_right_values_at_a_kink_right_and_the_other_branch_wrong():
+    from fractions import Fraction
+
+    p = _kink_problem("abs(w - 1/3) + (w - 1)^2", "{ w = 1 }", "2/3", 3)
+    w, lr, right = Fraction(1), Fraction(2, 3), {}
+    for t in range(1, 4):
+        g = _sign(w - Fraction(1, 3)) + 2 * (w - 1)
+        w = w - lr * g
+        right.update({f"g[{t}]:w": str(g), f"update[{t}]:w": str(-lr * g), f"w[{t}]": str(w)})
+    report = symback.check(p, {"1": right})
+    assert all(v.status == "correct" for v in report.verdicts if v.item.key in right)
+    other = dict(right, **{"g[2]:w": str(1 + 2 * (Fraction(1, 3) - 1))})  # abs' = +1 at the kink: the wrong side
+    verdicts = {v.item.key: v.status for v in symback.check(p, {"1": other}).verdicts}
+    assert verdicts["g[2]:w"] == "wrong"
