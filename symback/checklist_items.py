@@ -26,7 +26,13 @@ from .rounding import round_significant, terminating_decimal
 from .steps import Quantity
 from .text import format_exact
 
-RATE = sympy.Symbol("α", positive=True)  # the learning rate in an update's rule (no file's name: those are ASCII)
+HYPERPARAMETERS = {name: sympy.Symbol(name, positive=True) for name in
+                   ("alpha", "beta1", "beta2", "epsilon", "mu", "rho", "lambda")}
+"""Symbols of the hyperparameters in rules: they print in LaTeX as α, β₁, … and in plain text as the letters;
+a file's variable of the same name has no assumptions, so it is another symbol."""
+RATE = HYPERPARAMETERS["alpha"]  # the learning rate in an update's rule
+_PLAIN = {symbol: sympy.Symbol(letter) for symbol, letter in
+          zip(HYPERPARAMETERS.values(), ("α", "β₁", "β₂", "ε", "μ", "ρ", "λ"))}
 _NEAR_TIE = re.compile(r"^(50*|49*)$")  # digits after the shown ones that a 50-digit value cannot round safely
 
 
@@ -86,14 +92,15 @@ def plain_rule(expr: sympy.Expr) -> str:
     """
     if isinstance(expr, sympy.Mul) and all(s.is_Symbol and "/" in s.name for s in expr.args):
         return " · ".join(s.name for s in expr.args)
-    if expr.has(RATE) and isinstance(expr, sympy.Add):  # an update, θ − α·g, in the order it was built
+    if expr.has(RATE) and isinstance(expr, sympy.Add) and len(expr.args) == 2:  # θ − α·g, in the order built
         parameter, step = expr.args
-        gradient = next(s for s in step.free_symbols if s != RATE)
-        return f"{parameter} - α·{gradient}"
+        others = [s for s in step.free_symbols if s != RATE]
+        if parameter.is_Symbol and len(others) == 1 and set(step.args) == {sympy.S.NegativeOne, RATE, others[0]}:
+            return f"{parameter} - α·{others[0]}"
     if isinstance(expr, sympy.Add) and all(isinstance(a, sympy.Mul) or a.is_Symbol for a in expr.args):
         if any("/" in s.name for s in expr.free_symbols):
             return " + ".join(plain_rule(a) for a in expr.args)
-    return format_exact(expr)
+    return format_exact(expr.xreplace(_PLAIN))  # α, where a parameter named alpha stays alpha
 
 
 def number_text(value: sympy.Expr) -> str:

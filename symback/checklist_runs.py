@@ -42,7 +42,7 @@ import sympy
 from .safe_parse import exact_number  # parameters are exact already; ints become Integers
 from .answer_parse import PRECISION
 from .arithmetic import DECIMAL, compile_expression
-from .checklist_items import Item, Rule, display_decimal
+from .checklist_items import HYPERPARAMETERS, Item, Rule, display_decimal
 from .gradient_source import gradient_source
 from .model import ExerciseSpec, Problem
 from .optimize_run import OptimizerRun, run_optimizer
@@ -68,8 +68,8 @@ _WORDS = {
 }
 
 
-_HYPER_TEXT = {"lr": "α", "beta1": "β₁", "beta2": "β₂", "eps": "ε", "momentum": "μ", "rho": "ρ",
-               "weight_decay": "λ"}  # how rules name the hyperparameters, so their text stays short at any step
+_HYPER_SYMBOLS = {"lr": "alpha", "beta1": "beta1", "beta2": "beta2", "eps": "epsilon", "momentum": "mu", "rho": "rho",
+                  "weight_decay": "lambda"}  # rules name the hyperparameters, so their text stays short at any step
 
 
 def key(t: int, parameter: str, column: str) -> str:
@@ -120,7 +120,7 @@ class RunItemBuilder:
         self.lr = hyper["lr"].exact
         self.options = {name: hyper[name].exact for name in self.rule.defaults}
         self.hyper = {"lr": self.lr, **self.options}
-        self.named = {name: sympy.Symbol(_HYPER_TEXT.get(name, name)) for name in self.hyper}  # rules show symbols
+        self.named = {name: HYPERPARAMETERS[_HYPER_SYMBOLS[name]] for name in self.hyper}  # rules show symbols
         source = gradient_source(problem, exercise)
         self.start = dict(source.start)  # exact
         self.gradient_at = source.gradient_at

@@ -223,7 +223,7 @@ class OptimizerRunStep:
 
     @property
     def objective_words(self) -> str:
-        return "the loss" if self.run.objective == "L" else f"the value of {self.run.objective}"
+        return "the loss" if self.run.objective == "L" else "the value"
 
     @property
     def rows(self) -> tuple[RunRow, ...]:

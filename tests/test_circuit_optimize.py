@@ -356,3 +356,16 @@ def test_the_checker_marks_right_values_at_a_kink_right_and_the_other_branch_wro
     other = dict(right, **{"g[2]:w": str(1 + 2 * (Fraction(1, 3) - 1))})  # abs' = +1 at the kink: the wrong side
     verdicts = {v.item.key: v.status for v in symback.check(p, {"1": other}).verdicts}
     assert verdicts["g[2]:w"] == "wrong"
+
+
+def test_feedback_on_an_adam_run_writes_its_rules_in_latex_symbols(tmp_path, capsys):
+    """Rules of runs name the hyperparameters by symbols; LaTeX feedback must print them as \\beta_{1}, not β₁
+    (pdflatex stops on a raw Unicode letter)."""
+    p = symback.load(SHIPPED)
+    answers = tmp_path / "a.toml"
+    answers.write_text(fill_skeleton(answers_skeleton(p), {"4": {"m_hat[2]:w": "1", "update[2]:w": "0.5"}}),
+                       encoding="utf-8")
+    code, _, err = run(capsys, "check", SHIPPED, answers, "-o", tmp_path / "feedback.tex")
+    assert code == 1, err
+    tex = (tmp_path / "feedback.tex").read_text(encoding="utf-8")
+    assert r"\beta_{1}" in tex and "β₁" not in tex and "α" not in tex
