@@ -12,6 +12,7 @@ import functools
 import os
 import tempfile
 import re
+import decimal
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -103,13 +104,15 @@ def decimal_text(value: Decimal) -> str:
 
     >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
     ('0.7311', '1.234 \\\\cdot 10^{-9}')
+    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
+    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
     """
     if not value.is_finite():
         return str(value)
     exponent = value.adjusted()
     if -5 <= exponent <= 12:
         return format(value, "f")
-    mantissa = value.scaleb(-exponent)
+    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
     return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"
 
 
