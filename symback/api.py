@@ -54,6 +54,15 @@ def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:
 class NumericError(SymbackError):
     """A decimal pass that cannot be computed (an overflow, a logarithm of 0)."""
 
+    def in_exercise(self, source: str | None, exercise_id: str) -> "NumericError":
+        """The same error naming the file and the exercise it happened in, as a line of the CLI does.
+
+        >>> str(NumericError("overflow").in_exercise("p.toml", "2"))
+        'p.toml: exercises[id=2]: overflow'
+        """
+        where = ": ".join(part for part in (source, f"exercises[id={exercise_id}]") if part)
+        return NumericError(f"{where}: {self}")
+
 
 class LazyMapping(Mapping):
     """A read-only mapping whose values are computed on first access (exact values can be large)."""

@@ -32,6 +32,7 @@ from .safe_parse import MAX_DIGITS
 
 MAX_VALUE_DIGITS = 10 * MAX_DIGITS  # an exact rational in the circuit may have this many digits, no more
 MAX_TREE_NODES = 100_000  # nodes of an exact value written out as a tree: beyond, printing and SymPy take minutes
+_TOO_MANY_DIGITS = f"the exact value would have more than {MAX_VALUE_DIGITS} digits"
 _TOO_LONG = (f"its exact value would have more than {MAX_TREE_NODES} operations written out (a value used twice in "
              "every stage doubles it each stage)")
 _UNDEFINED = (symengine.zoo, symengine.nan, symengine.oo, -symengine.oo)
@@ -174,6 +175,8 @@ def _exact_node(circuit: Circuit, i: int, operand_values: list, arguments: list,
     error_type = CircuitDomainError
     try:
         problem = _domain_problem(circuit, node, operand_values, arithmetic.sign)
+        if problem is None and node.operation == "pow" and not _power_fits(operand_values):
+            problem, error_type = f"{{0}} raised to {operand_values[1]}: {_TOO_MANY_DIGITS}", ExactTooLarge
         if problem is None:
             value = _compiled(circuit, i, "value", arithmetic)(*arguments)
             partials = _partials(circuit, i, arithmetic, arguments)
@@ -243,8 +246,6 @@ def _domain_problem(circuit: Circuit, node: CircuitNode, values: list, sign) -> 
     if node.operation == "loss":
         return _loss_problem(circuit, values[0], sign)
     entry = OPERATIONS[node.operation]
-    if node.operation == "pow" and not _power_fits(values):
-        return f"{{0}} raised to {values[1]}: the exact value would have more than {MAX_VALUE_DIGITS} digits"
     if entry.domain is None:
         return None
     return entry.domain(values, [isinstance(operand, int) for operand in node.operands], sign)
@@ -327,7 +328,7 @@ def _size_problem(values: list, tree_size: _TreeSizes) -> str | None:
         if any(part in _UNDEFINED for part in parts):
             return "the value is undefined or infinite"
         if sum(_rational_digits(part) for part in parts if isinstance(part, symengine.Rational)) > MAX_VALUE_DIGITS:
-            return f"an exact value would have more than {MAX_VALUE_DIGITS} digits"
+            return _TOO_MANY_DIGITS
     return None
 
 

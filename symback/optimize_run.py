@@ -168,8 +168,7 @@ def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None =
         run = optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
                             problem.digits if digits is None else digits)
     except NumericError as err:  # one line that says where: the file and the exercise
-        where = ": ".join(part for part in (problem.source, f"exercises[id={exercise.id}]") if part)
-        raise NumericError(f"{where}: {err}") from err
+        raise err.in_exercise(problem.source, exercise.id) from err
     return dataclasses.replace(run, objective=source.objective)
 
 

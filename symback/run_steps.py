@@ -10,6 +10,7 @@ plot draws.
 
 from __future__ import annotations
 
+import decimal
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +24,7 @@ from .model import Problem
 from .optimize_run import OptimizerRun, RunValue
 from .optimizers import optimizer
 from .optimizers_notation import LABELS, Equation, symbol
-from .rounding import round_significant
+from .rounding import round_significant, terminating_decimal
 from .training import TrainingRun, TrainingStep
 
 SHORT_CELL = 32
@@ -86,14 +87,10 @@ def exact_cell(value, digits: int) -> Cell:
     """
     value = exact_number(value, what="hyperparameter")  # already exact; plain ints become Integers
     if value.is_Rational:
-        numerator, denominator = int(value.p), int(value.q)
-        places = next((k for k in range(64) if (10**k) % denominator == 0), None)
-        if places is not None:  # the denominator divides a power of ten: a terminating decimal
-            scaled = numerator * (10**places // denominator)
-            text = str(abs(scaled)).rstrip("0") or "0"  # 10^30 is 1E+30, not thirty zeros (nor 28 of them)
-            exponent = len(str(abs(scaled))) - len(text) - places if scaled else 0
-            exact_decimal = Decimal((int(scaled < 0), tuple(int(d) for d in text), exponent))  # no context rounding
-            return cell(RunValue(value, exact_decimal))
+        exact_decimal = terminating_decimal(int(value.p), int(value.q))
+        if exact_decimal is not None:  # 10^30 is 1E+30, not thirty zeros (nor the context's 28 digits)
+            shortest = exact_decimal.normalize(decimal.Context(prec=max(len(exact_decimal.as_tuple().digits), 1)))
+            return cell(RunValue(value, shortest))
     return cell(RunValue(value, round_significant(Decimal(str(sympy.N(value, digits + 30))), digits)))
 
 

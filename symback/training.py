@@ -151,8 +151,7 @@ def train(problem: Problem, exercise: str | ExerciseSpec, *, digits: int | None 
     try:
         flat = rounded_run(lambda: _flatten(plan), digits, largest_magnitude(_exact_numbers(plan)))
     except NumericError as err:  # one line that says where: the file and the exercise
-        where = ": ".join(part for part in (problem.source, f"exercises[id={spec.id}]") if part)
-        raise NumericError(f"{where}: {err}") from err
+        raise err.in_exercise(problem.source, spec.id) from err
     return _assemble(problem, spec, plan, digits, flat)
 
 

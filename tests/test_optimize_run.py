@@ -400,3 +400,22 @@ def test_the_api_checks_option_ranges_as_the_file_reader_does():
                           ("momentum", {"momentum": -1}), ("adamw", {"weight_decay": "-1/10"})):
         with pytest.raises(ArgumentError, match=f"option {next(iter(options))}: expected"):
             optimize_with(square, {"w": _sympy.Integer(3)}, ["w"], OptimizerSpec(kind, 1, options), 2)
+
+
+def test_rounding_stops_at_its_precision_cap_and_calls_an_unsettled_residue_zero():
+    """A value that moves at every precision (p·10⁻ᵖ, a residue of cancellation) is computed up to max_digits
+    and no further, and is 0 there; a value that settles is rounded as usual."""
+    import decimal as _decimal
+
+    from symback.rounding import correctly_rounded
+
+    used = []
+
+    def evaluate():
+        precision = _decimal.getcontext().prec
+        used.append(precision)
+        return {"residue": _decimal.Decimal(precision).scaleb(-precision), "third": _decimal.Decimal(1) / 3}
+
+    found = correctly_rounded(evaluate, 4, max_digits=120)
+    assert max(used) == 120
+    assert found == {"residue": 0, "third": round(_decimal.Decimal(1) / 3, 4)}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from fractions import Fraction
 
 import sympy
 
-from ..api import BackpropResult, backprop, plain_exact, to_sympy
+from ..api import BackpropResult, backprop, to_sympy
 from ..arithmetic import decimal_from_sympy
 from ..derivation import Deriver
 from ..model import ExerciseSpec, Problem
+from ..optimize_loop import trimmed
 from ..rounding import correctly_rounded
 from ..steps import GradientStep, Quantity
 
@@ -52,14 +52,7 @@ def _constants(values: dict[str, sympy.Expr], digits: int) -> dict[str, Quantity
     """name -> Quantity for exact SymPy constants, correctly rounded (Ziv's loop over decimal passes)."""
     zeros = [name for name, value in values.items() if value == 0]
     rounded = correctly_rounded(lambda: {n: decimal_from_sympy(v) for n, v in values.items()}, digits, zeros)
-    return {name: Quantity(name, value, _trimmed(rounded[name], value)) for name, value in values.items()}
-
-
-def _trimmed(rounded: Decimal, exact: sympy.Expr) -> Decimal:
-    """1/4 prints 0.25, not 0.2500: trailing zeros go where the decimal is the exact value."""
-    if exact.is_Rational and Fraction(rounded) == Fraction(int(exact.p), int(exact.q)):
-        return plain_exact(rounded)
-    return rounded
+    return {name: Quantity(name, value, trimmed(rounded[name], value)) for name, value in values.items()}
 
 
 def _readable(value) -> sympy.Expr:
