@@ -7,18 +7,19 @@
 12*E/(1 + E)**2
 """
 
-from .answers_file import AnswerSheet, load_answers
-from .api import BackpropResult, backprop, sgd
-from .checker import check
-from .checklist import build_checklist
-from .circuit_api import CircuitResult
+from .checker.answers_file import AnswerSheet, load_answers
+from .checker.checklist import build_checklist
+from .checker.mark import check
+from .checker.report import Report, Verdict
+from .derive.exercise import ExerciseResult, run_exercise
+from .engine.backprop import backprop, sgd
+from .engine.circuit_result import CircuitResult
+from .engine.result import BackpropResult
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
-from .exercises import ExerciseResult, run_exercise
-from .optimize_run import OptimizerRun, optimize
-from .problem_file import load, loads
-from .report import Report, Verdict
-from .tolerance import Tolerance
-from .training import TrainingRun, TrainingStep, exact_first_step, train
+from .numbers.tolerance import Tolerance
+from .problem.load import load, loads
+from .runs.optimize import OptimizerRun, optimize
+from .runs.training import TrainingRun, TrainingStep, exact_first_step, train
 
 __all__ = [
     "AnswerSheet",

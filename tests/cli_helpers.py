@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from symback.cli import main
+from symback.cli.main import main
 
 
 def run(capsys, *args) -> tuple[int, str, str]:

@@ -15,9 +15,9 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-import symback.answer_parse as answer_parse
-import symback.answer_text as answer_text
-from symback.answer_parse import PRECISION, Answer, read_answer
+import symback.checker.answer_parse as answer_parse
+import symback.checker.answer_text as answer_text
+from symback.checker.answer_parse import PRECISION, Answer, read_answer
 from symback.errors import ParseError
 
 E = sympy.E

@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 import symback
-from symback.appendix import (
+from symback.derive.appendix import (
     build_appendix,
     deeper_section,
     learning_rates_section,
@@ -24,7 +24,7 @@ from symback.appendix import (
     relu_section,
     with_extra_layer,
 )
-from symback.model import ActivationSpec
+from symback.problem.model import ActivationSpec
 
 PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
 TEXT = PROBLEM.read_text(encoding="utf-8")

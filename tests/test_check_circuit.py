@@ -17,12 +17,12 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from cli_helpers import fill_skeleton, run
 
 import symback
-from symback.checklist import build_checklist
-from symback.exercises import run_exercise
-from symback.skeleton import answers_skeleton
-from cli_helpers import fill_skeleton, run
+from symback.checker.checklist import build_checklist
+from symback.checker.skeleton import answers_skeleton
+from symback.derive.exercise import run_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"

@@ -13,10 +13,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from cli_helpers import run
 
 import symback
-from symback.checklist import build_checklist
-from cli_helpers import run
+from symback.checker.checklist import build_checklist
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = str(ROOT / "problems" / "ws23_backprop.toml")
@@ -206,7 +206,7 @@ def test_shipped_example_finds_the_slip_and_what_follows(capsys):
 
 def test_output_feedback_example_is_current(tmp_path):
     """output/ holds the example's feedback as the code renders it now."""
-    from symback.feedback import render_feedback
+    from symback.checker.feedback import render_feedback
 
     fresh = render_feedback(symback.check(symback.load(PROBLEM), symback.load_answers(EXAMPLE)), "md")
     shipped = (ROOT / "output" / "ws23_answers_example_feedback.md").read_text(encoding="utf-8")

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import mpmath
 import pytest
+from cli_helpers import fill_skeleton, run
 
 import symback
-from symback.checklist import build_checklist
-from symback.checklist_runs import key
-from symback.skeleton import answers_skeleton
-from cli_helpers import fill_skeleton, run
+from symback.checker.checklist import build_checklist
+from symback.checker.run_items import key
+from symback.checker.skeleton import answers_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIMIZERS = ROOT / "problems" / "ws23_optimizers.toml"

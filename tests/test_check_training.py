@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 
 import mpmath
 import pytest
+from cli_helpers import fill_skeleton, run
 
 import symback
-from symback.checklist import build_checklist
-from symback.checklist_training import MAX_STEPS
-from symback.skeleton import answers_skeleton
-from cli_helpers import fill_skeleton, run
+from symback.checker.checklist import build_checklist
+from symback.checker.skeleton import answers_skeleton
+from symback.checker.training_items import MAX_STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 XOR = ROOT / "problems" / "xor_training.toml"
@@ -349,7 +349,7 @@ def test_answers_and_check_end_to_end(capsys, tmp_path):
 
 def test_shown_decimals_are_the_training_tables_decimals(xor):
     """The decimals shown are those of the run at the sheet's digits (which rounds correctly itself)."""
-    from symback.training import train
+    from symback.runs.training import train
 
     for entry in xor.exercises:
         run = train(xor.problem, entry.exercise.id, dataset_loss="epoch")

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 import symback
-from symback.checker import check
-from symback.checklist import build_checklist
-from symback.tolerance import Tolerance
+from symback.checker.checklist import build_checklist
+from symback.checker.mark import check
+from symback.numbers.tolerance import Tolerance
 
 PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
 RAW = tomllib.loads(PROBLEM.read_text(encoding="utf-8"))

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from cli_helpers import run
 
 import symback
-from symback.activations import H
-from symback.checklist import build_checklist
+from symback.checker.checklist import build_checklist
 from symback.errors import ArgumentError
-from symback.model import ActivationSpec
-from cli_helpers import run
+from symback.problem.activations import H
+from symback.problem.model import ActivationSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "problems" / "ws23_backprop.toml"
@@ -43,7 +43,7 @@ def verdict(report, exercise, key):
 
 @pytest.mark.parametrize("kind", ["sigmoid", "tanh", "softplus"])
 def test_derivative_through_the_output_is_the_derivative(kind):
-    activation = symback.activations.make_activation(ActivationSpec(kind))
+    activation = symback.problem.activations.make_activation(ActivationSpec(kind))
     functions = {"sigmoid": (sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
                  "tanh": (mpmath.tanh, lambda z: 1 - mpmath.tanh(z) ** 2),
                  "softplus": (lambda z: mpmath.log(1 + mpmath.exp(z)), sigmoid)}

@@ -11,12 +11,12 @@ from decimal import Decimal
 
 import pytest
 import sympy
+from test_problem_file import documented_examples
 
 import symback
-from symback.checklist import build_checklist
-from symback.checklist_runs import key
-from symback.skeleton import answers_skeleton
-from test_problem_file import documented_examples
+from symback.checker.checklist import build_checklist
+from symback.checker.run_items import key
+from symback.checker.skeleton import answers_skeleton
 
 EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
 
@@ -110,7 +110,7 @@ def test_a_small_value_rounded_to_three_places_is_rounding_not_wrong():
 
 def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
     """Display decimals come from the 50-digit pass; the sheet's own pass rounds at its digits directly."""
-    from symback.exercises import run_exercise
+    from symback.derive.exercise import run_exercise
 
     problem = checklist.problem
     for entry in checklist.exercises:
@@ -125,13 +125,13 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         for step in sheet.of_kind("circuit_backward"):
             decimals.update({wire.local.name: wire.local.decimal for wire in step.wires})
             decimals.update({gradient.quantity.name: gradient.quantity.decimal for gradient in step.gradients})
-        for step in sheet.of_kind("training_run"):  # named as symback.checklist_training names them
+        for step in sheet.of_kind("training_run"):  # named as symback.checker.training_items names them
             decimals["L[final]"] = step.run.final_loss
             for row in step.run.steps:
                 decimals[f"L[{row.step}]"] = row.batch_loss
                 decimals.update({f"g[{row.step}]:{name}": value for name, value in row.gradient.items()})
                 decimals.update({f"{name}[{row.step}]": value for name, value in row.parameters.items()})
-        for step in sheet.of_kind("optimizer_run"):  # a run's values, named as symback.checklist_runs names them
+        for step in sheet.of_kind("optimizer_run"):  # a run's values, named as symback.checker.run_items names them
             decimals.update({key(s.t, name, column): value.decimal
                              for s in step.run.steps for name, row in s.rows.items() for column, value in row.items()})
         for item in entry.items:

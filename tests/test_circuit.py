@@ -1,4 +1,4 @@
-"""Expression circuits (symback.circuit*) checked against routes written here, independently.
+"""Expression circuits (symback.engine.circuit*) checked against routes written here, independently.
 
 Route A: the whole expression built by hand in SymPy from our own reading of the text, differentiated with
 ``sympy.diff`` and evaluated at 50 digits. Route B: the same function written with mpmath at 60 digits, central
@@ -18,13 +18,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symback
-from symback.circuit import build_circuit
-from symback.circuit_api import backprop_exercise
-from symback.circuit_ops import OPERATIONS
-from symback.circuit_parse import Apply, Constant, parse_tree
-from symback.circuit_pass import CircuitDomainError
+from symback.engine.circuit import build_circuit
+from symback.engine.circuit_pass import CircuitDomainError
+from symback.engine.circuit_result import backprop_exercise
 from symback.errors import ArgumentError, ParseError, ProblemError, SymbackError
-from symback.model import ExpressionSpec, LossSpec, Problem
+from symback.numbers.tree import Apply, Constant, parse_tree
+from symback.problem.model import ExpressionSpec, LossSpec, Problem
+from symback.problem.operations import OPERATIONS
 
 R = sympy.Rational
 x, y, z, w = sympy.symbols("x y z w", real=True)
@@ -35,7 +35,7 @@ DIGITS = 50
 def problem(stages, at, *, ties="split", loss=None, params=None) -> Problem:
     """An expression problem built directly; ``stages`` is one text (f) or a list of (name, text)."""
     stages = (("f", stages),) if isinstance(stages, str) else tuple(stages)
-    exact = {name: symback.api.exact_vector(value, 1, name)[0] for name, value in at.items()}
+    exact = {name: symback.engine.result.exact_vector(value, 1, name)[0] for name, value in at.items()}
     spec = ExpressionSpec(stages, exact, tuple(params) if params else None, ties)
     return Problem("t", None, LossSpec(loss) if loss else None, expression=spec)
 

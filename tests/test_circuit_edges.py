@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 import sympy
+from cli_helpers import run
 
 import symback
-from cli_helpers import run
 
 
 def _problem(text: str, tmp_path=None):

@@ -14,11 +14,11 @@ from pathlib import Path
 import mpmath
 import pytest
 import sympy
+from cli_helpers import fill_skeleton, run
 
 import symback
-from symback.checklist import build_checklist
-from symback.skeleton import answers_skeleton
-from cli_helpers import fill_skeleton, run
+from symback.checker.checklist import build_checklist
+from symback.checker.skeleton import answers_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "problems" / "circuit_optimizers.toml"
@@ -252,10 +252,10 @@ def test_the_checklist_keeps_each_run_to_its_own_exercise():
     ("abs(w - 1) * relu(x - 1) + max(w, x, 1)", "split"),
 ])
 def test_a_decimal_pass_on_its_own_decides_kinks_and_ties_as_the_exact_pass(expression, ties):
-    from symback.arithmetic import DECIMAL
-    from symback.circuit import build_circuit
-    from symback.circuit_pass import EXACT_DECIDING, run_circuit_pass
-    from symback.model import ExpressionSpec
+    from symback.engine.circuit import build_circuit
+    from symback.engine.circuit_pass import EXACT_DECIDING, run_circuit_pass
+    from symback.numbers.arithmetic import DECIMAL
+    from symback.problem.model import ExpressionSpec
 
     circuit = build_circuit(ExpressionSpec((("f", expression),), {"w": 1, "x": 1}, ties=ties))
     point = {"w": sympy.Integer(1), "x": sympy.Integer(1)}

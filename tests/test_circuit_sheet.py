@@ -20,13 +20,13 @@ import pytest
 import sympy
 
 import symback
-from symback.circuit_diagram import MAX_DIAGRAM_NODES
-from symback.circuit_sheet import build_circuit_sheet
-from symback.notation import Notation
-from symback.pdf import latex_available
-from symback.render import render
-from symback.safe_parse import parse_expression
-from symback.text import format_exact
+from symback.numbers.parse import parse_expression
+from symback.numbers.text import format_exact
+from symback.render.circuit_diagram import MAX_DIAGRAM_NODES
+from symback.render.circuit_sheet import build_circuit_sheet
+from symback.render.environment import render
+from symback.render.notation import Notation
+from symback.render.pdf import latex_available
 
 ROOT = Path(__file__).resolve().parent.parent
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"
@@ -257,7 +257,7 @@ def test_solve_writes_every_format(tmp_path):
 @needs_latex
 def test_pdf_of_hostile_text_builds(tmp_path):
     p = small(title=r'"\\input{/etc/passwd} $x$ & # % _ ~ ^ | <b>"', notes='"σ → ∂ ½ ☃"')
-    from symback.solve import write_sheets
+    from symback.render.write import write_sheets
 
     write_sheets(p, tmp_path, ("pdf",))
     text = subprocess.run(["pdftotext", str(tmp_path / "small.pdf"), "-"], capture_output=True, text=True).stdout

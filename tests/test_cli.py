@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 import time
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import mpmath
-from decimal import ROUND_HALF_UP, Context, Decimal
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 import symback
-from symback.checklist import build_checklist
+from symback.checker.checklist import build_checklist
+from symback.checker.feedback import SHORT_EXACT, render_feedback, write_feedback
 from symback.errors import ArgumentError
-from symback.feedback import SHORT_EXACT, render_feedback, write_feedback
-from symback.notation import Notation
-from symback.pdf import PdfError, build_pdf, latex_available
-from symback.render import escape_md, escape_tex
-from symback.tolerance import Tolerance
+from symback.numbers.tolerance import Tolerance
+from symback.render.environment import escape_md, escape_tex
+from symback.render.notation import Notation
+from symback.render.pdf import PdfError, build_pdf, latex_available
 
 ROOT = Path(__file__).resolve().parent.parent
 BREAK = r"\discretionary{}{}{}"  # where the LaTeX sheet lets a long answer or note break
@@ -236,7 +236,7 @@ def test_write_text_formats(slips, tmp_path, suffix):
 
 
 def test_failed_build_leaves_the_old_file_whole(slips, tmp_path, monkeypatch):
-    import symback.feedback as feedback
+    import symback.checker.feedback as feedback
 
     def failing_build(source, target, **options):
         raise PdfError("pdflatex failed on feedback.pdf: Undefined control sequence")

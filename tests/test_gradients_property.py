@@ -24,9 +24,15 @@ import sympy
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from symback.api import backprop, sgd
+from symback.engine.backprop import backprop, sgd
 from symback.errors import ArgumentError, SymbackError
-from symback.model import ActivationSpec, LayerSpec, LossSpec, NetworkSpec, Problem
+from symback.problem.model import (
+    ActivationSpec,
+    LayerSpec,
+    LossSpec,
+    NetworkSpec,
+    Problem,
+)
 
 R = sympy.Rational
 

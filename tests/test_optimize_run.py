@@ -15,9 +15,9 @@ import sympy
 
 import symback
 from symback.errors import ArgumentError
-from symback.model import ActivationSpec, ExerciseSpec, OptimizerSpec
-from symback.rounding import correctly_rounded
-from symback.optimize_run import OptimizerRun, optimize, optimize_with, run_optimizer
+from symback.numbers.rounding import correctly_rounded
+from symback.problem.model import ActivationSpec, ExerciseSpec, OptimizerSpec
+from symback.runs.optimize import OptimizerRun, optimize, optimize_with, run_optimizer
 
 WS23 = "problems/ws23_backprop.toml"
 START = {"a11": 1, "a12": 0, "a21": -2, "a22": 1, "b11": 1, "b12": -1}
@@ -373,7 +373,7 @@ def test_a_gradient_callback_runs_a_circuit_too():
 
 
 def test_an_undecidable_exact_sign_leaves_decimals_only():
-    from symback.arithmetic import EXACT, UndecidableSign
+    from symback.numbers.arithmetic import EXACT, UndecidableSign
 
     def gradient_at(arithmetic, p):  # L = w², and an exact sign that cannot be decided from step 2 on
         if arithmetic is EXACT and p["w"] != 3:
@@ -390,8 +390,8 @@ def test_the_api_checks_option_ranges_as_the_file_reader_does():
     import sympy as _sympy
 
     from symback.errors import ArgumentError
-    from symback.model import OptimizerSpec
-    from symback.optimize_run import optimize_with
+    from symback.problem.model import OptimizerSpec
+    from symback.runs.optimize import optimize_with
 
     def square(arithmetic, p):
         return p["w"] * p["w"], {"w": p["w"] + p["w"]}
@@ -407,7 +407,7 @@ def test_rounding_stops_at_its_precision_cap_and_calls_an_unsettled_residue_zero
     and no further, and is 0 there; a value that settles is rounded as usual."""
     import decimal as _decimal
 
-    from symback.rounding import correctly_rounded
+    from symback.numbers.rounding import correctly_rounded
 
     used = []
 

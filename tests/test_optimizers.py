@@ -14,9 +14,9 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symback.arithmetic import DECIMAL, EXACT
 from symback.errors import ArgumentError
-from symback.optimizers import (
+from symback.numbers.arithmetic import DECIMAL, EXACT
+from symback.runs.optimizers import (
     ADAM_DEFAULTS,
     OPTIMIZERS,
     AdamState,

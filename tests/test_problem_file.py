@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symback.errors import ProblemError
-from symback.model import ActivationSpec, LossSpec
-from symback.problem_file import load, loads
+from symback.problem.load import load, loads
+from symback.problem.model import ActivationSpec, LossSpec
 
 EXAMPLE = """\
 title = "Backpropagation, winter semester 23 (reconstruction)"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import symback
-from symback.notation import Notation
-from symback.render import decimal_text, render, render_exercise
-from symback.sheet import build_sheet
-from symback.solve import write_sheets
+from symback.render.environment import decimal_text, render, render_exercise
+from symback.render.notation import Notation
+from symback.render.sheet import build_sheet
+from symback.render.write import write_sheets
 
 ROOT = Path(__file__).resolve().parent.parent
 WS23 = ROOT / "problems" / "ws23_backprop.toml"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 import sympy
+from cli_helpers import fill_skeleton, run
 from sympy import Rational
 
 import symback
-from symback.skeleton import answers_skeleton
-from cli_helpers import fill_skeleton, run
+from symback.checker.skeleton import answers_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "problems" / "circuit_optimizers.toml"

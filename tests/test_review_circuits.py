@@ -12,9 +12,9 @@ import pytest
 import sympy
 
 import symback
-from symback.circuit_sheet import build_circuit_sheet
-from symback.render import render
-from symback.safe_parse import parse_expression
+from symback.numbers.parse import parse_expression
+from symback.render.circuit_sheet import build_circuit_sheet
+from symback.render.environment import render
 
 
 def _whole(stages, at):
@@ -84,7 +84,7 @@ def _tie_problem(ties: str) -> str:
 def test_the_rule_stated_for_a_tied_wire_gives_its_share(ties, shares):
     """At a tie, max's local gradient is the tie rule's share; the rule the checker states must not be the
     indicator [x > max(y, w)], which is 0 at the tie whatever the rule."""
-    from symback.checklist_circuit import circuit_items
+    from symback.checker.circuit_items import circuit_items
 
     problem = symback.loads(_tie_problem(ties))
     items = {item.key: item for item in circuit_items(problem, problem.exercise("1"), 0)}
@@ -103,21 +103,21 @@ def test_a_variable_named_f_is_not_overwritten_by_the_function_f():
 
 def test_repeated_wires_between_two_nodes_are_all_bent_apart():
     """max(x, x, x, x, x): five wires from x into one node; no two may be drawn on top of each other."""
-    from symback.circuit import build_circuit
-    from symback.circuit_diagram import structure_diagram
-    from symback.model import ExpressionSpec
-    from symback.notation import Notation
+    from symback.engine.circuit import build_circuit
+    from symback.problem.model import ExpressionSpec
+    from symback.render.circuit_diagram import structure_diagram
+    from symback.render.notation import Notation
 
     circuit = build_circuit(ExpressionSpec((("f", "max(x, x, x, x, x)"),), {"x": 1}))
     bends = [wire.bend for wire in structure_diagram(circuit, Notation()).wires]
     assert len(bends) == 5 and len(set(bends)) == 5
 
 
-@pytest.mark.skipif(not __import__("symback.pdf").pdf.latex_available(), reason="needs pdflatex")
+@pytest.mark.skipif(not __import__("symback.render.pdf").render.pdf.latex_available(), reason="needs pdflatex")
 def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
     """x used 40 times: the 'from' column of the gradient table lists 40 nodes and must wrap, not run 1000pt off
     the page."""
-    from symback.pdf import build_pdf
+    from symback.render.pdf import build_pdf
 
     terms = " + ".join(f"x*{k}" for k in range(1, 41))
     problem = symback.loads(_problem(f'f = "{terms}"\nat = {{ x = 2 }}', _GRADIENT))
@@ -128,10 +128,10 @@ def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
 
 def test_negative_and_fractional_constants_in_diagram_labels_are_parenthesized():
     """x − (−3) must not be drawn as '−-3', nor (−1/2)^x as '−1/2^' (which reads −(1/2)^x)."""
-    from symback.circuit import build_circuit
-    from symback.circuit_diagram import structure_diagram
-    from symback.model import ExpressionSpec
-    from symback.notation import Notation
+    from symback.engine.circuit import build_circuit
+    from symback.problem.model import ExpressionSpec
+    from symback.render.circuit_diagram import structure_diagram
+    from symback.render.notation import Notation
 
     circuit = build_circuit(ExpressionSpec((("f", "(x - (-3)) * (-2) + (1/2)^x + (-1/2)*x"),), {"x": 1}))
     labels = {node.name: (node.latex, node.text) for node in structure_diagram(circuit, Notation()).nodes}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import symback
+from symback.render.training_plot import log_scale, pgfplots
 
 LINEAR = '''
 title = "a line"
@@ -247,8 +248,8 @@ def test_a_run_diverging_past_float_range_is_plotted_on_a_log_scale(tmp_path):
     on a log scale, in the SVG and in pgfplots, and the PDF builds."""
     import xml.etree.ElementTree as ElementTree
 
-    from symback.pdf import latex_available
-    from symback.solve import write_sheets
+    from symback.render.pdf import latex_available
+    from symback.render.write import write_sheets
 
     problem_path = tmp_path / "diverge.toml"
     problem_path.write_text(LINEAR.format(lr=10, batch=3, epochs=300), encoding="utf-8")
@@ -256,14 +257,14 @@ def test_a_run_diverging_past_float_range_is_plotted_on_a_log_scale(tmp_path):
     run = symback.train(problem, "1")
     losses = [w for _, w, _, _ in linear_float(10, 3, 40)]
     assert [float(s.dataset_loss) for s in run.steps[:40]] == pytest.approx(losses, rel=1e-3)
-    assert run.final_loss > Decimal("1e1000") and run.log_scale
+    assert run.final_loss > Decimal("1e1000") and log_scale(run)
     root = ElementTree.fromstring(run.svg())
     ticks = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "1" in ticks and "1e+500" in ticks and "loss (log scale)" in ticks
     for line in root.iter("{http://www.w3.org/2000/svg}polyline"):
         numbers = [float(v) for pair in line.get("points").split() for v in pair.split(",")]
         assert all(math.isfinite(v) and 0 <= v <= 640 for v in numbers)
-    assert "e1223" in run.pgfplots()["dataset"]
+    assert "e1223" in pgfplots(run)["dataset"]
     formats = ("md", "tex", "pdf") if latex_available() else ("md", "tex")
     report = write_sheets(problem, tmp_path / "out", formats=formats)
     tex = (tmp_path / "out" / "diverge.tex").read_text(encoding="utf-8")
@@ -273,7 +274,7 @@ def test_a_run_diverging_past_float_range_is_plotted_on_a_log_scale(tmp_path):
 
 def test_an_ordinary_run_keeps_a_linear_axis():
     run = symback.train(symback.loads(LINEAR.format(lr=0.05, batch=3, epochs=5)), "1")
-    assert not run.log_scale and "log scale" not in run.svg() and "e-" not in run.pgfplots()["dataset"]
+    assert not log_scale(run) and "log scale" not in run.svg() and "e-" not in pgfplots(run)["dataset"]
 
 
 @pytest.mark.parametrize("batch, epochs, options", [(3, 20, ", weight_decay = 0.1"), (4, 10, ", beta1 = 0, eps = 0")])
@@ -483,8 +484,8 @@ steps = 2
 def test_a_power_of_a_power_in_step_one_is_bracketed(tmp_path, kind):
     """L = ½(e^w)², so g₁ = e^{2w} = e^{2} at w = 1, and v₁ or s₁ squares it: written e^{2}^2 it was a LaTeX
     "Double superscript" error, and pdflatex refused the sheet."""
-    from symback.pdf import latex_available
-    from symback.solve import write_sheets
+    from symback.render.pdf import latex_available
+    from symback.render.write import write_sheets
 
     problem = symback.loads(EXP_UNIT.format(kind=kind))
     run = symback.optimize(problem, "1")
@@ -644,7 +645,7 @@ def test_signs_of_small_pre_activations_beside_large_inputs():
 def test_a_large_learning_rate_is_stated_as_given(tmp_path):
     """lr = 1e30 was stated as 1.000000000000000000000000000 · 10^{30}: the exact 10³⁰ rounded to the default
     decimal context's 28 digits."""
-    from symback.solve import write_sheets
+    from symback.render.write import write_sheets
 
     problem = symback.loads(LINEAR.format(lr="1e30", batch=3, epochs=2))
     write_sheets(problem, tmp_path, formats=("md",), stem="big")

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 import symback
-from symback.cli import main
-from symback.notation import Notation
-from symback.optimizers import optimizer
-from symback.pdf import latex_available
-from symback.render import render, render_exercise
-from symback.sheet import build_sheet
-from symback.solve import write_sheets
+from symback.cli.main import main
+from symback.render.environment import render, render_exercise
+from symback.render.notation import Notation
+from symback.render.pdf import latex_available
+from symback.render.sheet import build_sheet
+from symback.render.training_plot import pgfplots
+from symback.render.write import write_sheets
+from symback.runs.optimizers import optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 OPTIMIZERS = ROOT / "problems" / "ws23_optimizers.toml"
@@ -290,7 +291,7 @@ def test_pgfplots_in_latex(xor_out):
     tex = sheet_texts(xor_out, "xor_training")["tex"]
     assert "\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}" in tex
     run = symback.train(symback.load(XOR), "2")
-    coordinates = run.pgfplots()
+    coordinates = pgfplots(run)
     assert coordinates["batch"] in tex and coordinates["dataset"] in tex
     assert tex.count("\\begin{axis}") == 3
 

@@ -1,4 +1,4 @@
-"""Tests for symback.safe_parse: every expected value comes from an independent route
+"""Tests for symback.numbers.parse: every expected value comes from an independent route
 (fractions.Fraction, Python integers, or SymPy constructors applied to the same random tree)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from symback import safe_parse
 from symback.errors import ParseError
-from symback.safe_parse import exact_number, parse_expression, parse_number
+from symback.numbers import parse as safe_parse
+from symback.numbers.parse import exact_number, parse_expression, parse_number
 
 X = sympy.Symbol("x", real=True)
 Y = sympy.Symbol("y")

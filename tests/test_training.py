@@ -19,9 +19,18 @@ import sympy
 
 import symback
 from symback.errors import ArgumentError
-from symback.model import DatasetSpec, ExerciseSpec, OptimizerSpec
-from symback.plot_svg import MAX_DRAWN, line_plot_svg, nice_ticks, pgfplots_coordinates, plain_decimal, thin, xml_text
-from symback.training import TOY, batches, exact_first_step, train
+from symback.problem.model import DatasetSpec, ExerciseSpec, OptimizerSpec
+from symback.render.plot_svg import (
+    MAX_DRAWN,
+    line_plot_svg,
+    nice_ticks,
+    pgfplots_coordinates,
+    plain_decimal,
+    thin,
+    xml_text,
+)
+from symback.render.training_plot import pgfplots
+from symback.runs.training import TOY, batches, exact_first_step, train
 
 # --- the reference: a dense network by hand, generic in the number type
 
@@ -245,7 +254,7 @@ def test_xor_one_sample_at_a_time_200_steps_matches_float64_and_is_fast(xor):
 
 
 def test_xor_adam_with_mini_batches_and_squared_error_matches_float64(xor):
-    exercise = dataclasses.replace(xor.exercise("adam"), loss=symback.model.LossSpec("squared_error"))
+    exercise = dataclasses.replace(xor.exercise("adam"), loss=symback.problem.model.LossSpec("squared_error"))
     run = train(xor, exercise, digits=12)
     assert run.hyperparameters["beta2"] == sympy.Rational(99, 100)  # the file's option, the other defaults
     assert run.hyperparameters["beta1"] == sympy.Rational(9, 10)
@@ -340,11 +349,11 @@ def test_only_the_exercises_params_move_and_frozen_ones_never(xor):
 
 def test_activation_and_loss_overrides_of_the_exercise_apply():
     problem = ws23_with(WS23_X, WS23_Y)
-    zero = train(problem, spec(activations={1: symback.model.ActivationSpec("zero")}, epochs=2), digits=10)
+    zero = train(problem, spec(activations={1: symback.problem.model.ActivationSpec("zero")}, epochs=2), digits=10)
     for step in zero.steps:  # f ≡ 0: nothing reaches layer 1, so its weights get exactly 0 and stay put
         assert all(step.gradient[n] == 0 and step.parameters[n] == WS23_START[n] for n in ("a11", "a12", "a21", "a22"))
     plain = train(problem, spec(epochs=1), digits=10)
-    half = train(problem, spec(epochs=1, loss=symback.model.LossSpec("half_squared_error")), digits=10)
+    half = train(problem, spec(epochs=1, loss=symback.problem.model.LossSpec("half_squared_error")), digits=10)
     assert close(half.steps[0].batch_loss * 2, plain.steps[0].batch_loss, rel=1e-9)
     assert close(half.steps[0].gradient["b12"] * 2, plain.steps[0].gradient["b12"], rel=1e-9)
 
@@ -530,7 +539,7 @@ def test_a_run_plots_its_losses(xor):
     svg = run.svg()
     assert polyline_points(svg) == [4, 5]  # batch loss before each step; loss over all samples, and the final one
     assert "XOR &lt;2-2-1&gt; &amp; &quot;friends&quot;: exercise short" in svg
-    coordinates = run.pgfplots()
+    coordinates = pgfplots(run)
     assert set(coordinates) == {"batch", "dataset"} and coordinates["dataset"].count("(") == 5
     full = train(xor, "first-layer")
     assert polyline_points(full.svg(title="")) == [4]  # full batch: one curve, the final loss included
@@ -562,7 +571,7 @@ epochs = 2
 
 
 def test_every_registered_optimizer_runs(xor):
-    from symback.optimizers import OPTIMIZERS
+    from symback.runs.optimizers import OPTIMIZERS
     first = train(xor, "short").steps[0]
     for kind in OPTIMIZERS:
         exercise = dataclasses.replace(xor.exercise("short"), optimizer=OptimizerSpec(kind, sympy.Rational(1, 10)))

@@ -13,7 +13,7 @@ import pytest
 import sympy
 
 import symback
-from symback.exercises import run_exercise
+from symback.derive.exercise import run_exercise
 
 PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
 RAW = tomllib.loads(PROBLEM.read_text(encoding="utf-8"))

@@ -1,0 +1,128 @@
+"""Read a student's answers file (TOML or JSON) or a Python mapping into an :class:`AnswerSheet`.
+
+The format is described in ``docs/answers-format.md``::
+
+    student = "Ada"                 # optional; the file name otherwise
+    [tolerance]                     # optional: relative, significant_figures or decimal_places
+    decimal_places = 3
+    [exercises.4]
+    "dL/da22" = "12*e/(1+e)^2"      # or 2.359, or "\\frac{12 \\cdot e}{(1+e)^2}"
+
+The answers themselves are only collected here; reading each one is the checker's work, so that an answer
+that cannot be read is a verdict, not an error. A file that is not valid TOML or JSON, or has the wrong shape,
+is a :class:`~symback.errors.ProblemError` naming the file and key.
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..errors import ProblemError
+from ..numbers.tolerance import Tolerance, read_tolerance
+from ..problem.fields import describe
+
+_TOP_KEYS = ("student", "tolerance", "exercises")
+MAX_FILE_BYTES = 1_000_000  # an answers file is a few kilobytes; refuse to read a huge one
+
+
+@dataclass(frozen=True)
+class AnswerSheet:
+    """One student's answers: exercise id -> (quantity name -> the value as written)."""
+
+    exercises: Mapping[str, Mapping[str, Any]]
+    student: str | None = None
+    tolerance: Tolerance | None = None
+    source: str = "<answers>"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        frozen = {key: MappingProxyType(dict(section)) for key, section in self.exercises.items()}
+        object.__setattr__(self, "exercises", MappingProxyType(frozen))
+
+
+def load_answers(path: str | os.PathLike) -> AnswerSheet:
+    """Read an answers file (``.json`` as JSON, anything else as TOML).
+
+    >>> load_answers("no/such/answers.toml")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: no/such/answers.toml: file: cannot read the file: No such file or directory
+    """
+    source = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ProblemError("file", f"cannot read the file: {error.strerror or error}", source=source) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ProblemError("file", f"larger than {MAX_FILE_BYTES} bytes; not an answers file", source=source)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
+    return loads_answers(text, source, json_format=Path(source).suffix.lower() == ".json")
+
+
+def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = False) -> AnswerSheet:
+    """Read answers given as TOML (or JSON) text.
+
+    >>> sheet = loads_answers('student = "Ada"\\n[exercises.1]\\nyhat = 0\\nL = "1"')
+    >>> sheet.student, dict(sheet.exercises["1"])
+    ('Ada', {'yhat': 0, 'L': '1'})
+    """
+    try:
+        if json_format:
+            data = json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+        else:
+            data = tomllib.loads(text, parse_float=decimal.Decimal)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
+        what = "JSON" if json_format else "TOML"
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ProblemError(what.lower(), f"cannot read the {what}: {reason}", source=source) from None
+    try:
+        return answer_sheet(data, source, shorthand=False)
+    except ProblemError as error:
+        raise error.with_source(source) from None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True) -> AnswerSheet:
+    """An :class:`AnswerSheet` from a mapping shaped like the file (``{"exercises": {"4": {...}}}``), or, with
+    ``shorthand``, from a mapping of exercise id to answers (``{"4": {"dL/da22": "2.359"}}``). Files never use
+    the shorthand, so a misspelt ``[exercise.3]`` is an error rather than an exercise named "exercise".
+
+    >>> dict(answer_sheet({"4": {"dL/da22": "2.359"}}).exercises["4"])
+    {'dL/da22': '2.359'}
+    """
+    if isinstance(data, AnswerSheet):
+        return data
+    if not isinstance(data, Mapping):
+        raise ProblemError("answers", f"expected a table of exercises, got {describe(data)}")
+    if shorthand and not any(key in data for key in _TOP_KEYS):
+        data = {"exercises": data}
+    unknown = [key for key in data if key not in _TOP_KEYS]
+    if unknown:
+        hint = "; exercises go in [exercises.ID] tables" if str(unknown[0]).startswith("exercise") else ""
+        raise ProblemError(str(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
+    student = data.get("student")
+    if student is not None and not isinstance(student, str):
+        raise ProblemError("student", f"expected text, got {describe(student)}")
+    tolerance = read_tolerance(data["tolerance"], "tolerance", "answers file") if "tolerance" in data else None
+    sections = data.get("exercises", {})
+    if not isinstance(sections, Mapping):
+        raise ProblemError("exercises", f"expected a table of exercises ([exercises.1] ...), got {describe(sections)}")
+    exercises = {}
+    for exercise_id, section in sections.items():
+        if not isinstance(section, Mapping):
+            raise ProblemError(f"exercises.{exercise_id}", f"expected a table of answers, got {describe(section)}")
+        exercises[str(exercise_id)] = {str(key): value for key, value in section.items()}
+    return AnswerSheet(exercises, student.strip() or None if student else None, tolerance, source)

@@ -1,0 +1,187 @@
+"""Hints for a wrong answer: the slips students make most, recognised from the numbers alone.
+
+Each hint is a small test on a :class:`Slip`: the wrong answer, the value the student's own inputs give
+(``target``; the right value where there is no rule) and those inputs. The first hint that fits is shown, in
+the order of :data:`HINTS`.
+"""
+
+from __future__ import annotations
+
+import decimal
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Callable, Sequence
+
+from ..numbers.rounding import round_significant
+from ..numbers.tolerance import Tolerance
+from ..problem.losses import make_loss
+from .answer_parse import PRECISION, Answer
+from .checklist import Checklist, Item
+from .rule_values import apply_rule
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A wrong answer and what it is held against."""
+
+    item: Item
+    answer: Answer
+    target: Decimal
+    inputs: Sequence[Decimal]
+    policy: Tolerance
+    checklist: Checklist
+
+    @property
+    def value(self) -> Decimal:
+        return self.answer.number
+
+    def near(self, expected: Decimal | None) -> bool:
+        return expected is not None and self.policy.within(self.value, expected)
+
+    def with_inputs(self, values: Sequence[Decimal]) -> Decimal | None:
+        """The item's own rule on other values (what a slip in applying the rule would give)."""
+        return apply_rule(self.item.rules[0], values) if self.item.compute is not None else None
+
+
+def _too_few_figures(slip: Slip) -> str | None:
+    answer, policy = slip.answer, slip.policy
+    if answer.places is None or policy.allows_rounding(answer.places, answer.figures):
+        return None
+    for reference in (slip.item.reference, slip.target):
+        if reference != 0 and round_significant(reference, answer.figures) == slip.value:
+            return (f"correctly rounded, but to {answer.figures} significant figure{'s' * (answer.figures != 1)}; "
+                    f"this sheet asks for {_precision_asked(policy)}")
+    return None
+
+
+def _precision_asked(policy: Tolerance) -> str:
+    if policy.kind == "decimal_places":
+        return f"{policy.amount} decimal places"
+    figures = policy.amount if policy.kind == "significant_figures" else policy.figures_for_relative()
+    return f"{figures} significant figures" + (f" or {figures} decimal places" if policy.kind == "relative" else "")
+
+
+def _sign(slip: Slip) -> str | None:
+    return "the sign is wrong" if slip.target != 0 and slip.near(-slip.target) else None
+
+
+def _uphill(slip: Slip) -> str | None:
+    if slip.item.kind != "update" or not slip.inputs:
+        return None
+    if slip.near(slip.with_inputs([-slip.inputs[0]])):
+        return "θ + α·∂L/∂θ: gradient descent subtracts the step, θ' = θ − α·∂L/∂θ"
+    return None
+
+
+def _rate_forgotten(slip: Slip) -> str | None:
+    if slip.item.kind != "update" or not slip.inputs:
+        return None
+    start = slip.with_inputs([Decimal(0)])  # θ itself
+    if start is not None and slip.near(start - slip.inputs[0]):
+        return "the learning rate α is missing: θ' = θ − α·∂L/∂θ"
+    return None
+
+
+def _loss_remark(slip: Slip) -> str:
+    """The loss's convention on ½, or "" where there is no loss (the gradient of an expression itself)."""
+    problem = slip.checklist.problem
+    loss = slip.checklist.exercise(slip.item.exercise).exercise.loss or problem.loss
+    if loss is None:
+        return ""
+    return make_loss(loss.kind, problem.network.outputs if problem.network else 1).remark
+
+
+def _touches_loss(slip: Slip) -> bool:
+    item = slip.item
+    return (item.kind in ("loss", "gradient") or item.key.startswith("dL/d")) and bool(_loss_remark(slip))
+
+
+def _half(slip: Slip) -> str | None:
+    if slip.target == 0 or not slip.policy.within(2 * slip.value, slip.target):
+        return None
+    if _touches_loss(slip):
+        return f"half the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
+    return "half the value its inputs give: a factor 2 is missing"
+
+
+def _double(slip: Slip) -> str | None:
+    if slip.target == 0 or not slip.near(2 * slip.target):
+        return None
+    if _touches_loss(slip):
+        return f"twice the right value: check the factor ½ of the loss ({_loss_remark(slip)})"
+    return "twice the value its inputs give"
+
+
+def _activation_not_applied(slip: Slip) -> str | None:
+    item = slip.item
+    if item.kind == "forward" and item.shown_rule and len(slip.inputs) == 1 and slip.near(slip.inputs[0]):
+        return f"this is {item.inputs[0]} itself: the activation was not applied"
+    return None
+
+
+def _function_not_derivative(slip: Slip) -> str | None:
+    """∂h/∂z answered with h itself: σ(z) written for σ'(z)."""
+    item = slip.item
+    if item.kind != "factor" or "/" not in item.key:
+        return None
+    numerator = item.key.split("/")[0][1:]
+    try:
+        node = slip.checklist.item(item.context, numerator)
+    except KeyError:
+        return None
+    if node.reference != slip.target and slip.near(node.reference):
+        return f"this is {numerator} itself, not its derivative"
+    return None
+
+
+def _truncated(slip: Slip) -> str | None:
+    places = slip.answer.places
+    if places is None:
+        return None
+    for reference in (slip.item.reference, slip.target):
+        try:
+            with decimal.localcontext(prec=PRECISION + 10):
+                cut = reference.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+        except decimal.InvalidOperation:  # more digits than any answer would carry
+            continue
+        if slip.value == cut and cut != reference and cut != 0:  # 0 for ½ is another slip, not a cut digit
+            return "off in the last digit: cut off rather than rounded (round half up)"
+    return None
+
+
+def _other_quantity(slip: Slip) -> str | None:
+    """The value of another quantity at the same point; small integers and constants match too easily."""
+    if slip.value == slip.value.to_integral_value():
+        return None
+    for other in slip.checklist.items:
+        if other.context != slip.item.context or other.key == slip.item.key or other.kind == "update":
+            continue
+        if other.inputs and other.reference != slip.item.reference and slip.near(other.reference):
+            return f"this is the value of {other.key}"
+    return None
+
+
+HINTS: tuple[Callable[[Slip], str | None], ...] = (
+    _sign, _uphill, _rate_forgotten, _half, _double, _activation_not_applied, _function_not_derivative,
+    _too_few_figures, _truncated, _other_quantity,
+)
+
+
+def hint_for(item: Item, answer: Answer, own: Decimal | None, inputs: Sequence[Decimal], policy: Tolerance,
+             checklist: Checklist) -> str:
+    """The first hint that fits a wrong answer, or "".
+
+    >>> import symback
+    >>> from symback.checker.answer_parse import read_answer
+    >>> from symback.checker.checklist import build_checklist
+    >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
+    >>> item = checklist.item(checklist.exercise("4").context, "dL/db12")
+    >>> hint_for(item, read_answer("2.924"), item.reference, [], checklist.tolerance, checklist)
+    'the sign is wrong'
+    """
+    slip = Slip(item, answer, own if own is not None else item.reference, inputs, policy, checklist)
+    for hint in HINTS:
+        text = hint(slip)
+        if text:
+            return text
+    return ""

@@ -1,0 +1,111 @@
+"""The checker's commands: ``symback answers`` (a skeleton to fill in) and ``symback check`` (one file or a folder)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..checker.answers_file import load_answers
+from ..checker.checklist import build_checklist
+from ..checker.folder import (
+    CSV_NAME,
+    FEEDBACK_KINDS,
+    ProgressBar,
+    mark_folder,
+    save_report,
+)
+from ..checker.mark import check
+from ..checker.report_text import format_report
+from ..checker.skeleton import answers_skeleton
+from ..errors import ArgumentError
+from ..numbers.tolerance import Tolerance
+from ..problem.load import load
+from ..render.write import write_atomically
+
+
+def _answers(args) -> int:
+    text = answers_skeleton(load(args.problem))
+    if not args.output:
+        sys.stdout.write(text)
+        return 0
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise ArgumentError(f"{target} exists (it may hold answers); use --force to replace it")
+    write_atomically(target, text)
+    print(f"wrote {target}")
+    return 0
+
+
+def _check(args) -> int:
+    checklist = build_checklist(load(args.problem))
+    policy = parse_tolerance(args.tolerance) if args.tolerance else None
+    answers = Path(args.answers)
+    if answers.is_dir():
+        return _check_folder(checklist, answers, args, policy)
+    if args.format:
+        raise ArgumentError("--format is for a folder of answers files; for one file, name the feedback file "
+                            "with -o (.md, .tex, .pdf or .json)")
+    if args.output and Path(args.output).is_dir():
+        raise ArgumentError(f"-o: {args.output} is a folder; name a feedback file (.md, .tex, .pdf or .json)")
+    report = check(checklist, load_answers(answers), tolerance=policy)
+    if args.output:
+        save_report(report, Path(args.output))
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(format_report(report))
+    if args.output:
+        print(f"wrote {args.output}", file=sys.stderr if args.json else sys.stdout)
+    return report.exit_code
+
+
+def _check_folder(checklist, folder: Path, args, policy) -> int:
+    if args.json and args.format not in (None, "json"):
+        raise ArgumentError("--json with a folder writes JSON feedback files; leave out --format")
+    kind = "json" if args.json else (args.format or "md")
+    if kind not in FEEDBACK_KINDS:
+        raise ArgumentError(f"--format: unknown format {kind!r} (use {', '.join(FEEDBACK_KINDS)})")
+    output = Path(args.output) if args.output else folder / "feedback"
+    run = mark_folder(checklist, folder, output, kind=kind, tolerance=policy, progress=ProgressBar())
+    for path, reason in run.unreadable.items():
+        print(f"symback: {reason} (not marked)", file=sys.stderr)
+    right = sum(report.all_right for _, report in run.reports)
+    print(f"marked {len(run.reports)} answers files ({right} all right); wrote {output / CSV_NAME} "
+          f"and {len(run.reports)} feedback files")
+    return 1 if run.unreadable else 0
+
+
+def parse_tolerance(text: str) -> Tolerance:
+    """``relative=1e-3``, ``significant_figures=3`` or ``decimal_places=3`` (``--tolerance``).
+
+    >>> parse_tolerance("decimal_places=2")
+    Tolerance(kind='decimal_places', amount=2, source='command line')
+    """
+    kind, _, amount = text.partition("=")
+    kind = {"sig_figs": "significant_figures", "places": "decimal_places"}.get(kind.strip(), kind.strip())
+    try:
+        return Tolerance(kind, amount.strip(), "command line")
+    except ArgumentError as error:
+        raise ArgumentError(f"--tolerance: {error}") from None
+
+
+def add_check_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``answers`` and ``check`` on the top-level parser's subcommands."""
+    answers = commands.add_parser("answers", help="write an answers file to fill in: every quantity, empty")
+    answers.add_argument("problem", help="problem file (TOML)")
+    answers.add_argument("-o", "--output", help="write it to this file (default: print it)")
+    answers.add_argument("--force", action="store_true", help="replace the file if it exists")
+    answers.set_defaults(run=_answers)
+    check_command = commands.add_parser(
+        "check", help="mark an answers file (exit 0 all right, 1 not) or a folder of them (CSV and feedback)")
+    check_command.add_argument("problem", help="problem file (TOML)")
+    check_command.add_argument("answers", help="answers file (TOML or JSON), or a folder of them")
+    check_command.add_argument("-o", "--output", help="feedback file (.md, .tex, .pdf or .json); for a folder, the "
+                                                      "folder for marks.csv and feedback (default: FOLDER/feedback)")
+    check_command.add_argument("--json", action="store_true", help="print the report as JSON")
+    check_command.add_argument("--format", help="feedback files for a folder: md (default), tex, pdf or json")
+    check_command.add_argument("--tolerance", help="relative=1e-3, significant_figures=3 or decimal_places=3 "
+                                                   "(default: the problem file's, else relative=1e-3)")
+    check_command.set_defaults(run=_check)

@@ -1,0 +1,1 @@
+"""Derivations: each exercise of a problem as immutable step records, a task per exercise kind, and the appendix."""

@@ -1,0 +1,56 @@
+"""Binary cross-entropy as a function of the prediction p: limits, derivative, minimum, by SymPy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import sympy
+
+from ..numbers.rounding import round_significant
+from .steps import CrossEntropyAnalysisStep, LimitRow, Quantity
+
+P = sympy.Symbol("p", positive=True)
+Y = sympy.Symbol("y", real=True)
+TABLE_POINTS = (sympy.Rational(1, 100), sympy.Rational(1, 10), sympy.Rational(1, 2), sympy.Rational(9, 10),
+                sympy.Rational(99, 100))
+
+
+def _decimal(value: sympy.Expr, digits: int) -> Decimal:
+    return round_significant(Decimal(str(sympy.N(value, digits + 20))), digits)
+
+
+def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
+    """Analyse L(p, y) = −[y log p + (1 − y) log(1 − p)] symbolically.
+
+    >>> step = cross_entropy_analysis()
+    >>> [(row.target, row.approach, row.limit) for row in step.limits]
+    [(1, '0+', oo), (1, '1-', 0), (0, '0+', 0), (0, '1-', oo)]
+    >>> step.through_sigmoid
+    p - y
+    """
+    loss = -(Y * sympy.log(P) + (1 - Y) * sympy.log(1 - P))
+    by_target = tuple((target, loss.subs(Y, target)) for target in (sympy.Integer(1), sympy.Integer(0)))
+    limits = tuple(
+        LimitRow(target, side, form, sympy.limit(form, P, point, direction))
+        for target, form in by_target
+        for side, point, direction in (("0+", 0, "+"), ("1-", 1, "-"))
+    )
+    derivative = sympy.factor(sympy.together(sympy.diff(loss, P)))
+    numerator, _ = sympy.fraction(derivative)
+    stationary = tuple(sympy.solve(numerator, P))  # the denominator p(1 − p) is never 0 on (0, 1)
+    # p = σ(z) has dp/dz = σ'(z) = p(1 − p), so the chain rule gives ∂L/∂z in terms of p.
+    through_sigmoid = sympy.expand(sympy.cancel(derivative * P * (1 - P)))
+    table = tuple(
+        (point, tuple(Quantity(f"L(p={point}, y={t})", form.subs(P, point), _decimal(form.subs(P, point), digits))
+                      for t, form in by_target))
+        for point in TABLE_POINTS
+    )
+    # Minimise: L ≥ 0 with the infimum 0 reached as p → y; towards the wrong end it grows without bound.
+    lowest = [row.limit for row in limits]
+    minimise = min(lowest) == 0 and max(lowest) == sympy.oo
+    best = "p = y: the prediction equals the label (p → 1 for y = 1, p → 0 for y = 0), where L → 0"
+    worst = ("p → 1 − y: a confident wrong prediction (p → 0 for y = 1, p → 1 for y = 0), where L → +∞; "
+             "there is no maximum, the supremum is +∞")
+    return CrossEntropyAnalysisStep(
+        loss, by_target, limits, derivative, stationary, through_sigmoid, table, minimise, best, worst
+    )

@@ -1,0 +1,122 @@
+"""Appendix e: one more hidden layer, one more pair of chain-rule factors."""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from dataclasses import dataclass
+
+import sympy
+
+from ...problem.fields import matrix_entry_names
+from ...problem.model import ActivationSpec, LayerSpec, Problem
+from ..steps import GradientStep, Quantity
+from .common import (
+    asked_parameters,
+    constant_quantities,
+    exercise_pass,
+    gradient_steps,
+    plain_sgd_exercise,
+)
+
+
+@dataclass(frozen=True)
+class DeeperGradient:
+    parameter: str
+    before: GradientStep  # in the sheet's network
+    after: GradientStep  # with the extra layer
+    factors_before: int  # local partials on one chain-rule path
+    factors_after: int
+    ratio: Quantity | None  # after / before (None where before is 0)
+
+
+@dataclass(frozen=True)
+class DeeperSection:
+    exercise: str
+    problem: Problem  # the deeper network
+    layer: int  # the inserted layer's number
+    label: str  # its weight matrix's letter
+    weights: tuple[tuple[str, ...], ...]  # its entry names, set to the identity
+    gradients: tuple[DeeperGradient, ...]
+    conclusion: str
+    kind: str = "deeper"
+
+
+def with_extra_layer(problem: Problem, after: int = 1) -> tuple[Problem, str]:
+    """The problem with a sigmoid layer of the same width after layer ``after``, weights the identity matrix.
+
+    Returns the new problem and the new matrix's letter; exercises' activation overrides move with their layers.
+
+    >>> import symback
+    >>> deeper, letter = with_extra_layer(symback.load("problems/ws23_backprop.toml"))
+    >>> letter, deeper.network.layers[1].weights, [deeper.network.parameters[n] for n in ("c11", "c12")]
+    ('C', (('c11', 'c12'), ('c21', 'c22')), [1, 0])
+    """
+    network = problem.network
+    width = network.layers[after - 1].units
+    used = {layer.weights_label for layer in network.layers} | {layer.bias_label for layer in network.layers}
+    letter = next(
+        letter for letter in string.ascii_uppercase
+        if letter not in used and not set(sum(matrix_entry_names(letter, width, width), [])) & set(network.parameters)
+    )
+    names = matrix_entry_names(letter, width, width)
+    layer = LayerSpec(tuple(map(tuple, names)), ActivationSpec("sigmoid"), weights_label=letter)
+    identity = {names[i][j]: sympy.Integer(int(i == j)) for i in range(width) for j in range(width)}
+    layers = network.layers[:after] + (layer,) + network.layers[after:]
+    values = {**network.parameters, **identity}
+    entries = [e for lay in layers for block in (lay.weights, (lay.bias or (),)) for row in block for e in row]
+    ordered = {name: values[name] for name in dict.fromkeys(e for e in entries if isinstance(e, str))}
+    exercises = tuple(
+        dataclasses.replace(e, activations={n + (n > after): spec for n, spec in e.activations.items()})
+        for e in problem.exercises
+    )
+    deeper = dataclasses.replace(network, layers=layers, parameters=ordered)
+    return dataclasses.replace(problem, network=deeper, exercises=exercises), letter
+
+
+def deeper_section(problem: Problem, digits: int = 4) -> DeeperSection | None:
+    """The gradient exercise's first-layer parameters again, with one more sigmoid layer (C = I) after layer 1.
+
+    >>> import symback
+    >>> s = deeper_section(symback.load("problems/ws23_backprop.toml"))
+    >>> [(g.parameter, g.factors_before, g.factors_after) for g in s.gradients]
+    [('a22', 4, 6)]
+    """
+    exercise = next((e for e in problem.exercises if e.task == "gradient"), None) or plain_sgd_exercise(problem)
+    if exercise is None or len(problem.network.layers) < 2:
+        return None
+    first = problem.network.layers[0]
+    entries = {e for block in (first.weights, (first.bias or (),)) for row in block for e in row}
+    names = [n for n in asked_parameters(problem, exercise) if n in entries]
+    if not names:
+        return None
+    deeper, letter = with_extra_layer(problem)
+    deeper_exercise = deeper.exercise(exercise.id)
+    before = gradient_steps(exercise_pass(problem, exercise), names, digits)
+    after = gradient_steps(exercise_pass(deeper, deeper_exercise), names, digits)
+    gradients = tuple(_deeper_gradient(b, a, digits) for b, a in zip(before, after))
+    weights = deeper.network.layers[1].weights
+    return DeeperSection(exercise.id, deeper, 2, letter, weights, gradients, _deeper_conclusion(letter, 2, gradients))
+
+
+def _path_length(step: GradientStep) -> int:
+    return max((len(path) for path in step.paths), default=0)
+
+
+def _deeper_gradient(before: GradientStep, after: GradientStep, digits: int) -> DeeperGradient:
+    ratio = None
+    if before.quantity.exact != 0:
+        ratio = constant_quantities({"ratio": sympy.powsimp(after.quantity.exact / before.quantity.exact)}, digits)["ratio"]
+    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio)
+
+
+def _deeper_conclusion(letter: str, k: int, gradients) -> str:
+    parts = []
+    for g in gradients:
+        change = f" (× {g.ratio.decimal})" if g.ratio is not None else ""
+        parts.append(
+            f"∂L/∂{g.parameter}: {g.factors_before} factors per chain-rule path become {g.factors_after} "
+            f"(the extra pair ∂h{k}/∂z{k} · ∂z{k}/∂h{k - 1}), and the gradient goes from "
+            f"{g.before.quantity.decimal} to {g.after.quantity.decimal}{change}."
+        )
+    return f"With one more sigmoid layer ({letter} = I): " + " ".join(parts)

@@ -1,0 +1,95 @@
+"""Appendix d: squared error against binary cross-entropy for a sigmoid output."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sympy
+
+from ...problem.activations import Z, make_activation
+from ...problem.losses import REGISTRY as LOSSES
+from ...problem.losses import target_symbols
+from ...problem.model import ActivationSpec, Problem
+from ..steps import Quantity
+from .common import COMPARISON_POINTS, P, constant_quantities
+
+
+@dataclass(frozen=True)
+class LossGradientRow:
+    z: sympy.Expr
+    p: Quantity  # σ(z)
+    sigmoid_derivative: Quantity  # σ'(z)
+    squared_error: Quantity  # ∂L/∂z for L = (p − y)²
+    cross_entropy: Quantity  # ∂L/∂z for binary cross-entropy
+    ratio: Quantity | None  # squared error's ∂L/∂z over cross-entropy's (None where that is 0)
+
+
+@dataclass(frozen=True)
+class LossComparisonSection:
+    """∂L/∂z = ∂L/∂p · ∂p/∂z for p = σ(z), each factor by sympy.diff, the product simplified in p."""
+
+    target: sympy.Expr  # the y of the table
+    squared_error: sympy.Expr  # L(p, y)
+    cross_entropy: sympy.Expr
+    sigmoid_derivative: sympy.Expr  # ∂p/∂z in p: p(1 − p)
+    squared_error_dp: sympy.Expr  # ∂L/∂p
+    cross_entropy_dp: sympy.Expr
+    squared_error_dz: sympy.Expr  # ∂L/∂z in p and y
+    cross_entropy_dz: sympy.Expr
+    rows: tuple[LossGradientRow, ...]
+    conclusion: str
+    kind: str = "loss_comparison"
+
+
+def loss_comparison_section(problem: Problem | None = None, digits: int = 4) -> LossComparisonSection:
+    """∂L/∂z through a sigmoid output for squared error and binary cross-entropy, and a table for y = 1.
+
+    The same for every problem (``problem`` is not used), so it is computed once per ``digits``.
+
+    >>> s = loss_comparison_section()
+    >>> s.squared_error_dz, s.cross_entropy_dz
+    (2*p*(-p + y)*(p - 1), p - y)
+    """
+    return _loss_comparison(digits)
+
+
+@functools.lru_cache(maxsize=8)
+def _loss_comparison(digits: int) -> LossComparisonSection:
+    sigmoid = make_activation(ActivationSpec("sigmoid"))
+    dp_dz = sympy.cancel(sigmoid.derivative.subs(sympy.exp(Z), P / (1 - P)))  # e^z = p/(1 − p)
+    (y,) = target_symbols(1)
+    forms = {}
+    for kind in ("squared_error", "binary_cross_entropy"):
+        in_p = LOSSES[kind].expression((P,), (y,))
+        dl_dp = sympy.factor(sympy.diff(in_p, P))
+        forms[kind] = in_p, dl_dp, sympy.factor(sympy.cancel(dl_dp * dp_dz))
+    target = sympy.Integer(1)
+    rows = tuple(_loss_row(z, dp_dz, forms, y, target, digits) for z in COMPARISON_POINTS)
+    (se, se_dp, se_dz), (ce, ce_dp, ce_dz) = forms.values()
+    return LossComparisonSection(target, se, ce, dp_dz, se_dp, ce_dp, se_dz, ce_dz, rows,
+                                 _loss_conclusion(rows, target))
+
+
+def _loss_row(z, dp_dz, forms, y, target, digits) -> LossGradientRow:
+    p = 1 / (1 + sympy.exp(-z))  # σ(z); the table's other values follow from the formulas in p
+    names = ("p", "σ'(z)", "∂L/∂z (squared error)", "∂L/∂z (cross-entropy)")
+    se, ce = (forms[kind][2].subs({P: p, y: target}) for kind in ("squared_error", "binary_cross_entropy"))
+    values = dict(zip(names, (p, dp_dz.subs(P, p), se, ce)))
+    if ce != 0:
+        values["ratio"] = se / ce
+    q = constant_quantities(values, digits)
+    return LossGradientRow(z, *(q[name] for name in names), q.get("ratio"))
+
+
+def _loss_conclusion(rows, target) -> str:
+    # the most confidently wrong output of the table: p furthest from the target
+    wrong = max(rows, key=lambda row: abs(row.p.decimal - Decimal(int(target))))
+    times = f" (squared error's is {wrong.ratio.decimal} times cross-entropy's)" if wrong.ratio is not None else ""
+    return (
+        f"For y = {target} and z = {wrong.z} (p ≈ {wrong.p.decimal}, confidently wrong), ∂L/∂z is "
+        f"{wrong.squared_error.decimal} under squared error but {wrong.cross_entropy.decimal} under cross-entropy"
+        f"{times}: squared error's gradient carries the factor σ'(z) ≈ {wrong.sigmoid_derivative.decimal}, "
+        f"cross-entropy's p − y does not."
+    )

@@ -1,0 +1,135 @@
+"""Appendix b: the same exercise with ReLU instead of the sigmoid; dead units; σ' ≤ 1/4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from ...engine.result import BackpropResult
+from ...numbers.arithmetic import EXACT
+from ...problem.activations import Z, make_activation
+from ...problem.model import ActivationSpec, Problem
+from ..steps import GradientStep, Quantity
+from .common import (
+    P,
+    asked_parameters,
+    exercise_pass,
+    gradient_steps,
+    listed,
+    plain_sgd_exercise,
+    rounded_quantities,
+)
+
+
+@dataclass(frozen=True)
+class HiddenUnit:
+    """One hidden unit of a layer switched to ReLU."""
+
+    name: str  # h1_2
+    z: Quantity  # its pre-activation in the ReLU network
+    relu_derivative: Quantity  # ReLU'(z): 1 for z > 0, 0 for z ≤ 0
+    sigmoid_derivative: Quantity  # σ'(z) of the same unit in the sigmoid network
+    dead: bool  # z ≤ 0: no gradient passes through this unit
+
+
+@dataclass(frozen=True)
+class DerivativeBound:
+    """σ'(z) ≤ 1/4, found by SymPy: σ' = p(1 − p) with p = σ(z) ∈ (0, 1), a parabola in p."""
+
+    sigmoid_derivative: sympy.Expr  # σ'(z)
+    in_p: sympy.Expr  # σ'(z) written in p = σ(z)
+    critical_p: tuple[sympy.Expr, ...]  # solutions of d/dp σ' = 0
+    argmax: sympy.Expr  # z where σ' is largest
+    maximum: sympy.Expr  # 1/4
+    at_ends: tuple[sympy.Expr, sympy.Expr]  # σ' as p → 0 and p → 1 (z → ∓∞)
+    is_maximum: bool  # larger than at both ends: the maximum over all z, not just a critical value
+    relu_derivative: sympy.Expr  # piecewise
+    relu_values: tuple[sympy.Expr, ...]  # the values ReLU' takes: 0 and 1
+
+
+@dataclass(frozen=True)
+class ReluSection:
+    exercise: str
+    layers: tuple[int, ...]  # the layers switched from the sigmoid to ReLU
+    sigmoid: tuple[GradientStep, ...]  # the gradients asked for, sigmoid network
+    relu: tuple[GradientStep, ...]  # the same with ReLU
+    units: tuple[HiddenUnit, ...]
+    dead: tuple[str, ...]
+    bound: DerivativeBound
+    conclusion: str
+    kind: str = "relu"
+
+
+def relu_section(problem: Problem, digits: int = 4) -> ReluSection | None:
+    """The first plain SGD exercise with ReLU for the sigmoid in the hidden layers; None without either.
+
+    >>> import symback
+    >>> s = relu_section(symback.load("problems/ws23_backprop.toml"))
+    >>> [step.quantity.exact for step in s.relu], s.dead, s.bound.maximum
+    ([-4, 12], (), 1/4)
+    """
+    exercise = plain_sgd_exercise(problem)
+    if exercise is None:
+        return None
+    sigmoid = exercise_pass(problem, exercise)
+    layers = tuple(
+        number for number, activation in enumerate(sigmoid.graph.layer_activations[:-1], start=1)
+        if activation.name == "sigmoid"
+    )
+    if not layers:
+        return None
+    relu = exercise_pass(problem, exercise, activation={number: "relu" for number in layers})
+    names = asked_parameters(problem, exercise)
+    units = tuple(
+        _hidden_unit(sigmoid, relu, number, unit, digits)
+        for number in layers for unit in range(1, problem.network.layers[number - 1].units + 1)
+    )
+    dead = tuple(unit.name for unit in units if unit.dead)
+    bound = sigmoid_bound()
+    steps = gradient_steps(sigmoid, names, digits), gradient_steps(relu, names, digits)
+    conclusion = _relu_conclusion(units, dead, bound, *steps)
+    return ReluSection(exercise.id, layers, *steps, units, dead, bound, conclusion)
+
+
+def _hidden_unit(sigmoid: BackpropResult, relu: BackpropResult, layer: int, unit: int, digits: int) -> HiddenUnit:
+    z_id, h_id = relu.graph.index[f"z{layer}_{unit}"], relu.graph.index[f"h{layer}_{unit}"]
+    in_relu = rounded_quantities(relu, lambda p: {f"z{layer}_{unit}": p.values[z_id], "ReLU'": p.local_partial(h_id, z_id)},
+                          digits)
+    in_sigmoid = rounded_quantities(sigmoid, lambda p: {"σ'": p.local_partial(h_id, z_id)}, digits)
+    dead = EXACT.sign(relu.exact_pass.values[z_id]) <= 0
+    return HiddenUnit(f"h{layer}_{unit}", in_relu[f"z{layer}_{unit}"], in_relu["ReLU'"], in_sigmoid["σ'"], dead)
+
+
+def sigmoid_bound() -> DerivativeBound:
+    """The largest value of σ'(z), and the values of ReLU', by SymPy.
+
+    >>> b = sigmoid_bound()
+    >>> b.in_p, b.argmax, b.maximum, b.is_maximum, b.relu_values
+    (-p**2 + p, 0, 1/4, True, (0, 1))
+    """
+    sigmoid, relu = make_activation(ActivationSpec("sigmoid")), make_activation(ActivationSpec("relu"))
+    # e^z = p/(1 − p) turns σ'(z) into a polynomial in p ∈ (0, 1), whose extrema are at its critical points
+    in_p = sympy.cancel(sigmoid.derivative.subs(sympy.exp(Z), P / (1 - P)))
+    critical = tuple(r for r in sympy.Poly(sympy.diff(in_p, P), P).real_roots() if 0 < r < 1)
+    best = max(critical, key=lambda point: in_p.subs(P, point))
+    maximum, ends = in_p.subs(P, best), (in_p.subs(P, 0), in_p.subs(P, 1))
+    argmax = sympy.log(best / (1 - best))  # z = σ⁻¹(p)
+    values = tuple(sorted({value for value, _ in relu.derivative.args}))
+    return DerivativeBound(sigmoid.derivative, in_p, critical, argmax, maximum, ends,
+                           all(maximum > end for end in ends), relu.derivative, values)
+
+
+def _relu_conclusion(units, dead, bound, sigmoid_steps, relu_steps) -> str:
+    zs = ", ".join(f"{u.z.name} = {u.z.decimal}" for u in units)
+    state = "no unit is dead"
+    if dead:
+        state = f"{listed(dead)} {'is' if len(dead) == 1 else 'are'} dead (z ≤ 0, ReLU' = 0)"
+    alive = [u for u in units if not u.dead]
+    passes = (f"; where z > 0, ReLU' = 1 passes ∂L/∂h on unchanged, while the sigmoid's σ'(z) ≈ "
+              f"{listed(u.sigmoid_derivative.decimal for u in alive)} ≤ {bound.maximum} shrinks it") if alive else ""
+    gradients = "; ".join(
+        f"∂L/∂{s.parameter} = {r.quantity.decimal} with ReLU vs {s.quantity.decimal} with the sigmoid"
+        for s, r in zip(sigmoid_steps, relu_steps)
+    )
+    return f"With ReLU: {zs}, so {state}{passes}. {gradients}."

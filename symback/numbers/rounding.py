@@ -1,0 +1,150 @@
+"""Correctly rounded decimals from passes at growing precision (Ziv's strategy).
+
+A value is rounded to the requested significant digits once two passes at different precisions round to the
+same decimal; otherwise the precision grows. Ties round half up, as taught in school (0.125 → 0.13).
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Callable, Iterable, Mapping
+
+MAX_DIGITS = 2000
+ZERO_DIGITS = 400  # a value still exactly 0 at this many digits is taken to be 0
+
+
+def round_significant(value: Decimal, digits: int) -> Decimal:
+    """``value`` rounded to ``digits`` significant digits, ties half up.
+
+    >>> round_significant(Decimal("0.0123456"), 3)
+    Decimal('0.0123')
+    >>> round_significant(Decimal("0.125"), 2)
+    Decimal('0.13')
+    """
+    if not value:
+        return Decimal(0)
+    return _rounding_context(digits).plus(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _rounding_context(digits: int) -> decimal.Context:
+    return decimal.Context(prec=digits, rounding=ROUND_HALF_UP, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
+def working_context(digits: int) -> decimal.Context:
+    """A decimal context at ``digits`` digits with room for any exponent and no traps but invalid operations."""
+    return decimal.Context(
+        prec=digits,
+        Emax=decimal.MAX_EMAX,
+        Emin=decimal.MIN_EMIN,
+        traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+    )
+
+
+def correctly_rounded(
+    evaluate: Callable[[], Mapping[str, Decimal]],
+    digits: int,
+    known_zero: Iterable[str] = (),
+    *,
+    refine_zeros_to: int | None = ZERO_DIGITS,
+    max_digits: int = MAX_DIGITS,
+) -> dict[str, Decimal]:
+    """Round every quantity ``evaluate()`` returns to ``digits`` significant digits, correctly.
+
+    ``evaluate`` computes all quantities in the current decimal context; it is called at growing precision
+    until consecutive results agree after rounding. ``known_zero`` names quantities whose exact value is 0.
+    Any other value computed as exactly 0 may be a tiny value lost to cancellation, so it is refined until it
+    is not 0, or still 0 at ``refine_zeros_to`` digits (None: two zeros in a row are taken as 0, for callers
+    with no exact values to tell zeros by). Precision stops growing at ``max_digits``: a value still moving there
+    is a residue of cancellation if it is below 10^(−max_digits/2), and 0 (a value that small needs more digits
+    than that to compute at all), else it is rounded from the last precision.
+
+    >>> correctly_rounded(lambda: {"third": Decimal(1) / 3}, 5)
+    {'third': Decimal('0.33333')}
+    >>> tiny = lambda: {"d": Decimal(81).exp() / (Decimal(81).exp() + 1) - 1}   # −e⁻⁸¹/(1 + e⁻⁸¹)
+    >>> correctly_rounded(tiny, 3)     # exactly 0 at 15 and at 42 digits
+    {'d': Decimal('-6.64E-36')}
+    """
+    zeros = set(known_zero)
+    precision = digits + 12
+    with decimal.localcontext(working_context(precision)):
+        previous = evaluate()
+    result = {name: Decimal(0) for name in previous if name in zeros}
+    pending = {name: value for name, value in previous.items() if name not in zeros}
+    while pending:
+        precision = min(2 * precision + 12, max_digits)
+        with decimal.localcontext(working_context(precision)):
+            current = evaluate()
+        unresolved = {}
+        for name, earlier in pending.items():
+            now = current[name]
+            if now == 0 and refine_zeros_to is not None and precision < refine_zeros_to:
+                unresolved[name] = now
+            elif round_significant(earlier, digits) == round_significant(now, digits):
+                result[name] = round_significant(now, digits)
+            else:
+                unresolved[name] = now
+        if precision >= max_digits:
+            # Still moving at the last precision: a zero that the exact arithmetic did not see as zero.
+            for name, value in unresolved.items():
+                result[name] = Decimal(0) if value.adjusted() < -max_digits // 2 else round_significant(value, digits)
+            break
+        pending = unresolved
+    return {name: result[name] for name in previous}
+
+
+def terminating_decimal(numerator: int, denominator: int) -> Decimal | None:
+    """numerator/denominator as an exact Decimal where it terminates (the denominator has no prime but 2 and 5),
+    without trailing zeros; None where it does not.
+
+    >>> terminating_decimal(157, 50), terminating_decimal(1, 3), terminating_decimal(10**30 + 7, 1)
+    (Decimal('3.14'), None, Decimal('1000000000000000000000000000007'))
+    """
+    rest = denominator
+    for prime in (2, 5):
+        while rest % prime == 0:
+            rest //= prime
+    if rest != 1:
+        return None
+    digits = len(str(abs(numerator))) + len(str(denominator)) + 2  # enough for the quotient to be exact
+    with decimal.localcontext(decimal.Context(prec=digits, Emin=-999999, Emax=999999)):
+        value = (Decimal(numerator) / Decimal(denominator)).normalize()
+    return Decimal(int(value)) if value == value.to_integral_value() and value.adjusted() < digits else value
+
+
+def plain_exact(rounded: Decimal) -> Decimal:
+    """A decimal known to be exact without its trailing zeros: an integer of up to 28 digits written out, any
+    other number in its shortest form (no rounding: nothing is left to round).
+
+    >>> plain_exact(Decimal("4.000")), plain_exact(Decimal("1.000E+30"))
+    (Decimal('4'), Decimal('1E+30'))
+    """
+    if rounded == rounded.to_integral_value() and rounded.adjusted() < 28:
+        return Decimal(int(rounded))
+    return rounded.normalize(decimal.Context(prec=max(len(rounded.as_tuple().digits), 1)))
+
+
+def trimmed(rounded: Decimal, exact) -> Decimal:
+    """1/4 shows 0.25, not 0.2500: trailing zeros go where the decimal is the exact value itself. ``exact`` is
+    a SymPy or SymEngine value (or None, where there is no exact value).
+
+    >>> import sympy, symengine
+    >>> trimmed(Decimal("0.2500"), sympy.Rational(1, 4)), trimmed(Decimal("0.3333"), sympy.Rational(1, 3))
+    (Decimal('0.25'), Decimal('0.3333'))
+    >>> trimmed(Decimal("1.000E+30"), symengine.Integer(10**30))
+    Decimal('1E+30')
+    """
+    fraction = _rational(exact)
+    if fraction is not None and rounded.is_finite() and Fraction(rounded) == fraction:
+        return plain_exact(rounded)
+    return rounded
+
+
+def _rational(exact) -> Fraction | None:
+    """An exact rational value (SymPy or SymEngine: both have p and q) as a Fraction; None for anything else."""
+    if exact is None or not getattr(exact, "is_Rational", False):
+        return None
+    return Fraction(int(exact.p), int(exact.q))

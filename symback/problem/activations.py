@@ -1,0 +1,142 @@
+"""The activation registry: name -> SymPy expression in z, its derivative (SymPy's diff), LaTeX and a remark.
+
+Every activation is an expression in the real symbol :data:`Z`; the derivative is SymPy's ``diff`` of it, put in
+its shortest equal form. ReLU's kink follows a stated convention: f'(0) is the left derivative (0 for relu, the
+slope for leaky_relu) unless a problem sets ``derivative_at_zero``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy
+
+from ..errors import ParseError, ProblemError
+from ..numbers.parse import parse_expression
+from .model import ActivationSpec
+
+Z = sympy.Symbol("z", real=True)
+H = sympy.Symbol("h", real=True)  # an activation's output, for derivatives written through it: σ' = h(1 − h)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation function, ready for the engine and for printing.
+
+    >>> sigmoid = make_activation(ActivationSpec("sigmoid"))
+    >>> sigmoid.derivative
+    exp(z)/(exp(z) + 1)**2
+    """
+
+    name: str
+    expression: sympy.Expr  # f(z)
+    derivative: sympy.Expr  # f'(z), from sympy.diff
+    latex: str  # the function's name in LaTeX, e.g. r"\sigma"
+    remark: str  # one line for the conventions box
+    derivative_in_output: sympy.Expr | None = None  # f'(z) as a function of h = f(z), where one is taught
+
+    @property
+    def is_identity(self) -> bool:
+        return self.expression == Z
+
+    @property
+    def is_zero(self) -> bool:
+        return self.expression == 0
+
+
+@dataclass(frozen=True)
+class _Definition:
+    expression: Callable[[ActivationSpec], sympy.Expr]
+    latex: str
+    remark: Callable[[ActivationSpec], str]
+    derivative_in_output: sympy.Expr | None = None  # in H; checked against diff by the tests
+
+
+def _relu_family(spec: ActivationSpec) -> sympy.Expr:
+    slope = spec.slope if spec.slope is not None else sympy.Rational(1, 100)
+    below = slope * Z if spec.kind == "leaky_relu" else sympy.Integer(0)
+    return sympy.Piecewise((Z, Z > 0), (below, True))
+
+
+def _relu_remark(spec: ActivationSpec) -> str:
+    at_zero = spec.derivative_at_zero
+    if spec.kind == "leaky_relu":
+        slope = spec.slope if spec.slope is not None else sympy.Rational(1, 100)
+        convention = at_zero if at_zero is not None else slope
+        return f"leaky ReLU with slope {slope} for z < 0; its derivative at z = 0 is taken to be {convention}"
+    convention = at_zero if at_zero is not None else 0
+    return f"ReLU(z) = max(0, z); ReLU'(0) is taken to be {convention} (ReLU has no derivative at 0)"
+
+
+def _custom(spec: ActivationSpec) -> sympy.Expr:
+    return parse_expression(spec.expression or "", {"z": Z})
+
+
+REGISTRY: dict[str, _Definition] = {
+    "sigmoid": _Definition(
+        lambda spec: sympy.exp(Z) / (1 + sympy.exp(Z)),
+        r"\sigma",
+        lambda spec: "σ(z) = 1/(1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
+        H * (1 - H),
+    ),
+    "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh", lambda spec: "tanh'(z) = 1 − tanh²(z)", 1 - H**2),
+    "relu": _Definition(_relu_family, r"\operatorname{ReLU}", _relu_remark),
+    "leaky_relu": _Definition(_relu_family, r"\operatorname{LReLU}", _relu_remark),
+    "identity": _Definition(lambda spec: Z, r"\operatorname{id}", lambda spec: "identity: f(z) = z"),
+    "softplus": _Definition(
+        lambda spec: sympy.log(1 + sympy.exp(Z)),
+        r"\operatorname{softplus}",
+        lambda spec: "softplus(z) = log(1 + e^z); its derivative is the sigmoid",
+        1 - sympy.exp(-H),
+    ),
+    "zero": _Definition(
+        lambda spec: sympy.Integer(0),
+        "f",
+        lambda spec: "f ≡ 0: every output of the layer is 0 and f' = 0, so no gradient passes through it",
+    ),
+    "custom": _Definition(_custom, "f", lambda spec: f"f(z) = {spec.expression}"),
+}
+
+KNOWN_ACTIVATIONS = tuple(name for name in REGISTRY if name != "custom")
+
+
+def shortest_form(expr: sympy.Expr) -> sympy.Expr:
+    """The shortest of a few equal forms of ``expr`` (SymPy's simplify alone often lengthens derivatives).
+
+    >>> z = sympy.Symbol("z")
+    >>> shortest_form(sympy.exp(z)/(1 + sympy.exp(z)) - sympy.exp(2*z)/(1 + sympy.exp(z))**2)
+    exp(z)/(exp(z) + 1)**2
+    """
+    if expr.has(sympy.Piecewise, sympy.Heaviside, sympy.Abs, sympy.sign, sympy.Max, sympy.Min):
+        return sympy.piecewise_fold(expr)
+    candidates = [expr, sympy.factor(sympy.together(expr)), sympy.cancel(expr)]
+    return min(candidates, key=lambda candidate: (sympy.count_ops(candidate), len(str(candidate))))
+
+
+@functools.lru_cache(maxsize=256)
+def make_activation(spec: ActivationSpec) -> Activation:
+    """Build the activation a problem file names; its derivative comes from ``sympy.diff``.
+
+    >>> make_activation(ActivationSpec("relu", derivative_at_zero=sympy.Rational(1, 2))).derivative
+    Piecewise((1, z > 0), (1/2, Eq(z, 0)), (0, True))
+    """
+    definition = REGISTRY.get(spec.kind)
+    if definition is None:
+        raise ProblemError("activation", f"unknown activation {spec.kind!r} (known: {', '.join(KNOWN_ACTIVATIONS)})")
+    try:
+        expression = definition.expression(spec)
+    except ParseError as err:
+        raise ProblemError("activation", f"cannot read {spec.expression!r}: {err.reason}") from err
+    derivative = shortest_form(sympy.diff(expression, Z))
+    if spec.derivative_at_zero is not None and spec.kind in ("relu", "leaky_relu"):
+        derivative = _with_value_at_zero(derivative, spec.derivative_at_zero)
+    return Activation(spec.kind, expression, derivative, definition.latex, definition.remark(spec),
+                      definition.derivative_in_output)
+
+
+def _with_value_at_zero(derivative: sympy.Expr, at_zero: sympy.Expr) -> sympy.Expr:
+    """Insert the branch z = 0 first, keeping the rest of the piecewise derivative as it is."""
+    branches = list(derivative.args) if isinstance(derivative, sympy.Piecewise) else [(derivative, True)]
+    return sympy.Piecewise(branches[0], (at_zero, sympy.Eq(Z, 0)), *branches[1:])

@@ -1,0 +1,223 @@
+"""Load a problem file (TOML) into a validated :class:`~symback.problem.model.Problem`.
+
+The format is described in ``docs/problem-format.md``. Every mistake in a file becomes a
+:class:`~symback.errors.ProblemError` naming the file and the key, e.g.
+``sheet.toml: network.layers[2].values: shape mismatch: ...``; list positions count from 1.
+Number strings go through the safe parser only, never through Python evaluation.
+"""
+
+from __future__ import annotations
+
+import decimal
+import os
+import tomllib
+from typing import Any
+
+from ..errors import ProblemError
+from ..numbers.tolerance import read_tolerance
+from .fields import (
+    Fields,
+    ParameterTable,
+    bias_entry_names,
+    describe,
+    index_key,
+    matrix_entry_names,
+    read_inputs,
+    read_letter,
+    read_number_rows,
+    read_rows,
+    read_vector,
+    some,
+)
+from .losses import target_problem
+from .model import DatasetSpec, Entry, LayerSpec, LossSpec, NetworkSpec, Problem
+from .read_activation import ACTIVATION_OPTIONS, read_activation
+from .read_exercises import Subject, read_exercises, read_loss
+from .read_expression import read_expression
+from .read_optimizer import read_data
+
+_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises", "tolerance", "expression",
+             "data")
+_NETWORK_KEYS = ("inputs", "layers", "frozen")
+_LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
+_MAX_INPUTS = 1_000_000  # sanity only: a real layer 1 needs that many columns written out
+
+
+def load(path: str | os.PathLike) -> Problem:
+    """Read and validate the problem file at ``path``.
+
+    >>> load("no/such/file.toml")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: no/such/file.toml: file: cannot read the file: No such file or directory
+    """
+    source = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ProblemError("file", f"cannot read the file: {error.strerror or error}", source=source) from None
+    try:
+        text = data.decode("utf-8-sig")  # tolerate the byte-order mark some editors write
+    except UnicodeDecodeError as error:
+        raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
+    return loads(text, source=source)
+
+
+def loads(text: str, source: str = "<string>") -> Problem:
+    """Validate a problem given as TOML text; ``source`` names it in error messages.
+
+    >>> problem = loads('''
+    ... title = "One neuron"
+    ... [network]
+    ... inputs = 1
+    ... [[network.layers]]
+    ... weights = [["w"]]
+    ... activation = "relu"
+    ... [parameters]
+    ... w = 2.12
+    ... [loss]
+    ... kind = "squared_error"
+    ... ''')
+    >>> problem.network.inputs, problem.network.parameters["w"]
+    (('x1',), 53/25)
+    >>> loads('title = "x"\\n[network]\\ninputs = 1', source="p.toml")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: p.toml: network.layers: missing key 'layers'
+    """
+    try:
+        data = tomllib.loads(text, parse_float=decimal.Decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise ProblemError("toml", str(error), source=source) from None
+    except (ValueError, RecursionError) as error:  # tomllib lets these out for huge integers and deep nesting
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ProblemError("toml", f"cannot read the TOML: {reason}", source=source) from None
+    try:
+        return _read_problem(data, source)
+    except ProblemError as error:
+        raise error.with_source(source) from None
+
+
+def _read_problem(data: dict, source: str) -> Problem:
+    top = Fields(data, "", _TOP_KEYS)
+    title = top.string("title", required=True)
+    notes = top.string("notes")
+    digits = top.get("digits")
+    if digits is None:
+        digits = 4
+    elif type(digits) is not int or not 1 <= digits <= 100:
+        shown = digits if type(digits) is int else describe(digits)
+        raise ProblemError("digits", f"expected an integer from 1 to 100 (decimals shown on sheets), got {shown}")
+    expression = network = data = None
+    if "expression" in top:
+        for key in ("network", "parameters", "data"):
+            if key in top:
+                raise ProblemError(key, f"an expression problem has no [{key}]: give [expression] or [network]")
+        expression = read_expression(top.get("expression"))
+        loss = read_loss(top.get("loss")) if "loss" in top else None
+    else:
+        network = _read_network(top.get("network", required=True), top.get("parameters"))
+        loss = read_loss(top.get("loss", required=True))
+        if "data" in top:
+            data = read_data(top.get("data"), len(network.inputs), network.outputs)
+            _check_data_targets(data, loss)
+    exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data))
+    tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
+    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance,
+                   expression=expression, data=data)
+
+
+def _check_data_targets(data: DatasetSpec, loss: LossSpec) -> None:
+    """Each sample's target fits the problem's loss (an exercise that sets another loss is checked when run)."""
+    for position, targets in enumerate(data.y, 1):
+        problem = target_problem(loss.kind, targets)
+        if problem is not None:
+            raise ProblemError(index_key("data.y", position), problem)
+
+
+def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
+    fields = Fields(table, "network", _NETWORK_KEYS)
+    inputs = read_inputs(fields.get("inputs", required=True), fields.key("inputs"), _MAX_INPUTS)
+    layer_tables = fields.get("layers", required=True)
+    if not isinstance(layer_tables, list) or not layer_tables:
+        got = describe(layer_tables) if layer_tables else "none"
+        raise ProblemError(fields.key("layers"), f"expected at least one [[network.layers]] table, got {got}")
+    parameters = ParameterTable(inputs)
+    layers: list[LayerSpec] = []
+    for number, layer_table in enumerate(layer_tables, 1):
+        fan_in = layers[-1].units if layers else len(inputs)
+        layers.append(_read_layer(layer_table, number, fan_in, parameters))
+    values = parameters.with_values(parameter_table)
+    frozen = fields.get("frozen")
+    if frozen is None:
+        frozen = []
+    elif not isinstance(frozen, list):
+        raise ProblemError(fields.key("frozen"), f"expected an array of parameter names, got {describe(frozen)}")
+    for position, name in enumerate(frozen, 1):
+        if not isinstance(name, str) or name not in values:
+            shown = repr(name) if isinstance(name, str) else describe(name)
+            message = f"{shown} is not a parameter (parameters: {some(values)})"
+            raise ProblemError(index_key(fields.key("frozen"), position), message)
+    return NetworkSpec(inputs, tuple(layers), values, frozenset(frozen))
+
+
+def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable) -> LayerSpec:
+    fields = Fields(table, f"network.layers[{number}]", _LAYER_KEYS)
+    weights_key, values_key = fields.key("weights"), fields.key("values")
+    receives = f"layer {number} receives {fan_in} inputs"
+    if number > 1:
+        receives += f" (the units of layer {number - 1})"
+    given = fields.get("weights", required=True)
+    letter = None
+    if isinstance(given, str):
+        letter = read_letter(given, weights_key)
+        if "values" not in fields:
+            message = f"missing value: weights {letter!r} is a letter, so 'values' must give its numbers"
+            raise ProblemError(values_key, message)
+        rows = read_rows(fields.get("values"), values_key, f"the values of matrix {letter}")
+        _check_shape(rows, fan_in, receives, values_key)
+        names = matrix_entry_names(letter, len(rows), len(rows[0]))
+        numbers = read_number_rows(rows, values_key)
+        flat_names, flat_numbers = [n for row in names for n in row], [v for row in numbers for v in row]
+        parameters.add_letter(letter, weights_key, f"matrix {letter}", flat_names, flat_numbers)
+        weights: tuple[tuple[Entry, ...], ...] = tuple(map(tuple, names))
+    else:
+        if "values" in fields:
+            raise ProblemError(values_key, "'values' goes with a letter in 'weights', not with entries")
+        rows = read_rows(given, weights_key, 'a letter such as "A", or the weights')
+        _check_shape(rows, fan_in, receives, weights_key)
+        weights = tuple(
+            tuple(parameters.add_entry(value, index_key(weights_key, r, c)) for c, value in enumerate(row, 1))
+            for r, row in enumerate(rows, 1)
+        )
+    bias, bias_letter = _read_bias(fields, number, len(weights), parameters)
+    options = {name: fields.get(name) for name in ACTIVATION_OPTIONS if name in fields}
+    given_activation = fields.get("activation", required=True)
+    activation = read_activation(given_activation, fields.key("activation"), options, fields.path)
+    return LayerSpec(weights, activation, bias, weights_label=letter, bias_label=bias_letter)
+
+
+def _check_shape(rows: list[list], fan_in: int, receives: str, key: str) -> None:
+    if len(rows[0]) != fan_in:
+        raise ProblemError(key, f"shape mismatch: {len(rows)}×{len(rows[0])} matrix but {receives}")
+
+
+def _read_bias(fields: Fields, number: int, units: int, parameters: ParameterTable):
+    given, key, values_key = fields.get("bias"), fields.key("bias"), fields.key("bias_values")
+    per_unit = f"one per unit of layer {number}"
+    if not isinstance(given, str) and "bias_values" in fields:
+        raise ProblemError(values_key, "'bias_values' goes with a letter in 'bias', such as bias = \"c\"")
+    if given is None:
+        return None, None
+    if isinstance(given, str):
+        letter = read_letter(given, key)
+        if "bias_values" not in fields:
+            message = f"missing value: bias {letter!r} is a letter, so 'bias_values' must give its numbers"
+            raise ProblemError(values_key, message)
+        values = read_vector(fields.get("bias_values"), values_key, units, per_unit)
+        names = bias_entry_names(letter, units)
+        parameters.add_letter(letter, key, f"bias {letter}", names, list(values))
+        return tuple(names), letter
+    if not isinstance(given, list) or len(given) != units:
+        got = f"{len(given)} entries" if isinstance(given, list) else describe(given)
+        raise ProblemError(key, f"expected a letter or an array of {units} entries ({per_unit}), got {got}")
+    return tuple(parameters.add_entry(value, index_key(key, unit)) for unit, value in enumerate(given, 1)), None

@@ -1,0 +1,177 @@
+"""The circuit diagram as layout data for the templates (TikZ in LaTeX, Mermaid in Markdown).
+
+Nodes stand in columns by their depth from the variables, each at the mean height of its operands (pushed
+apart where they would overlap); every wire carries the value flowing forward along it and the gradient flowing
+back along it (what its child sends its parent). Circuits of more than MAX_DIAGRAM_NODES nodes are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..numbers.text import format_exact
+from .notation import Notation
+
+MAX_DIAGRAM_NODES = 25  # more nodes make an unreadable diagram; the sheet says it left it out
+COLUMN_WIDTH, ROW_HEIGHT = 3.4, 1.9  # the grid, in cm
+
+_SYMBOLS = {  # operation -> (LaTeX, text) for the diagram
+    "id": ("=", "="), "add": ("+", "+"), "sub": ("-", "−"), "mul": (r"\times", "×"), "div": (r"\div", "÷"),
+    "neg": ("-", "−"), "pow": (r"(\cdot)^{\square}", "^"), "exp": (r"\exp", "exp"), "log": (r"\log", "log"),
+    "sqrt": (r"\sqrt{\ }", "√"), "abs": (r"\lvert\cdot\rvert", "abs"), "sigmoid": (r"\sigma", "σ"),
+    "relu": (r"\mathrm{ReLU}", "ReLU"), "softplus": (r"\mathrm{softplus}", "softplus"), "sin": (r"\sin", "sin"),
+    "cos": (r"\cos", "cos"), "tan": (r"\tan", "tan"), "sinh": (r"\sinh", "sinh"), "cosh": (r"\cosh", "cosh"),
+    "tanh": (r"\tanh", "tanh"), "atan": (r"\arctan", "atan"), "max": (r"\max", "max"), "min": (r"\min", "min"),
+    "loss": (r"\mathrm{loss}", "loss"),
+}
+
+
+@dataclass(frozen=True)
+class DiagramNode:
+    id: str
+    name: str
+    latex: str  # the operation's symbol (a variable: its name)
+    text: str
+    x: float
+    y: float
+    variable: bool
+
+
+@dataclass(frozen=True)
+class DiagramWire:
+    source: str
+    target: str
+    value: Decimal | None  # the value carried forward (None: a diagram without numbers)
+    gradient: Decimal | None  # the gradient carried back along this wire
+    value_text: str
+    gradient_text: str
+    bend: int  # degrees: wires that would overlap a node or each other are bent
+
+
+@dataclass(frozen=True)
+class CircuitDiagram:
+    nodes: tuple[DiagramNode, ...]
+    wires: tuple[DiagramWire, ...]
+    output: DiagramWire | None  # the top node's value and its gradient 1, on a wire leaving the circuit
+    omitted: bool
+    size: int
+
+
+def _label(node, notation: Notation) -> tuple[str, str]:
+    """The symbol a node is drawn with: its operation, with the constants it takes (+1, ×2, ^2, max(0, ·))."""
+    if node.operation == "variable":
+        return notation.latex_name(node.name), notation.plain_name(node.name)
+    latex, text = _SYMBOLS.get(node.operation, (rf"\mathrm{{{node.operation}}}", node.operation))
+    constants = [(k, o) for k, o in enumerate(node.operands) if not isinstance(o, int)]
+    if not constants or node.operation == "loss":
+        return latex, text
+    if node.operation == "pow" and len(node.operands) == 2:
+        (k, value), = constants
+        if k == 1:
+            return f"(\\cdot)^{{{notation.latex(value)}}}", f"^{format_exact(value)}"
+        base_latex, base_text = _constant(value, notation, plain=lambda v: v.is_Integer and v >= 0)
+        return f"{base_latex}^{{\\square}}", f"{base_text}^"
+    if len(node.operands) == 2 and node.operation in ("add", "sub", "mul", "div"):
+        (k, value), = constants
+        number_latex, number_text = _constant(value, notation, plain=lambda v: not v.could_extract_minus_sign())
+        if k == 1:
+            return f"{latex}{number_latex}", f"{text}{number_text}"
+        return f"{number_latex}{latex}", f"{number_text}{text}"
+    arguments_latex = ", ".join(r"\cdot" if isinstance(o, int) else notation.latex(o) for o in node.operands)
+    arguments_text = ", ".join("·" if isinstance(o, int) else format_exact(o) for o in node.operands)
+    return rf"{latex}\left({arguments_latex}\right)", f"{text}({arguments_text})"
+
+
+def _constant(value, notation: Notation, plain) -> tuple[str, str]:
+    """A constant beside an operator symbol (LaTeX, text), in parentheses unless ``plain(value)``: −3 after a
+    minus, or 1/2 as a power's base, would read as another number."""
+    latex, text = notation.latex(value), format_exact(value)
+    return (latex, text) if plain(value) else (rf"\left({latex}\right)", f"({text})")
+
+
+def _layout(circuit) -> dict[int, tuple[float, float]]:
+    depth: dict[int, int] = {}
+    for i, node in enumerate(circuit.nodes):
+        parents = [o for o in node.operands if isinstance(o, int)]
+        depth[i] = 0 if node.operation == "variable" else 1 + max((depth[p] for p in parents), default=0)
+    row: dict[int, float] = {}
+    for column in range(max(depth.values()) + 1):
+        members = [i for i in depth if depth[i] == column]
+        wanted = {}
+        for position, i in enumerate(members):
+            parents = [o for o in circuit.nodes[i].operands if isinstance(o, int)]
+            wanted[i] = sum(row[p] for p in parents) / len(parents) if parents else float(position)
+        members.sort(key=lambda i: (wanted[i], i))
+        placed: list[float] = []
+        for i in members:
+            placed.append(wanted[i] if not placed else max(wanted[i], placed[-1] + 1))
+        shift = sum(wanted[i] for i in members) / len(members) - sum(placed) / len(placed)
+        for i, r in zip(members, placed):
+            row[i] = r + shift
+    return {i: (depth[i] * COLUMN_WIDTH, -row[i] * ROW_HEIGHT) for i in depth}
+
+
+def _bends(positions, wires: list[tuple[int, int]]) -> list[int]:
+    """A bend (degrees) for wires repeated between two nodes (x · x), and for a wire that would pass through
+    a node on its way."""
+    bends, seen = [], {}
+    for parent, child in wires:
+        if wires.count((parent, child)) > 1:
+            count = seen[(parent, child)] = seen.get((parent, child), -1) + 1
+            bends.append((25 + 25 * (count // 2)) * (1 if count % 2 == 0 else -1))  # 25, -25, 50, -50, 75, …
+            continue
+        (x0, y0), (x1, y1) = positions[parent], positions[child]
+        blocked = any(x0 < x < x1 and abs(y0 + (y1 - y0) * (x - x0) / (x1 - x0) - y) < 0.45 * ROW_HEIGHT
+                      for k, (x, y) in positions.items() if k not in (parent, child))
+        bends.append(30 if blocked else 0)
+    return bends
+
+
+def _decimal_text(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return format(value, "f") if -5 <= value.adjusted() <= 12 else str(value)
+
+
+def _diagram(circuit, notation: Notation, numbers=None) -> CircuitDiagram:
+    size = len(circuit.nodes)
+    if size > MAX_DIAGRAM_NODES:
+        return CircuitDiagram((), (), None, True, size)
+    positions = _layout(circuit)
+    nodes = tuple(DiagramNode(f"n{i}", node.name, *_label(node, notation), *positions[i],
+                              node.operation == "variable") for i, node in enumerate(circuit.nodes))
+    pairs = [(o, child) for child, node in enumerate(circuit.nodes) for _, o in node.node_operands()]
+    values, contributions = numbers or (None, None)
+    wires = []
+    for k, ((parent, child), bend) in enumerate(zip(pairs, _bends(positions, pairs))):
+        value = values[parent] if values else None
+        gradient = contributions[k] if contributions else None
+        wires.append(DiagramWire(f"n{parent}", f"n{child}", value, gradient, _decimal_text(value),
+                                 _decimal_text(gradient), bend))
+    output = None
+    if numbers:
+        top = values[circuit.top]
+        output = DiagramWire(f"n{circuit.top}", "nout", top, Decimal(1), _decimal_text(top), "1", 0)
+    return CircuitDiagram(nodes, tuple(wires), output, False, size)
+
+
+def structure_diagram(circuit, notation: Notation) -> CircuitDiagram:
+    """The circuit without numbers: its nodes and wires (a wire used twice, as in x · x, bent both ways).
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> diagram = structure_diagram(build_circuit(ExpressionSpec((("f", "x*x + 1"),), {"x": 2})), Notation())
+    >>> [(node.name, node.text) for node in diagram.nodes], [(w.source, w.target, w.bend) for w in diagram.wires]
+    ([('x', 'x'), ('q1', '×'), ('f', '+1')], [('n0', 'n1', 25), ('n0', 'n1', -25), ('n1', 'n2', 0)])
+    """
+    return _diagram(circuit, notation)
+
+
+def value_diagram(circuit, forward, backward, notation: Notation) -> CircuitDiagram:
+    """The circuit with each wire's value (forward) and the gradient flowing back along it."""
+    values = [forward.row(node.name).quantity.decimal for node in circuit.nodes]
+    by_wire = {(w.child, w.parent, w.position): w.product.decimal for w in backward.wires}
+    contributions = [by_wire[(node.name, circuit.nodes[o].name, position)]
+                     for node in circuit.nodes for position, o in node.node_operands()]
+    return _diagram(circuit, notation, (values, contributions))

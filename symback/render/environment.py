@@ -1,0 +1,233 @@
+"""Render a :class:`~symback.render.sheet.Sheet` with Jinja2: Markdown and LaTeX.
+
+Templates live in ``templates/`` (shipped inside the wheel as ``symback/templates``): a base per format and one
+template per kind of step. Undefined variables are errors (StrictUndefined). LaTeX templates use delimiters that
+do not collide with TeX: ``((* block *))``, ``((( variable )))``, ``((= comment =))``.
+Filters are small pure functions registered by name; every text from the problem file goes through an escape.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import os
+import re
+import tempfile
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import jinja2
+
+from .notation import Notation
+from .sheet import Sheet, exercise_view
+from .training_plot import log_scale, plot_series
+
+FORMATS = ("md", "tex")
+
+
+def templates_folder() -> Path:
+    """The templates: the repository's ``templates/`` in a checkout, ``symback/templates`` when installed."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "templates", package / "templates"):
+        if (candidate / "md" / "sheet.md.j2").is_file():
+            return candidate
+    raise FileNotFoundError("symback's templates are missing (reinstall symback)")
+
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
+    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+_TEX_UNICODE = {
+    "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
+    "σ": r"$\sigma$", "θ": r"$\theta$", "η": r"$\eta$", "λ": r"$\lambda$", "≡": r"$\equiv$", "−": "-",
+    "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
+    "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
+    "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
+    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}", "₃": r"\textsubscript{3}",
+    "⁰": r"\textsuperscript{0}", "¹": r"\textsuperscript{1}", "⁴": r"\textsuperscript{4}",
+    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "⁷": r"\textsuperscript{7}",
+    "⁸": r"\textsuperscript{8}", "⁹": r"\textsuperscript{9}", "⁻": r"\textsuperscript{-}", "ᵗ": r"\textsuperscript{t}",
+    "ρ": r"$\rho$", "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
+}
+
+
+def escape_tex(text) -> str:
+    r"""Text from a file, safe in LaTeX: specials escaped, common math symbols mapped, other symbols dropped.
+
+    >>> escape_tex(r"\input{/etc/passwd} 50% ŷ")
+    '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
+    """
+    out = []
+    text = re.sub("([A-Za-z])\u0302", lambda m: f"\x00{m.group(1)}", str(text).replace("\x00", ""))  # x̂ (x + combining hat)
+    for character in text:
+        if out and out[-1] == "\x00":
+            out[-1] = rf"$\hat{{{character}}}$"
+        elif character == "\x00":
+            out.append(character)
+        elif character in _TEX_SPECIALS:
+            out.append(_TEX_SPECIALS[character])
+        elif character in _TEX_UNICODE:
+            out.append(_TEX_UNICODE[character])
+        elif ord(character) < 0x20 and character not in "\n\t":
+            continue
+        elif ord(character) > 0xFF:
+            out.append("?")  # pdflatex has no glyph for it; a visible mark beats a failed build
+        else:
+            out.append(character)
+    return "".join(out)
+
+
+def escape_md(text) -> str:
+    r"""Text from a file, safe in Markdown: no HTML, no emphasis, no stray math.
+
+    >>> escape_md("<script>*x*_1 $a$")
+    '&lt;script&gt;\\*x\\*\\_1 \\$a\\$'
+    """
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|$~])", r"\\\1", text).replace("\n", " ")
+
+
+def breakable_tex(text) -> str:
+    r"""Like :func:`escape_tex`, but a line may break after any character (long answers in narrow columns);
+    an empty discretionary costs a penalty, so lines still break at spaces where they can.
+
+    >>> breakable_tex("a_b")
+    'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
+    """
+    return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
+
+
+def decimal_text(value: Decimal) -> str:
+    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
+
+    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
+    ('0.7311', '1.234 \\\\cdot 10^{-9}')
+    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
+    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
+    """
+    if not value.is_finite():
+        return str(value)
+    exponent = value.adjusted()
+    if -5 <= exponent <= 12:
+        return format(value, "f")
+    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
+    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"
+
+
+def approximately(quantity) -> str:
+    """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
+
+    >>> import sympy
+    >>> from symback.derive.steps import Quantity
+    >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")))
+    '= 0.5'
+    """
+    exact = quantity.exact
+    if exact.is_Integer:
+        return ""  # 4 = 4 says nothing
+    if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal):
+        return f"= {decimal_text(quantity.decimal)}"
+    return f"\\approx {decimal_text(quantity.decimal)}"
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (compiling them is most of a small sheet's rendering time)."""
+    folder = Path(tempfile.gettempdir()) / f"symback-templates-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if hasattr(os, "getuid") and (folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o022):
+            return None  # someone else's folder: never load code from it
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _environment(kind: str, notation: Notation) -> jinja2.Environment:
+    folder = templates_folder()
+    delimiters = {}
+    if kind == "tex":
+        delimiters = dict(
+            block_start_string="((*", block_end_string="*))", variable_start_string="(((",
+            variable_end_string=")))", comment_start_string="((=", comment_end_string="=))",
+        )
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        bytecode_cache=_bytecode_cache(),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        **delimiters,
+    )
+    environment.filters.update(
+        math=notation.latex,
+        name=notation.latex_name,
+        plain=notation.plain_name,
+        partial=notation.partial,
+        decimal=decimal_text,
+        approx=approximately,
+        layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
+        layered_partial=Notation(show_layers=True).partial,
+        text=escape_tex if kind == "tex" else escape_md,
+        breakable=breakable_tex if kind == "tex" else escape_md,
+        plot_series=plot_series,
+        log_scale=log_scale,
+    )
+    return environment
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
+    return _environment(kind, notation)
+
+
+def render_exercise(result, kind: str) -> str:
+    """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`).
+
+    >>> import symback
+    >>> text = render_exercise(symback.run_exercise(symback.load("problems/ws23_backprop.toml"), "4"), "md")
+    >>> "Exercise 4" in text
+    True
+    """
+    if result.problem.expression is not None:
+        from .circuit_sheet import (
+            exercise_view as circuit_exercise_view,  # an expression's exercise
+        )
+
+        return render_for_problem("circuit_exercise", kind, result.problem,
+                                  exercise=circuit_exercise_view(result, Notation()))
+    return render_for_problem("exercise", kind, result.problem, exercise=exercise_view(result))
+
+
+def present(result, form: str) -> str:
+    """The presenter of :mod:`symback.display` for an exercise's result: ``form`` is "md" or "tex"."""
+    return render_exercise(result, form)
+
+
+def render_for_problem(template: str, kind: str, problem, **context) -> str:
+    """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s network needs
+    (layer numbers shown from two hidden layers on)."""
+    if kind not in FORMATS:
+        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    notation = Notation(show_layers=problem.network is not None and len(problem.network.layers) > 2)
+    return _cached_environment(kind, notation).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+
+
+def render(sheet: Sheet, kind: str) -> str:
+    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+
+    >>> import symback
+    >>> from symback.render.sheet import build_sheet
+    >>> text = render(build_sheet(symback.load("problems/ws23_backprop.toml"), appendix=False), "md")
+    >>> text.startswith("# Backpropagation")
+    True
+    """
+    if kind not in FORMATS:
+        raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    name = getattr(sheet, "template", "sheet")  # a circuit's sheet has a template of its own
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/{name}.{kind}.j2")
+    return template.render(sheet=sheet)

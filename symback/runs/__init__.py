@@ -1,0 +1,1 @@
+"""Runs over several steps: optimizer rules, optimizer runs at one point and training runs on data."""
