@@ -13,8 +13,7 @@ from .checker.mark import check
 from .checker.report import Report, Verdict
 from .derive.exercise import ExerciseResult, run_exercise
 from .engine.backprop import backprop, sgd
-from .engine.circuit_result import CircuitResult
-from .engine.result import BackpropResult
+from .engine.result import BackpropResult, CircuitResult
 from .errors import ArgumentError, ParseError, ProblemError, SymbackError
 from .numbers.tolerance import Tolerance
 from .problem.load import load, loads

@@ -58,3 +58,16 @@ class ProblemError(SymbackError):
 
 class ArgumentError(SymbackError):
     """A bad argument to the Python API or the command line (not a problem-file error)."""
+
+
+class NumericError(SymbackError):
+    """A decimal pass that cannot be computed (an overflow, a logarithm of 0)."""
+
+    def in_exercise(self, source: str | None, exercise_id: str) -> "NumericError":
+        """The same error naming the file and the exercise it happened in, as a line of the CLI does.
+
+        >>> str(NumericError("overflow").in_exercise("p.toml", "2"))
+        'p.toml: exercises[id=2]: overflow'
+        """
+        where = ": ".join(part for part in (source, f"exercises[id={exercise_id}]") if part)
+        return NumericError(f"{where}: {self}")

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 import symback
 from symback.engine.circuit import build_circuit
-from symback.engine.circuit_pass import CircuitDomainError
-from symback.engine.circuit_result import backprop_exercise
+from symback.engine.backprop import backprop_exercise
+from symback.engine.guards import DomainError
 from symback.errors import ArgumentError, ParseError, ProblemError, SymbackError
 from symback.numbers.tree import Apply, Constant, parse_tree
 from symback.problem.model import ExpressionSpec, LossSpec, Problem
@@ -392,7 +392,7 @@ def test_exercise_values_and_target():
     ("x^100000", {"x": 12345}, "more than 10000 digits"),
 ])
 def test_domain_errors_name_the_node_in_one_line(text, at, message):
-    with pytest.raises(CircuitDomainError) as caught:
+    with pytest.raises(DomainError) as caught:
         symback.backprop(problem(text, at))
     assert message in str(caught.value) and "\n" not in str(caught.value)
     assert str(caught.value).startswith("expression stage f, node ")
@@ -400,18 +400,18 @@ def test_domain_errors_name_the_node_in_one_line(text, at, message):
 
 
 def test_domain_error_names_the_stage_and_the_loss():
-    with pytest.raises(CircuitDomainError, match="expression stage b, node b = log"):
+    with pytest.raises(DomainError, match="expression stage b, node b = log"):
         symback.backprop(problem([("a", "x - 2"), ("b", "log(a)"), ("f", "b * x")], {"x": 2}))
-    with pytest.raises(CircuitDomainError, match="binary_cross_entropy needs 0 < f < 1, but f = 2"):
+    with pytest.raises(DomainError, match="binary_cross_entropy needs 0 < f < 1, but f = 2"):
         symback.backprop(problem("x", {"x": 2}, loss="binary_cross_entropy"), y=1)
-    with pytest.raises(CircuitDomainError, match="target y between 0 and 1"):
+    with pytest.raises(DomainError, match="target y between 0 and 1"):
         symback.backprop(problem("sigmoid(x)", {"x": 2}, loss="binary_cross_entropy"), y=2)
 
 
 def test_exact_values_cannot_explode():
     stages = [(f"s{i}", f"s{i - 1} * s{i - 1}" if i else "x * x") for i in range(40)] + [("f", "s39")]
     started = time.monotonic()
-    with pytest.raises(CircuitDomainError, match="more than 10000 digits"):
+    with pytest.raises(DomainError, match="more than 10000 digits"):
         symback.backprop(problem(stages, {"x": 12345}))
     assert time.monotonic() - started < 5
 

@@ -34,7 +34,7 @@ from ..derive.circuit_tasks import CIRCUIT_TASKS
 from ..derive.exercise import ExerciseResult, run_exercise
 from ..derive.formulas import local_partial_display, name_symbol, operation_display
 from ..derive.steps import Quantity
-from ..engine.circuit import Circuit, CircuitNode
+from ..engine.graph import Graph, Node
 from ..numbers.rounding import round_significant
 from ..numbers.text import format_exact
 from ..problem.model import ExerciseSpec, Problem
@@ -80,7 +80,7 @@ class CircuitItemBuilder(ItemBuilder):
         self.exercise = precise.exercise
         self.context, self.digits = context, digits
         result = precise.result
-        self.circuit: Circuit = result.circuit
+        self.circuit: Graph = result.graph
         self.top = result.top
         self.target = {result.circuit.target: result.target} if result.circuit.target is not None else {}
         operations = [node.name for node in self.circuit.nodes if node.operation != "variable"]
@@ -112,7 +112,7 @@ class CircuitItemBuilder(ItemBuilder):
                                    shown_rule=shown_rule))
         return items
 
-    def _node_description(self, node: CircuitNode) -> str:
+    def _node_description(self, node: Node) -> str:
         definition = f"{node.name} = {self._definition(node)}"
         if node.name == self.circuit.nodes[self.circuit.output].name:
             return f"the function {definition}"
@@ -120,7 +120,7 @@ class CircuitItemBuilder(ItemBuilder):
             return f"stage {definition}"
         return f"{definition}, a node of stage {node.stage}"
 
-    def _definition(self, node: CircuitNode) -> str:
+    def _definition(self, node: Node) -> str:
         """The node's operation in its operands' names as a person writes it: ``σ(y)``, ``num / den``."""
         operands = [self._operand_text(operand) for operand in node.operands]
         operation = OPERATIONS[node.operation]
@@ -142,7 +142,7 @@ class CircuitItemBuilder(ItemBuilder):
         text = number_text(operand).replace("-", "−")
         return text if text.replace(".", "").isdigit() else f"({text})"
 
-    def _operand_symbols(self, node: CircuitNode) -> tuple:
+    def _operand_symbols(self, node: Node) -> tuple:
         return tuple(name_symbol(self.circuit.nodes[o].name) if isinstance(o, int) else o for o in node.operands)
 
     # backward: per node, top down, its gradient and then the local gradients of the wires into it ------------

@@ -154,8 +154,10 @@ class ItemBuilder:
             node.name: to_sympy(result.exact(node.name)) for node in graph.nodes if node.kind in ("input", "parameter")
         }
         self.constants.update({s.name: value for s, value in zip(graph.loss.targets, result.y)})
-        self.activations = {graph.nodes[n].name: (graph.nodes[source].name, activation)
-                            for n, (source, activation) in graph.activation_of.items()}
+        self.activations = {node.name: (graph.nodes[source].name, activation)
+                            for node, (source, activation) in ((node, graph.activation_of(n))
+                                                               for n, node in enumerate(graph.nodes)
+                                                               if node.kind == "activation")}
         self.outputs = {graph.nodes[o].name for o in graph.outputs}
 
     def items(self) -> list[Item]:

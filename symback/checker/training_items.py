@@ -14,7 +14,7 @@ Steps k = 1, 2, … are counted across epochs (as :attr:`~symback.runs.training.
 What the exercise asks for is the parameters after the last step and ``L[final]``; the rest is working.
 
 Rules read the student's own values, so that a slip is carried forward: L[k] and g[k]:p are one network pass per
-sample of the batch (:func:`~symback.engine.network_gradient.loss_and_gradients`, cached per set of parameter values) at
+sample of the batch (:func:`~symback.engine.gradients.objective_and_gradients`, cached per set of parameter values) at
 the student's own trainable parameters after step k − 1 (the parameters that are not trained keep their start
 values); L[1] and g[1]:p are at the start values, constants. p[k] is the registry's step function
 (:mod:`symback.runs.optimizers`) in decimal arithmetic on the student's own p[k − 1] and g[k]:p; an optimizer with
@@ -45,7 +45,7 @@ from typing import Sequence
 import sympy
 
 from ..derive.steps import Quantity
-from ..engine.network_gradient import loss_and_gradients
+from ..engine.gradients import objective_and_gradients
 from ..numbers.arithmetic import DECIMAL
 from ..numbers.parse import (
     exact_number,  # parameters are exact already; ints become Integers
@@ -241,7 +241,9 @@ class TrainingItemBuilder:
             return +loss, {name: +grads[name] for name in self.names}
 
     def _loss_and_gradients(self, position: int, parameters: dict):
-        return loss_and_gradients(self.plan.graph, DECIMAL, self.plan.xs[position], self.plan.ys[position], parameters)
+        graph = self.plan.graph
+        point = {graph.nodes[i].name: value for i, value in zip(graph.inputs, self.plan.xs[position])}
+        return objective_and_gradients(graph, DECIMAL, point, self.plan.ys[position], parameters)[:2]
 
     # --- memories
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 import sympy
 
-from ..engine.network import Graph
+from ..engine.graph import Graph
 from ..engine.passes import Pass
 from ..engine.result import BackpropResult, to_sympy
 from ..problem.activations import Z
@@ -85,16 +85,16 @@ class Deriver:
 
     def definition(self, node_id: int) -> sympy.Expr:
         graph = self.graph
-        if node_id in graph.terms:
+        if graph.nodes[node_id].kind == "affine":
             products = [
                 (symbol(graph.nodes[w].name) if isinstance(w, int) else w) * symbol(graph.nodes[s].name)
-                for w, s in graph.terms[node_id]
+                for w, s in graph.terms(node_id)
             ]
-            bias = graph.bias[node_id]
+            bias = graph.bias(node_id)
             if bias is not None:
                 products.append(symbol(graph.nodes[bias].name) if isinstance(bias, int) else bias)
             return sympy.Add(*products)
-        source, activation = graph.activation_of[node_id]
+        source, activation = graph.activation_of(node_id)
         return activation.expression.xreplace({Z: symbol(graph.nodes[source].name)})
 
     def numbers_for(self, expr: sympy.Expr) -> dict:
@@ -116,8 +116,8 @@ class Deriver:
             definition = self.definition(node_id)
             substituted = unevaluated(definition, self.numbers_for(definition))
             function = argument = None
-            if node_id in graph.activation_of:
-                source, activation = graph.activation_of[node_id]
+            if node.kind == "activation":
+                source, activation = graph.activation_of(node_id)
                 function, argument = activation.latex, graph.nodes[source].name
             pending.append(
                 lambda q, name=name, d=definition, s=substituted, layer=node.layer, f=function, a=argument: ForwardStep(
@@ -142,7 +142,7 @@ class Deriver:
         numerator, denominator = graph.nodes[child].name, graph.nodes[parent].name
         name = self.request(f"d{numerator}/d{denominator}", lambda p: p.local_partial(child, parent))
         formula, numbers = self.local_formula(child, parent)
-        vanishes = formula == 0 and child in graph.activation_of
+        vanishes = formula == 0 and graph.nodes[child].kind == "activation"
         substituted = unevaluated(formula, numbers)
 
         def build(q):
@@ -160,17 +160,17 @@ class Deriver:
             numbers = {sym: self.exact_value(o) for sym, o in zip(loss.outputs, graph.outputs)}
             numbers.update(dict(zip(loss.targets, self.result.y)))
             return formula, numbers
-        if child in graph.activation_of:
-            source, activation = graph.activation_of[child]
+        if graph.nodes[child].kind == "activation":
+            source, activation = graph.activation_of(child)
             z = symbol(graph.nodes[source].name)
             return activation.derivative.xreplace({Z: z}), {z: self.exact_value(source)}
         parts = []
-        for weight, source in graph.terms[child]:
+        for weight, source in graph.terms(child):
             if source == parent:
                 parts.append(symbol(graph.nodes[weight].name) if isinstance(weight, int) else weight)
             if weight == parent:
                 parts.append(symbol(graph.nodes[source].name))
-        if graph.bias.get(child) == parent:
+        if graph.bias(child) == parent:
             parts.append(sympy.Integer(1))
         formula = sympy.Add(*parts)
         return formula, self.numbers_for(formula)
@@ -189,7 +189,7 @@ class Deriver:
             complete = False
             builders = [
                 [self.adjoint_factor(user), self.factor(user, target)]
-                for user in dict.fromkeys(a for a, _ in graph.uses[target])
+                for user in dict.fromkeys(user for user, _ in graph.uses(target))
             ]
 
         def build(q):
@@ -200,7 +200,7 @@ class Deriver:
 
     def adjoint_factor(self, node_id: int):
         node_name = self.graph.nodes[node_id].name
-        name = self.request(f"dL/d{node_name}", lambda p: p.adjoints[node_id])
+        name = self.request(f"dL/d{node_name}", lambda p: p.gradients[node_id])
         formula = sympy.Symbol(f"dL/d{node_name}")
 
         def build(q):

@@ -1,7 +1,7 @@
 """The exercises of an expression problem, run on its circuit: task name -> builder of step records.
 
 :func:`symback.derive.exercise.run_exercise` dispatches here for a problem with an ``[expression]``. Every exact value
-and decimal comes from the circuit's passes (:class:`symback.engine.circuit_result.CircuitResult`); this module arranges
+and decimal comes from the circuit's passes (:class:`symback.engine.result.BackpropResult`); this module arranges
 them with their formulas as written (:mod:`symback.derive.circuit_steps`).
 
 >>> import symback
@@ -24,10 +24,11 @@ from typing import Callable
 
 import sympy
 
-from ..engine.circuit_pass import EXACT_DECIDING, run_circuit_pass
-from ..engine.circuit_result import CircuitResult, backprop_exercise
-from ..engine.result import NumericError, to_sympy
-from ..errors import ProblemError
+from ..engine.backprop import backprop_exercise
+from ..engine.guards import EXACT_DECIDING
+from ..engine.passes import run_pass
+from ..engine.result import BackpropResult, to_sympy
+from ..errors import NumericError, ProblemError
 from ..numbers.arithmetic import DECIMAL
 from ..numbers.rounding import correctly_rounded, trimmed
 from ..problem.model import ExerciseSpec, Problem
@@ -67,7 +68,7 @@ class _Context:
 
     def __init__(self, problem: Problem, exercise: ExerciseSpec, digits: int):
         self.problem, self.exercise, self.digits = problem, exercise, digits
-        self.result: CircuitResult = backprop_exercise(problem, exercise)
+        self.result: BackpropResult = backprop_exercise(problem, exercise)
         self.circuit = self.result.circuit
         self.top = self.result.top
         self.decimals = self.result.decimals(digits)
@@ -162,7 +163,7 @@ def update_steps(context: _Context, parameters: tuple[str, ...], rate: sympy.Exp
 
     def evaluate() -> dict[str, Decimal]:
         try:
-            the_pass = run_circuit_pass(circuit, DECIMAL, result.point, result.target, follow=exact_pass)
+            the_pass = run_pass(circuit, DECIMAL, result.point, result.targets, follow=exact_pass)
         except decimal.DecimalException as err:
             raise NumericError("a decimal value overflows or is undefined (a number far too large for an "
                                "exponential?)") from err
@@ -237,7 +238,7 @@ def optimize_task(problem: Problem, exercise: ExerciseSpec, digits: int):
     return steps + [optimizer_run_step(run, tuple(given))] + _claims(context), context.result
 
 
-def circuit_conventions(problem: Problem, result: CircuitResult | None) -> Conventions:
+def circuit_conventions(problem: Problem, result: BackpropResult | None) -> Conventions:
     """The conventions box of an expression problem: the loss's remark, each operation's remark (ties, kinks,
     radians), and that gradients add at forks.
 

@@ -8,8 +8,8 @@ from typing import Callable
 import sympy
 
 from ..display import present
-from ..engine.backprop import backprop
-from ..engine.passes import DomainError
+from ..engine.backprop import backprop_exercise
+from ..engine.guards import DomainError
 from ..engine.result import BackpropResult
 from ..errors import ArgumentError, ProblemError
 from ..problem.losses import make_loss
@@ -98,19 +98,8 @@ def conventions(problem: Problem, result: BackpropResult | None) -> Conventions:
     return Conventions(loss.remark, remarks)
 
 
-def _pass(problem: Problem, exercise: ExerciseSpec) -> BackpropResult:
-    y = exercise.y if exercise.y is not None else (sympy.Integer(0),) * problem.network.outputs
-    return backprop(
-        problem,
-        exercise.x,
-        y,
-        activation=dict(exercise.activations),
-        loss=exercise.loss.kind if exercise.loss else None,
-    )
-
-
 def _forward(problem, exercise, digits, *, with_loss=True, claims=True):
-    result = _pass(problem, exercise)
+    result = backprop_exercise(problem, exercise)
     deriver = Deriver(result, digits)
     pending = deriver.forward_steps()
     if not with_loss or exercise.y is None:

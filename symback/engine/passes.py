@@ -1,184 +1,258 @@
-"""The forward pass and reverse accumulation over a :class:`~symback.engine.network.Graph`, in either arithmetic.
+"""The forward and the backward pass over a :class:`~symback.engine.graph.Graph`, exact or in decimals.
 
-Node by node: each value is computed from its parents' values, each adjoint ∂L/∂node from its children's
-adjoints times the local partials (``sympy.diff`` of the activation and of the loss; ∂z/∂w = h and ∂z/∂h = w
-for an affine node). Cost is linear in the number of edges; no closed form of the whole loss is ever built.
+Forward, node by node: the value from the operands' values, and the local partial ∂node/∂operand for every
+operand (a weighted sum's directly: ∂z/∂w = h, ∂z/∂h = w; any other node's compiled from its SymPy rule).
+Backward, from ∂top/∂top = 1 (top is L, or an expression's f without a loss): a node's gradient is the sum of
+what its uses send it, the user's gradient × the local partial, so gradients add at forks. Cost is linear in
+the number of wires; no closed form of the whole function is ever built.
+
+An exact pass checks every node's domain first and names the node that fails (:mod:`symback.engine.guards`).
+A decimal pass may *follow* an exact one: piecewise-linear operations (abs, relu, max, min) take the branch and
+tie rule the exact pass decided (their partials there are exact rationals, and their value is
+Σ partial · operand), so that decimals never take another branch than the exact values at a kink. A decimal
+pass with nothing to follow (an optimizer's later steps, a training run) decides every branch and domain from
+its own decimals.
+
+Leaves take their values from the exact ``point``, or from ``given`` values already in the pass's arithmetic
+(an optimizer's parameters as it moves them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from decimal import Decimal
+from typing import Callable, Mapping, Sequence
 
 import sympy
 
-from ..errors import SymbackError
-from ..numbers.arithmetic import compile_expression
-from ..problem.activations import Z
-from ..problem.losses import target_problem
-from .network import Graph
-
-
-class DomainError(SymbackError):
-    """A value outside the domain a loss needs (say ŷ = 2 for binary cross-entropy)."""
+from ..numbers.arithmetic import UndecidableSign, compile_expression
+from .graph import Graph, LocalRule, WeightedSum
+from .guards import (
+    EXACT_DECIDING,
+    DomainError,
+    ExactTooLarge,
+    TreeSizes,
+    check_gradient_sizes,
+    decimal_node_problem,
+    domain_problem,
+    fail,
+    is_decimal,
+    mixed_sign,
+    power_fits,
+    size_problem,
+    TOO_MANY_DIGITS,
+)
 
 
 @dataclass
 class Pass:
-    """Values and adjoints of every node in one arithmetic. ``adjoints[i]`` is None for inputs and parameters."""
+    """Values, local partials and gradients of every node in one arithmetic.
+
+    ``partials[i][k]`` is ∂node_i/∂(its k-th operand) (None for a constant operand); ``gradients[i]`` is
+    ∂top/∂node_i (None for an input, which nothing is differentiated by). ``targets`` are the loss's y in the
+    pass's arithmetic.
+    """
 
     graph: Graph
     arithmetic: object
     values: list
-    adjoints: list
+    partials: list[tuple]
+    gradients: list
     targets: list
 
-    def gradient(self, parameter_id: int):
-        """∂L/∂θ for a parameter node: the sum over the places θ enters of adjoint times partner value."""
-        values, adjoints = self.values, self.adjoints
-        contributions = [
-            adjoints[affine] if source is None else adjoints[affine] * values[source]
-            for affine, source in self.graph.uses[parameter_id]
-        ]
-        return contributions[0] if len(contributions) == 1 else self.arithmetic.add(contributions)
+    def gradient(self, node_id: int):
+        """∂top/∂node."""
+        return self.gradients[node_id]
 
-    def gradients(self) -> dict:
-        """∂L/∂θ of every parameter node: node id -> value."""
-        return {parameter: self.gradient(parameter) for parameter in self.graph.parameters}
+    def contribution(self, child: int, position: int):
+        """What ``child`` sends back along its operand at ``position``: its gradient × the local partial."""
+        return self.gradients[child] * self.partials[child][position]
 
     def local_partial(self, child: int, parent: int):
-        """∂child/∂parent at this pass's values (summed where a tied weight appears twice)."""
-        graph, arithmetic, values = self.graph, self.arithmetic, self.values
-        if child == graph.loss_node:
-            k = graph.outputs.index(parent)
-            return compiled(graph, ("loss_partial", k), arithmetic)(*self._loss_arguments())
-        if child in graph.activation_of:
-            source, activation = graph.activation_of[child]
-            return compiled(graph, ("derivative", activation), arithmetic)(values[source])
-        parts = []
-        for weight, source in graph.terms[child]:
-            if source == parent:
-                parts.append(values[weight] if isinstance(weight, int) else arithmetic.from_sympy(weight))
-            if weight == parent and isinstance(weight, int):
-                parts.append(values[source])
-        if graph.bias.get(child) == parent:
-            parts.append(arithmetic.one)
-        return arithmetic.add(parts)
-
-    def _loss_arguments(self) -> list:
-        return [self.values[o] for o in self.graph.outputs] + list(self.targets)
-
-
-def compiled(graph: Graph, key: tuple, arithmetic) -> Callable:
-    """The compiled function for an activation, its derivative, the loss or a loss partial (cached per graph)."""
-    cache = graph.compiled
-    cache_key = key + (arithmetic.name,)
-    if cache_key not in cache:
-        what, detail = key
-        loss = graph.loss
-        loss_variables = list(loss.outputs) + list(loss.targets)
-        expression, variables = {
-            "activation": lambda: (detail.expression, [Z]),
-            "derivative": lambda: (detail.derivative, [Z]),
-            "loss": lambda: (loss.expression, loss_variables),
-            "loss_partial": lambda: (loss.partials[detail] if isinstance(detail, int) else None, loss_variables),
-        }[what]()
-        cache[cache_key] = compile_expression(expression, variables, arithmetic)
-    return cache[cache_key]
+        """∂child/∂parent at this pass's values (summed where the parent is an operand twice, as a tied weight)."""
+        parts = [self.partials[child][position] for position, operand in self.graph.nodes[child].node_operands()
+                 if operand == parent]
+        return parts[0] if len(parts) == 1 else self.arithmetic.add(parts)
 
 
 def run_pass(
     graph: Graph,
     arithmetic,
-    inputs: Sequence[sympy.Expr],
-    targets: Sequence[sympy.Expr],
-    parameters: Sequence[sympy.Expr],
+    point: Mapping[str, sympy.Expr],
+    targets: Sequence[sympy.Expr] = (),
     *,
-    parameters_in_arithmetic: bool = False,
+    given: Mapping[str, object] | None = None,
+    follow: Pass | None = None,
 ) -> Pass:
-    """Forward values and adjoints of every node; ``inputs``, ``targets``, ``parameters`` are exact SymPy numbers
-    (parameters in the order of ``graph.parameters``), or, with ``parameters_in_arithmetic``, the parameters are
-    already values of ``arithmetic`` (an optimizer's later steps: Decimals, or SymEngine values).
+    """Forward values and gradients of every node: ``point`` maps every leaf's name to its exact SymPy value
+    (``given`` values, already in ``arithmetic``, take precedence), ``targets`` are the loss's y (exact).
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.engine.guards import EXACT_DECIDING
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "(x + y) * z"),), {"x": -2, "y": 5, "z": -4}))
+    >>> p = run_pass(graph, EXACT_DECIDING, {"x": sympy.Integer(-2), "y": sympy.Integer(5), "z": sympy.Integer(-4)})
+    >>> p.values[-1], p.gradients[:4]
+    (-12, [-4, -4, 3, -4])
     """
     convert = arithmetic.from_sympy
-    values: list = [None] * len(graph.nodes)
-    for node_id, value in zip(graph.inputs, inputs):
-        values[node_id] = convert(value)
-    for node_id, value in zip(graph.parameters, parameters):
-        values[node_id] = value if parameters_in_arithmetic else convert(value)
-    target_values = [convert(value) for value in targets]
-    _check_targets(graph, targets)
+    nodes, rules = graph.nodes, graph.rules
+    values: list = [None] * len(nodes)
+    partials: list[tuple] = [()] * len(nodes)
+    given = given or {}
+    for i in (*graph.inputs, *graph.parameters):
+        name = nodes[i].name
+        values[i] = given[name] if name in given else convert(point[name])
+    target_values = [convert(target) for target in targets]
+    if graph.loss is not None and follow is None:
+        problem = graph.check_targets(targets)
+        if problem is not None:
+            raise DomainError(problem)
+    mode = _Mode(graph, arithmetic, follow)
     constants: dict = {}
-    for node_id in range(len(graph.nodes)):
-        if node_id in graph.terms:
-            values[node_id] = _affine_value(graph, node_id, values, arithmetic, constants)
-        elif node_id in graph.activation_of:
-            source, activation = graph.activation_of[node_id]
-            values[node_id] = compiled(graph, ("activation", activation), arithmetic)(values[source])
-    _check_outputs(graph, arithmetic, [values[o] for o in graph.outputs])
-    values[graph.loss_node] = compiled(graph, ("loss", None), arithmetic)(
-        *([values[o] for o in graph.outputs] + target_values)
-    )
-    the_pass = Pass(graph, arithmetic, values, [None] * len(graph.nodes), target_values)
-    _backward(the_pass, constants)
-    return the_pass
-
-
-def _constant(weight, arithmetic, constants):
-    if weight not in constants:
-        constants[weight] = arithmetic.from_sympy(weight)
-    return constants[weight]
-
-
-def _affine_value(graph, node_id, values, arithmetic, constants):
-    products = [
-        (values[weight] if isinstance(weight, int) else _constant(weight, arithmetic, constants)) * values[source]
-        for weight, source in graph.terms[node_id]
-    ]
-    bias = graph.bias[node_id]
-    if bias is not None:
-        products.append(values[bias] if isinstance(bias, int) else _constant(bias, arithmetic, constants))
-    return arithmetic.add(products)
-
-
-def _backward(the_pass: Pass, constants: dict) -> None:
-    """Reverse accumulation from ∂L/∂L = 1: each node's adjoint is the sum of what its children send it."""
-    graph, arithmetic, values = the_pass.graph, the_pass.arithmetic, the_pass.values
-    received: dict[int, list] = {graph.loss_node: [arithmetic.one]}
-    mul = arithmetic.mul
-    for node_id in range(len(graph.nodes) - 1, -1, -1):
-        node = graph.nodes[node_id]
-        if node.kind in ("input", "parameter"):
+    all_nodes = graph.operands_all_nodes()
+    for i, rule in enumerate(rules):
+        if rule is None:
             continue
-        adjoint = arithmetic.add(received.pop(node_id, []))
-        the_pass.adjoints[node_id] = adjoint
-        if node_id == graph.loss_node:
-            for k, output in enumerate(graph.outputs):
-                partial = the_pass.local_partial(node_id, output)
-                received.setdefault(output, []).append(partial)
-        elif node_id in graph.activation_of:
-            source = graph.activation_of[node_id][0]
-            received.setdefault(source, []).append(mul([adjoint, the_pass.local_partial(node_id, source)]))
+        operands = nodes[i].operands
+        if all_nodes[i]:
+            operand_values = [values[o] for o in operands]
         else:
-            for weight, source in graph.terms[node_id]:
-                if graph.nodes[source].kind == "input":
-                    continue
-                weight_value = values[weight] if isinstance(weight, int) else _constant(weight, arithmetic, constants)
-                received.setdefault(source, []).append(adjoint * weight_value)
+            operand_values = [values[o] if isinstance(o, int) else _constant(o, convert, constants) for o in operands]
+        if isinstance(rule, WeightedSum):
+            values[i], partials[i] = _weighted_sum(arithmetic, operand_values, rule.bias)
+            continue
+        arguments = [values[o] for o in operands if isinstance(o, int)] + (target_values if rule.extra else [])
+        values[i], partials[i] = mode.node(i, rule, operand_values, arguments)
+    gradients = _backward(graph, arithmetic, partials)
+    if mode.exact and graph.guard_sizes:
+        check_gradient_sizes(graph, gradients, mode.tree_size)
+    return Pass(graph, arithmetic, values, partials, gradients, target_values)
 
 
-def _check_targets(graph: Graph, targets: Sequence[sympy.Expr]) -> None:
-    problem = target_problem(graph.loss.name, targets)
-    if problem is not None:
-        raise DomainError(problem)
+def _weighted_sum(arithmetic, operand_values: list, bias: bool) -> tuple:
+    """z = Σ w·h (+ b) with its partials (h for each w, w for each h, 1 for b), as the operands are laid out."""
+    end = len(operand_values) - bias
+    weights, sources = operand_values[0:end:2], operand_values[1:end:2]
+    products = [w * h for w, h in zip(weights, sources)]
+    partials = list(operand_values)
+    partials[0:end:2], partials[1:end:2] = sources, weights
+    if bias:
+        products.append(operand_values[-1])
+        partials[-1] = arithmetic.one
+    return arithmetic.add(products), tuple(partials)
 
 
-def _check_outputs(graph: Graph, arithmetic, outputs: list) -> None:
-    if graph.loss.name != "binary_cross_entropy":
-        return
-    for symbol, value in zip(graph.loss.outputs, outputs):
-        if arithmetic.sign(value) <= 0 or arithmetic.sign(arithmetic.one - value) <= 0:
-            raise DomainError(
-                f"binary_cross_entropy needs 0 < {symbol} < 1, but {symbol} = {value}; "
-                "use a sigmoid output layer"
-            )
+class _Mode:
+    """How one pass computes a node: exactly with every check, in decimals deciding branches and domains alone,
+    or in decimals following an exact pass's branches."""
+
+    def __init__(self, graph: Graph, arithmetic, follow: Pass | None):
+        self.graph, self.arithmetic, self.follow = graph, arithmetic, follow
+        self.deciding = follow is None and is_decimal(arithmetic)
+        self.exact = follow is None and not self.deciding
+        self.tree_size = TreeSizes()
+
+    def node(self, i: int, rule: LocalRule, operand_values: list, arguments: list) -> tuple:
+        if self.deciding:
+            return self._deciding(i, rule, operand_values, arguments)
+        if self.exact:
+            return self._exact(i, rule, operand_values, arguments)
+        if rule.piecewise_linear:
+            weights = tuple(_as_decimal(weight) for weight in self.follow.partials[i])
+            return self.arithmetic.add([w * v for w, v in zip(weights, operand_values)]), weights
+        return self._compute(i, rule, arguments)
+
+    def _compute(self, i: int, rule: LocalRule, arguments: list) -> tuple:
+        value = _compiled(self.graph, rule, "value", self.arithmetic)(*arguments)
+        partials = tuple(None if partial is None else _compiled(self.graph, rule, k, self.arithmetic)(*arguments)
+                         for k, partial in enumerate(rule.partials))
+        return value, partials
+
+    def _exact(self, i: int, rule: LocalRule, operand_values: list, arguments: list) -> tuple:
+        graph, node = self.graph, self.graph.nodes[i]
+        error_type = DomainError
+        try:
+            problem = domain_problem(graph, i, operand_values, self.arithmetic.sign)
+            if problem is None and node.operation == "pow" and not power_fits(operand_values):
+                problem, error_type = f"{{0}} raised to {operand_values[1]}: {TOO_MANY_DIGITS}", ExactTooLarge
+            if problem is None:
+                value, partials = self._compute(i, rule, arguments)
+                if graph.guard_sizes:
+                    problem, error_type = size_problem([value, *partials], self.tree_size), ExactTooLarge
+        except UndecidableSign as error:
+            problem, error_type = f"cannot decide the sign of a value on a kink ({error})", ExactTooLarge
+        except (ArithmeticError, RuntimeError, ValueError) as error:  # whatever SymEngine raises on odd values
+            problem = f"cannot compute this: {type(error).__name__}: {str(error)[:80]}"
+        if problem is not None:
+            fail(graph, node, operand_values, problem, error_type)
+        return value, partials
+
+    def _deciding(self, i: int, rule: LocalRule, operand_values: list, arguments: list) -> tuple:
+        """A node in decimals, its domain judged from the decimals (constant operands keep their exact values,
+        so that (−2)^2 is still an integer power)."""
+        graph, node = self.graph, self.graph.nodes[i]
+        judged = [value if isinstance(operand, int) else EXACT_DECIDING.from_sympy(operand)
+                  for operand, value in zip(node.operands, operand_values)]
+        try:
+            problem = domain_problem(graph, i, judged, mixed_sign(self.arithmetic))
+        except (TypeError, ValueError, RuntimeError):  # a check written for exact values only (tan's cos = 0)
+            problem = None
+        if problem is None:
+            value, partials = self._compute(i, rule, arguments)
+            problem = decimal_node_problem([value, *partials])
+        if problem is not None:
+            fail(graph, node, operand_values, problem)
+        return value, partials
+
+
+def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
+    """Reverse accumulation from ∂top/∂top = 1: each node's gradient is the sum of what its uses send it (a node
+    used once takes what its one use sends, as it comes). Inputs get none (nothing is differentiated by them);
+    a node the top does not use gets 0."""
+    nodes, add, zero = graph.nodes, arithmetic.add, arithmetic.zero
+    wanted = [node.kind != "input" for node in nodes]
+    uses = graph.use_counts()
+    gradients: list = [None] * len(nodes)
+    gradients[graph.top] = arithmetic.one
+    received: dict[int, list] = {}
+    for i in range(graph.top, -1, -1):
+        if not wanted[i]:
+            continue
+        if uses[i] > 1:
+            parts = received.pop(i, None)
+            gradients[i] = zero if parts is None else add(parts)
+        elif gradients[i] is None:
+            gradients[i] = zero
+        gradient = gradients[i]
+        for operand, partial in zip(nodes[i].operands, partials[i]):
+            if operand.__class__ is int and wanted[operand]:
+                if uses[operand] == 1:
+                    gradients[operand] = gradient * partial
+                else:
+                    received.setdefault(operand, []).append(gradient * partial)
+    for i in range(graph.top + 1, len(nodes)):  # nodes after the top (none so far) are not differentiated
+        gradients[i] = zero if wanted[i] else None
+    return gradients
+
+
+def _compiled(graph: Graph, rule: LocalRule, what, arithmetic) -> Callable:
+    key = (rule, what, arithmetic.name)
+    cache = graph.compiled
+    if key not in cache:
+        expression = rule.function if what == "value" else rule.partials[what]
+        cache[key] = compile_expression(expression, rule.arguments, arithmetic)
+    return cache[key]
+
+
+def _constant(value: sympy.Expr, convert, cache: dict):
+    if value not in cache:
+        cache[value] = convert(value)
+    return cache[value]
+
+
+def _as_decimal(weight) -> Decimal:
+    """An exact rational weight (0, ±1, 1/2, 1/3, ...) of the exact pass in the current decimal context."""
+    numerator, denominator = (int(part) for part in weight.get_num_den())
+    return Decimal(numerator) / Decimal(denominator)
+

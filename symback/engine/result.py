@@ -1,22 +1,30 @@
-"""The Python API: exact forward pass, loss and gradients of a problem's network, and SGD updates."""
+"""The engine's one result type: the exact pass of a graph at one point, with every named quantity, its wires,
+and correctly rounded decimals on request; and the small helpers the API shares (numbers in, SymPy out).
+
+Names: every node by its name (a network's ``z1_2``, ``h1_2``, ``yhat``, ``L``; an expression's variables,
+``q1, q2, …``, its stages, ``f``, ``L``), and ``d{top}/d{node}`` for the gradient of the top by a node
+(``dL/da22``; ``df/dq3`` for an expression without a loss).
+"""
 
 from __future__ import annotations
 
 import decimal
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import sympy
 
-from ..errors import ArgumentError, ParseError, SymbackError
-from ..numbers.arithmetic import DECIMAL, EXACT
+from ..errors import ArgumentError, NumericError, ParseError
+from ..numbers.arithmetic import DECIMAL
 from ..numbers.parse import exact_number
 from ..numbers.rounding import correctly_rounded, trimmed
 from ..numbers.tidy import tidy
 from ..problem.model import Problem
-from .network import Graph
+from .graph import Graph, Node
+from .guards import EXACT_DECIDING
 from .passes import Pass, run_pass
 
 
@@ -49,21 +57,13 @@ def exact_vector(values, length: int, what: str) -> tuple[sympy.Expr, ...]:
         raise ArgumentError(f"{what}: {err}") from err
 
 
-class NumericError(SymbackError):
-    """A decimal pass that cannot be computed (an overflow, a logarithm of 0)."""
-
-    def in_exercise(self, source: str | None, exercise_id: str) -> "NumericError":
-        """The same error naming the file and the exercise it happened in, as a line of the CLI does.
-
-        >>> str(NumericError("overflow").in_exercise("p.toml", "2"))
-        'p.toml: exercises[id=2]: overflow'
-        """
-        where = ": ".join(part for part in (source, f"exercises[id={exercise_id}]") if part)
-        return NumericError(f"{where}: {self}")
-
-
 class LazyMapping(Mapping):
-    """A read-only mapping whose values are computed on first access (exact values can be large)."""
+    """A read-only mapping whose values are computed on first access (exact values can be large).
+
+    >>> squares = LazyMapping(["a", "b"], lambda key: key * 2)
+    >>> squares["b"], list(squares)
+    ('bb', ['a', 'b'])
+    """
 
     def __init__(self, keys: Sequence[str], compute):
         self._keys = list(keys)
@@ -90,74 +90,195 @@ class LazyMapping(Mapping):
         return "{" + shown + more + "}"
 
 
-class BackpropResult:
-    """Exact results of one forward and backward pass; decimals on request.
+@dataclass(frozen=True)
+class Edge:
+    """One wire: operand ``parent`` (at ``position`` among the child's operands) into node ``child``.
 
-    ``output`` and ``loss`` are exact SymPy values, ``grad`` maps each trainable parameter to ∂L/∂θ (exact),
-    ``values`` maps every named quantity (forward values, ``L``, adjoints ``dL/dz1_2``, gradients
-    ``dL/da22``) to its exact value.
+    ``expression`` is the local partial ∂child/∂parent as a formula (None where the graph writes none, a
+    network's); ``local`` its exact value, ``upstream`` the gradient ∂top/∂child and ``contribution`` =
+    upstream · local, what the child sends back to the parent along this wire. A parent's gradient is the sum
+    of the contributions on its wires.
     """
 
-    def __init__(self, problem: Problem, graph: Graph, x, y, parameters):
+    child: str
+    parent: str
+    position: int
+    expression: sympy.Expr | None
+    local: sympy.Expr
+    upstream: sympy.Expr
+    contribution: sympy.Expr
+
+
+class EdgeDecimals(NamedTuple):
+    """An edge's local gradient, upstream gradient and contribution, correctly rounded."""
+
+    local: Decimal
+    upstream: Decimal
+    contribution: Decimal
+
+
+class BackpropResult:
+    """The exact forward and backward pass of a graph at one point; decimals on request.
+
+    ``output`` holds the outputs' exact values (a list for a network, f's value for an expression), ``loss`` L's
+    (None without a loss), ``grad`` maps each parameter the top is differentiated by (a network's trainable
+    weights, an expression's variables) to its gradient, ``values`` every named quantity to its exact value;
+    ``nodes`` and ``edges`` are the graph's records.
+
+    >>> import symback
+    >>> p = symback.loads('title = "t"\\n[expression]\\nf = "x*x / 3"\\nat = { x = 2 }\\n')
+    >>> r = symback.backprop(p)
+    >>> [(node.name, node.operation) for node in r.nodes], r.output, r.grad["x"]
+    ([('x', 'variable'), ('q1', 'mul'), ('f', 'div')], 4/3, 4/3)
+    >>> [(e.child, e.parent, e.local, e.upstream, e.contribution) for e in r.edges]
+    [('q1', 'x', 2, 1/3, 2/3), ('q1', 'x', 2, 1/3, 2/3), ('f', 'q1', 1/3, 1, 1/3)]
+    >>> r.decimals(3)
+    {'x': Decimal('2'), 'q1': Decimal('4'), 'f': Decimal('1.33'), 'df/dx': Decimal('1.33'), 'df/dq1': Decimal('0.333')}
+    """
+
+    def __init__(self, problem: Problem, graph: Graph, point: Mapping[str, sympy.Expr],
+                 targets: Sequence[sympy.Expr] = ()):
         self.problem = problem
         self.graph = graph
-        self.x = x
-        self.y = y
-        self._parameters = parameters
-        self._exact: Pass = run_pass(graph, EXACT, x, y, parameters)
-        self._trainable = [
-            graph.nodes[p].name for p in graph.parameters if graph.nodes[p].name not in problem.network.frozen
-        ]
+        self.point = dict(point)
+        self.targets = tuple(targets)
+        self._exact: Pass = run_pass(graph, EXACT_DECIDING, self.point, self.targets)
+        self._rounded: dict[int, dict] = {}
+
+    # --- the point
+    @property
+    def x(self) -> tuple[sympy.Expr, ...]:
+        """A network's input (empty for an expression)."""
+        return tuple(self.point[self.graph.nodes[i].name] for i in self.graph.inputs)
+
+    @property
+    def y(self) -> tuple[sympy.Expr, ...]:
+        """The loss's targets (empty without a loss)."""
+        return self.targets
+
+    @property
+    def target(self) -> sympy.Expr | None:
+        """An expression's target y (None without a loss)."""
+        return self.targets[0] if self.targets else None
+
+    @property
+    def circuit(self) -> Graph:
+        """The graph (an expression's circuit)."""
+        return self.graph
+
+    @property
+    def top(self) -> str:
+        """The name of the differentiated node: ``L`` with a loss, else f's name."""
+        return self.graph.nodes[self.graph.top].name
+
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return tuple(self.graph.nodes)
+
+    @property
+    def exact_pass(self) -> Pass:
+        """The exact pass (SymEngine values, partials and gradients of every node)."""
+        return self._exact
+
+    # --- exact values
+    @cached_property
+    def output(self):
+        values = [to_sympy(self._exact.values[o]) for o in self.graph.outputs]
+        return values if self.graph.output_vector else values[0]
 
     @cached_property
-    def output(self) -> list[sympy.Expr]:
-        return [to_sympy(self._exact.values[o]) for o in self.graph.outputs]
-
-    @cached_property
-    def loss(self) -> sympy.Expr:
-        return to_sympy(self._exact.values[self.graph.loss_node])
+    def loss(self) -> sympy.Expr | None:
+        return None if self.graph.loss is None else to_sympy(self._exact.values[self.graph.top])
 
     @cached_property
     def grad(self) -> Mapping[str, sympy.Expr]:
-        index = self.graph.index
-        return LazyMapping(self._trainable, lambda name: to_sympy(self._exact.gradient(index[name])))
+        return LazyMapping(self._differentiated(), lambda name: to_sympy(self._exact.gradients[self.graph.index[name]]))
 
     @cached_property
     def values(self) -> Mapping[str, sympy.Expr]:
-        return LazyMapping(list(self._names()), lambda name: to_sympy(self._exact_of(name)))
+        return LazyMapping(list(self._exact_named), lambda name: to_sympy(self._exact_named[name]))
 
     def exact(self, name: str):
-        """The exact value of a named quantity as SymEngine holds it (cheap; no conversion to SymPy)."""
-        return self._exact_of(name)
+        """The exact value of a named quantity, or of any node (an input, a parameter), as SymEngine holds it
+        (cheap; no conversion to SymPy)."""
+        found = self._exact_named.get(name)
+        return found if found is not None else self._exact.values[self.graph.index[name]]
 
+    @cached_property
+    def _exact_named(self) -> dict:
+        return self.named_quantities(self._exact)
+
+    def _differentiated(self) -> list[str]:
+        graph = self.graph
+        return [graph.nodes[i].name for i in graph.parameters if graph.nodes[i].name not in graph.frozen]
+
+    def named_quantities(self, the_pass: Pass) -> dict:
+        """Every named quantity of one pass, in node order: each node's value (a network's inputs and parameters
+        are given, not computed: they have none), then ``d{top}/d{node}`` for every node but the top, the inputs
+        and frozen parameters."""
+        graph, top = self.graph, self.top
+        nodes = graph.nodes
+        found = {node.name: value for node, value in zip(nodes, the_pass.values) if node.kind not in ("input", "parameter")}
+        found.update({f"d{top}/d{node.name}": gradient for node, gradient in zip(nodes, the_pass.gradients)
+                      if gradient is not None and node.name != top and node.name not in graph.frozen})
+        return found
+
+    @cached_property
+    def edges(self) -> tuple[Edge, ...]:
+        """Every wire, in evaluation order of the children, with its local and upstream gradients."""
+        the_pass, nodes = self._exact, self.graph.nodes
+        found = []
+        for child, position, parent in self._wires():
+            node = nodes[child]
+            expression = node.partials[position] if node.partials else None
+            found.append(Edge(node.name, nodes[parent].name, position, expression,
+                              to_sympy(the_pass.partials[child][position]), to_sympy(the_pass.gradients[child]),
+                              to_sympy(the_pass.contribution(child, position))))
+        return tuple(found)
+
+    def _wires(self) -> list[tuple[int, int, int]]:
+        graph = self.graph
+        return [(child, position, parent) for child, node in enumerate(graph.nodes)
+                for position, parent in node.node_operands() if graph.nodes[parent].kind != "input"]
+
+    # --- decimals
     def decimals(self, digits: int = 30) -> dict[str, Decimal]:
         """Every named quantity correctly rounded to ``digits`` significant digits (ties half up).
 
         Computed node by node in decimal arithmetic at growing precision, never from the exact closed form.
         """
-        return self.rounded(self.named_quantities, digits)
+        _check_digits(digits)
+        if digits not in self._rounded:
+            self._rounded[digits] = self.rounded(self.named_quantities, digits)
+        return dict(self._rounded[digits])
 
-    def named_quantities(self, the_pass: Pass) -> dict:
-        """Every named quantity of one pass, in one sweep: forward values, L, adjoints, parameter gradients."""
-        graph, loss_node = self.graph, self.graph.loss_node
-        computed = [i for i, node in enumerate(graph.nodes) if node.kind not in ("input", "parameter")]
-        found = {graph.nodes[i].name: the_pass.values[i] for i in computed}
-        found.update({f"dL/d{graph.nodes[i].name}": the_pass.adjoints[i] for i in computed if i != loss_node})
-        gradients = the_pass.gradients()
-        found.update({f"dL/d{name}": gradients[graph.index[name]] for name in self._trainable})
-        return found
+    def edge_decimals(self, digits: int = 30) -> list[EdgeDecimals]:
+        """Each edge's local gradient, upstream gradient and contribution correctly rounded, in ``edges`` order."""
+        wires = self._wires()
+
+        def quantities(the_pass: Pass) -> dict:
+            found = {}
+            for k, (child, position, _) in enumerate(wires):
+                found[f"edge {k} local"] = the_pass.partials[child][position]
+                found[f"edge {k} upstream"] = the_pass.gradients[child]
+                found[f"edge {k} contribution"] = the_pass.contribution(child, position)
+            return found
+
+        rounded = self.rounded(quantities, digits)
+        return [EdgeDecimals(*(rounded[f"edge {k} {what}"] for what in ("local", "upstream", "contribution")))
+                for k in range(len(wires))]
 
     def rounded(self, quantities: Callable[[Pass], Mapping[str, object]], digits: int) -> dict[str, Decimal]:
         """Correctly rounded decimals of ``quantities(pass)``: the same function gives the exact values on the
-        exact pass and decimals on a decimal pass, which runs the whole graph at one precision."""
-        if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
-            raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
+        exact pass and decimals on a decimal pass, which runs the whole graph at one precision, following the
+        exact pass's branches at kinks and ties."""
+        _check_digits(digits)
         exact = quantities(self._exact)
         zeros = [name for name, value in exact.items() if value == 0]
 
         def evaluate() -> Mapping[str, Decimal]:
             try:
-                return quantities(run_pass(self.graph, DECIMAL, self.x, self.y, self._parameters))
+                return quantities(run_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
             except decimal.DecimalException as err:
                 raise NumericError(
                     "a decimal value overflows or is undefined (a number far too large for an exponential?)"
@@ -166,25 +287,15 @@ class BackpropResult:
         rounded = correctly_rounded(evaluate, digits, zeros)
         return {name: trimmed(value, exact[name]) for name, value in rounded.items()}
 
-    @property
-    def exact_pass(self) -> Pass:
-        """The exact pass (SymEngine values of every node and adjoint)."""
-        return self._exact
-
-    def _names(self) -> list[str]:
-        return list(self.named_quantities(self._exact))
-
-    def _exact_of(self, name: str):
-        return _of(self._exact, self.graph, name)
-
     def __repr__(self) -> str:
-        return f"BackpropResult(output={self.output}, loss={self.loss})"
+        loss = f", loss={self.loss}" if self.graph.loss is not None else ""
+        return f"BackpropResult(output={self.output}{loss})"
 
 
-def _of(the_pass: Pass, graph: Graph, name: str):
-    if name.startswith("dL/d"):
-        node_id = graph.index[name[4:]]
-        if graph.nodes[node_id].kind == "parameter":
-            return the_pass.gradient(node_id)
-        return the_pass.adjoints[node_id]
-    return the_pass.values[graph.index[name]]
+CircuitResult = BackpropResult
+"""The result of an expression problem: the same type (the name the API has always shown)."""
+
+
+def _check_digits(digits) -> None:
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
+        raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")

@@ -14,7 +14,8 @@ from pathlib import Path
 import sympy
 
 from ..derive.exercise import ExerciseResult, run_exercise
-from ..engine.network import Graph, build_graph
+from ..engine.graph import Graph
+from ..engine.network import build_graph
 from ..problem.activations import make_activation
 from ..problem.losses import make_loss
 from ..problem.model import Problem
@@ -201,20 +202,17 @@ def network_formula(layers: tuple[LayerView, ...]) -> str:
 
 def _diagram(graph: Graph, notation: Notation) -> Diagram:
     columns = [tuple(graph.nodes[i].name for i in graph.inputs)]
-    layer_nodes: dict[int, list[int]] = {}
-    for node_id in list(graph.terms) + list(graph.activation_of):
-        layer_nodes.setdefault(graph.nodes[node_id].layer, []).append(node_id)
-    readers = {}  # the node a layer's unit hands on: its activation, or itself where the activation is identity
-    for affine in graph.terms:
-        readers[affine] = affine
-    for activated, (source, _) in graph.activation_of.items():
-        readers[source] = activated
+    affines = [i for i, node in enumerate(graph.nodes) if node.kind == "affine"]
+    readers = {i: i for i in affines}  # the node a unit hands on: its activation, or itself (identity)
+    for i, node in enumerate(graph.nodes):
+        if node.kind == "activation":
+            readers[node.operands[0]] = i
     edges = []
-    for layer in sorted(layer_nodes):
-        affines = sorted(i for i in layer_nodes[layer] if i in graph.terms)
-        columns.append(tuple(graph.nodes[readers[i]].name for i in affines))
-        for affine in affines:
-            for weight, source in graph.terms[affine]:
+    for layer in sorted({graph.nodes[i].layer for i in affines}):
+        units = [i for i in affines if graph.nodes[i].layer == layer]
+        columns.append(tuple(graph.nodes[readers[i]].name for i in units))
+        for affine in units:
+            for weight, source in graph.terms(affine):
                 label = graph.nodes[weight].name if isinstance(weight, int) else str(weight)
                 edges.append((graph.nodes[source].name, graph.nodes[readers[affine]].name, label))
     omitted = max(len(column) for column in columns) > MAX_DIAGRAM_UNITS

@@ -1,6 +1,6 @@
-"""What an optimizer run moves and how it gets its gradients: a network at an exercise's x and y, or an
-expression's circuit at the exercise's point. Both give a :data:`~symback.runs.loop.GradientAt` callback
-that runs in exact or decimal arithmetic, the exact start values and the names of the parameters that move.
+"""What an optimizer run moves and how it gets its gradients: the exercise's graph at its point, a network's at
+its x and y or an expression's at its values. One :data:`~symback.runs.loop.GradientAt` callback serves both,
+in exact or decimal arithmetic, with the exact start values and the names of the parameters that move.
 """
 
 from __future__ import annotations
@@ -11,16 +11,11 @@ from typing import Mapping
 
 import sympy
 
-from ..engine.circuit_pass import (
-    EXACT_DECIDING,
-    CircuitDomainError,
-    ExactTooLarge,
-    run_circuit_pass,
-)
-from ..engine.circuit_result import backprop_exercise
-from ..engine.network_gradient import loss_and_gradients, network_graph
+from ..engine.backprop import backprop_exercise, moving_parameters, problem_kind
+from ..engine.gradients import objective_and_gradients
+from ..engine.guards import EXACT_DECIDING, DomainError, ExactTooLarge
 from ..errors import ArgumentError
-from ..numbers.arithmetic import ExactArithmetic
+from ..numbers.arithmetic import ExactArithmetic, UndecidableSign
 from ..problem.model import ExerciseSpec, Problem
 from .loop import ExactRunStops, GradientAt
 
@@ -48,54 +43,26 @@ def gradient_source(problem: Problem, exercise: ExerciseSpec) -> GradientSource:
     >>> source.names, source.gradient_at(EXACT, {"w": EXACT.from_sympy(sympy.Integer(2))})
     (('w',), (2, {'w': 3}))
     """
-    if problem.expression is not None:
-        return _circuit_source(problem, exercise)
-    return _network_source(problem, exercise)
-
-
-def _network_source(problem: Problem, exercise: ExerciseSpec) -> GradientSource:
-    if exercise.x is None or exercise.y is None:
+    if any(getattr(exercise, key) is None for key in problem_kind(problem).point_keys):
         raise ArgumentError(f"exercise {exercise.id} has no point (x and y) to optimize at")
-    network = problem.network
-    names = tuple(exercise.params) if exercise.params is not None else network.trainable
-    frozen = [name for name in names if name in network.frozen]
-    if frozen:
-        raise ArgumentError(f"frozen parameter(s) cannot move: {', '.join(frozen)}")
-    graph = network_graph(problem, exercise.activations, exercise.loss)
-
-    def gradient_at(arithmetic, parameters):
-        return loss_and_gradients(graph, arithmetic, exercise.x, exercise.y, parameters)
-
-    return GradientSource(gradient_at, network.parameters, names)
-
-
-def _circuit_source(problem: Problem, exercise: ExerciseSpec) -> GradientSource:
-    """The circuit at the exercise's point (its values and target y); f itself is minimised without a loss.
-    Exact passes decide kinks and ties exactly; once they cannot go on, decimal passes decide them alone."""
-    spec = problem.expression
+    names = moving_parameters(problem, exercise)
     start = backprop_exercise(problem, exercise)  # the exact pass at the start: its domain errors are the file's
-    circuit, point, target = start.circuit, start.point, start.target
-    if exercise.params is not None:
-        names = tuple(exercise.params)
-    else:
-        names = tuple(spec.params) if spec.params is not None else tuple(spec.variables)
-    outside = [name for name in names if spec.params is not None and name not in spec.params]
-    if outside:
-        raise ArgumentError(f"not among expression.params, so they cannot move: {', '.join(outside)}")
-    gradient_at = _CircuitGradient(circuit, point, target, names)
-    return GradientSource(gradient_at, point, names, start.top)
+    graph = start.graph
+    moving = {graph.nodes[i].name for i in graph.parameters}
+    gradient_at = _GraphGradient(start.graph, start.point, start.targets, names)
+    return GradientSource(gradient_at, {name: value for name, value in start.point.items() if name in moving},
+                          names, start.top)
 
 
-class _CircuitGradient:
-    """f (or L) and the gradients of the moving parameters by a pass through the circuit. An optimizer loop says
-    which step it is at (:meth:`at_step`): the exact pass of each step is kept, and the decimal pass of the same
-    step follows it at kinks and ties, so that decimals take the branch the exact values decided (a parameter
-    landing exactly on relu's kink is 1e−50 off it in decimals). Past the exact steps, or called without a step
-    (the checker, at a student's own parameters), decimals decide alone."""
+class _GraphGradient:
+    """The top (L, or f) and the gradients of the moving parameters by a pass through the graph. An optimizer
+    loop says which step it is at (:meth:`at_step`): the exact pass of each step is kept, and the decimal pass
+    of the same step follows it at kinks and ties, so that decimals take the branch the exact values decided
+    (a parameter landing exactly on relu's kink is 1e−50 off it in decimals). Past the exact steps, or called
+    without a step (the checker, at a student's own parameters), decimals decide alone."""
 
-    def __init__(self, circuit, point, target, names):
-        self.circuit, self.point, self.target, self.names = circuit, point, target, names
-        self.indices = {name: circuit.index[name] for name in names}
+    def __init__(self, graph, point, targets, names):
+        self.graph, self.point, self.targets, self.names = graph, point, targets, names
         self.exact_passes: dict[int, object] = {}
         self.step: int | None = None
 
@@ -107,17 +74,17 @@ class _CircuitGradient:
         exact = isinstance(arithmetic, ExactArithmetic)
         follow = None if exact or step is None else self.exact_passes.get(step)
         try:
-            the_pass = run_circuit_pass(self.circuit, EXACT_DECIDING if exact else arithmetic, self.point,
-                                        self.target, given=parameters, follow=follow)
-        except ExactTooLarge as error:
+            top, gradients, the_pass = objective_and_gradients(
+                self.graph, EXACT_DECIDING if exact else arithmetic, self.point, self.targets, parameters,
+                self.names, follow=follow)
+        except (ExactTooLarge, UndecidableSign) as error:
             raise ExactRunStops(str(error)) from error  # decimals go on alone
-        except CircuitDomainError as error:
+        except DomainError as error:
             at = ", ".join(f"{name} = {_short(parameters[name])}" for name in self.names)
-            raise CircuitDomainError(f"the optimizer moved the parameters to {at}, where {error}") from None
+            raise DomainError(f"the optimizer moved the parameters to {at}, where {error}") from None
         if exact and step is not None:
             self.exact_passes[step] = the_pass
-        gradients = {name: the_pass.gradients[i] for name, i in self.indices.items()}
-        return the_pass.values[self.circuit.top], gradients
+        return top, gradients
 
 
 def _short(value) -> str:

@@ -18,7 +18,8 @@ from typing import Callable, Iterable, Mapping
 import symengine
 import sympy
 
-from ..engine.result import NumericError, to_sympy
+from ..engine.result import to_sympy
+from ..errors import NumericError
 from ..numbers.arithmetic import DECIMAL, EXACT, UndecidableSign
 from ..numbers.rounding import correctly_rounded
 from .optimizers import Optimizer

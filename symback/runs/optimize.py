@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from ..engine.result import NumericError
+from ..errors import NumericError
 from ..errors import ArgumentError
 from ..numbers.rounding import trimmed
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem

@@ -26,8 +26,9 @@ from typing import Mapping
 import sympy
 
 from ..display import present
-from ..engine.passes import DomainError
-from ..engine.result import NumericError, to_sympy
+from ..engine.guards import DomainError
+from ..engine.result import to_sympy
+from ..errors import NumericError
 from ..errors import ArgumentError
 from ..numbers.arithmetic import DECIMAL, EXACT
 from ..numbers.rounding import working_context

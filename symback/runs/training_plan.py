@@ -16,8 +16,9 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from ..engine.network import Graph
-from ..engine.network_gradient import loss_and_gradients, network_graph
+from ..engine.graph import Graph
+from ..engine.backprop import problem_graph
+from ..engine.gradients import objective_and_gradients
 from ..errors import ArgumentError
 from ..numbers.arithmetic import DECIMAL, DecimalArithmetic
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
@@ -101,7 +102,7 @@ def plan_run(problem: Problem, exercise: ExerciseSpec, dataset_loss: str = "step
         for epoch in range(1, epochs + 1) for position, batch in enumerate(one_epoch)
     )
     plan = RunPlan(
-        network_graph(problem, exercise.activations, exercise.loss), data.x, data.y, network.parameters,
+        problem_graph(problem, exercise.activations, exercise.loss), data.x, data.y, network.parameters,
         tuple(trainable), spec, MappingProxyType({**optimizer(spec.kind).defaults, **spec.options}), schedule,
         dataset_loss != "none",
     )
@@ -179,6 +180,7 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
     [(1/2, 1/3, -1, 11/10), (9/100, 47/150, 9/5, 23/25)]
     """
     graph, xs, ys, spec = plan.graph, plan.xs, plan.ys, plan.optimizer
+    inputs = [graph.nodes[i].name for i in graph.inputs]
     deciding = None
     if arithmetic is DECIMAL:  # signs near 0 (kinks) decided within rounding noise, see RunDecimal
         arithmetic = deciding = RunDecimal()
@@ -188,7 +190,8 @@ def simulate(plan: RunPlan, arithmetic, steps: int | None = None) -> tuple[dict,
         if deciding is not None:
             deciding.forget()
             deciding.scale = max([Decimal(1), *(abs(v) for v in data), *(abs(v) for v in theta.values())])
-        return loss_and_gradients(graph, arithmetic, xs[i], ys[i], theta)
+        point = dict(zip(inputs, xs[i]))
+        return objective_and_gradients(graph, arithmetic, point, ys[i], theta, plan.trainable)[:2]
 
     theta = {name: arithmetic.from_sympy(value) for name, value in plan.start.items()}
     initial, state, records = dict(theta), None, []

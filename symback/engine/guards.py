@@ -1,0 +1,206 @@
+"""What a pass refuses, and how it says so: values outside a node's domain, and exact values too large to go on.
+
+An exact pass checks every node's domain before computing it (the operation's own check, and the loss's) and
+names the node that fails; a graph that guards sizes (an expression's, whose stages may double a value's size
+each time) also refuses exact values with too many digits or too many operations to print. Signs on a kink
+are decided exactly where SymEngine can, else by SymPy's ``simplify``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+
+import symengine
+import sympy
+
+from ..errors import SymbackError
+from ..numbers.arithmetic import DecimalArithmetic, ExactArithmetic, UndecidableSign
+from ..numbers.parse import MAX_DIGITS
+from .graph import Graph, Node
+
+MAX_VALUE_DIGITS = 10 * MAX_DIGITS  # an exact rational in the circuit may have this many digits, no more
+MAX_TREE_NODES = 100_000  # nodes of an exact value written out as a tree: beyond, printing and SymPy take minutes
+TOO_MANY_DIGITS = f"the exact value would have more than {MAX_VALUE_DIGITS} digits"
+TOO_LONG = (f"its exact value would have more than {MAX_TREE_NODES} operations written out (a value used twice in "
+            "every stage doubles it each stage)")
+_UNDEFINED = (symengine.zoo, symengine.nan, symengine.oo, -symengine.oo)
+
+
+class DomainError(SymbackError):
+    """A value outside the domain a node needs (log of 0, division by 0, ŷ = 2 for binary cross-entropy)."""
+
+
+class ExactTooLarge(DomainError):
+    """An exact value too large to go on with, or a sign on a kink the exact arithmetic cannot decide: the point
+    is in the domain as far as anyone can tell, and decimals may still go on (an optimizer's later steps)."""
+
+
+class DecidingExactArithmetic(ExactArithmetic):
+    """Exact arithmetic whose sign also recognizes zeros SymEngine leaves unsimplified, such as
+    ``exp(log(2)) - 2``: where 120 digits cannot tell, SymPy's evaluation and ``simplify`` decide (a tie of max
+    or min, relu or abs on its kink, a log of 0), else the sign stays undecidable.
+
+    >>> EXACT_DECIDING.sign(symengine.exp(symengine.log(2)) - 2)
+    0
+    """
+
+    name = "exact-deciding"
+
+    @staticmethod
+    def sign(value) -> int:
+        try:
+            return ExactArithmetic.sign(value)
+        except UndecidableSign:
+            as_sympy = value._sympy_()
+            if as_sympy == 0 or (sympy.count_ops(as_sympy) <= 200 and sympy.simplify(as_sympy) == 0):
+                return 0
+            raise
+
+
+EXACT_DECIDING = DecidingExactArithmetic()
+
+
+def mixed_sign(arithmetic):
+    """A sign for a decimal pass's domain checks, where constant operands keep their exact values."""
+
+    def sign(value) -> int:
+        return arithmetic.sign(value) if isinstance(value, decimal.Decimal) else EXACT_DECIDING.sign(value)
+
+    return sign
+
+
+def where(node: Node) -> str:
+    """Where a node sits, for messages: its stage and its formula (an expression's), or its name.
+
+    >>> where(Node("q3", "operation", "log", (2,), stage="f", function=sympy.log(sympy.Symbol("q2"))))
+    'expression stage f, node q3 = log(q2)'
+    """
+    if node.function is None:
+        return f"node {node.name}"
+    place = f"expression stage {node.stage}" if node.stage else "the loss"
+    return f"{place}, node {node.name} = {node.function}"
+
+
+def fail(graph: Graph, node: Node, operand_values: list, problem: str, error_type: type = DomainError):
+    """Raise ``error_type`` naming the node and its operands' values ("{0}" in ``problem`` is the first)."""
+    labels = [_label(graph, operand, value) for operand, value in zip(node.operands, operand_values)]
+    if node.kind != "loss":
+        place = where(node)
+    elif node.function is None:  # a network's loss: the message names ŷ itself
+        raise error_type(problem.format(*labels))
+    else:
+        place = f"the loss, node {node.name} = {graph.loss.name}({graph.nodes[node.operands[0]].name}, y)"
+    raise error_type(f"{place}: {problem.format(*labels)}")
+
+
+def _label(graph: Graph, operand, value) -> str:
+    shown = f"{value:.6g}" if isinstance(value, decimal.Decimal) else str(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{graph.nodes[operand].name} = {shown}" if isinstance(operand, int) else shown
+
+
+def domain_problem(graph: Graph, node_id: int, values: list, sign) -> str | None:
+    """What is wrong with the operands' values of a node, or None (the rule's own check)."""
+    rule = graph.rules[node_id]
+    check = getattr(rule, "domain", None)
+    if check is None:
+        return None
+    return check(values, [isinstance(operand, int) for operand in graph.nodes[node_id].operands], sign)
+
+
+def is_undecidable(error: BaseException) -> bool:
+    return isinstance(error, UndecidableSign)
+
+
+def decimal_node_problem(values: list) -> str | None:
+    """A decimal pass's value or partial that is not a finite number."""
+    if not all(number is None or number.is_finite() for number in values):
+        return "the value is undefined or infinite"
+    return None
+
+
+class TreeSizes:
+    """How many nodes a SymEngine value has written out as a tree, each shared subexpression counted once per
+    use but measured once: s·x + sin(s) over many stages doubles the tree a stage at no cost here.
+
+    >>> x = symengine.Symbol("x")
+    >>> TreeSizes()(x * (x + 1))
+    5
+    """
+
+    def __init__(self):
+        self.sizes: dict = {}
+
+    def __call__(self, value) -> int:
+        pending = [value]
+        while pending:
+            node = pending[-1]
+            if node in self.sizes:
+                pending.pop()
+                continue
+            missing = [arg for arg in node.args if arg not in self.sizes]
+            if missing:
+                pending.extend(missing)
+            else:
+                self.sizes[pending.pop()] = 1 + sum(self.sizes[arg] for arg in node.args)
+        return self.sizes[value]
+
+
+def _parts(value) -> list:
+    """The distinct subexpressions of a SymEngine value, each visited once (shared parts are not walked again)."""
+    seen, pending = set(), [value]
+    while pending:
+        node = pending.pop()
+        if node not in seen:
+            seen.add(node)
+            pending.extend(node.args)
+    return list(seen)
+
+
+def _digits(value) -> float:
+    """Digits of the exact rationals inside a SymEngine value (the largest numerator or denominator, summed)."""
+    if not isinstance(value, symengine.Basic):
+        return 0.0
+    return sum(_rational_digits(part) for part in _parts(value) if isinstance(part, symengine.Rational))
+
+
+def _rational_digits(number) -> float:
+    numerator, denominator = (abs(int(part)) for part in number.get_num_den())
+    return (max(numerator, denominator, 1).bit_length() - 1) * math.log10(2)  # ±1 and 0: none
+
+
+def power_fits(values: list) -> bool:
+    """Whether base^exponent stays within :data:`MAX_VALUE_DIGITS` digits (exact operands of a pow node)."""
+    base, exponent = values
+    if not isinstance(exponent, symengine.Rational):
+        return True
+    numerator, denominator = (abs(int(part)) for part in exponent.get_num_den())
+    return (numerator / denominator) * _digits(base) <= MAX_VALUE_DIGITS
+
+
+def size_problem(values: list, tree_size: TreeSizes) -> str | None:
+    """What makes an exact value too large to go on with (or undefined), or None."""
+    for value in values:
+        if value is None:
+            continue
+        if tree_size(value) > MAX_TREE_NODES:
+            return TOO_LONG
+        parts = _parts(value)
+        if any(part in _UNDEFINED for part in parts):
+            return "the value is undefined or infinite"
+        if sum(_rational_digits(part) for part in parts if isinstance(part, symengine.Rational)) > MAX_VALUE_DIGITS:
+            return TOO_MANY_DIGITS
+    return None
+
+
+def check_gradient_sizes(graph: Graph, gradients: list, tree_size: TreeSizes) -> None:
+    """Refuse a gradient too long to write out (:class:`ExactTooLarge` naming it)."""
+    for node, gradient in zip(graph.nodes, gradients):
+        if gradient is not None and tree_size(gradient) > MAX_TREE_NODES:
+            top = graph.nodes[graph.top].name
+            raise ExactTooLarge(f"the gradient d{top}/d{node.name}: {TOO_LONG}")
+
+
+def is_decimal(arithmetic) -> bool:
+    return isinstance(arithmetic, DecimalArithmetic)
