@@ -223,9 +223,9 @@ def test_shown_decimals_are_the_solution_sheets(cs231n):
     shown = {}
     for exercise in problem.exercises:
         for step in run_exercise(problem, exercise.id).steps:
-            if step.kind == "circuit_forward":
+            if step.kind == "forward_table":
                 shown.update({row.name: row.quantity.decimal for row in step.rows})
-            elif step.kind == "circuit_backward":
+            elif step.kind == "backward_table":
                 shown.update({wire.local.name: wire.local.decimal for wire in step.wires})
                 shown.update({g.quantity.name: g.quantity.decimal for g in step.gradients})
             elif step.kind == "update":

@@ -120,9 +120,9 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         decimals = {name: q.decimal for name, q in sheet.quantities().items()}
         for step in sheet.of_kind("gradient"):
             decimals.update({f"d{f.numerator}/d{f.denominator}": f.decimal for path in step.paths for f in path})
-        for step in sheet.of_kind("circuit_forward"):
+        for step in sheet.of_kind("forward_table"):
             decimals.update({row.name: row.quantity.decimal for row in step.rows})
-        for step in sheet.of_kind("circuit_backward"):
+        for step in sheet.of_kind("backward_table"):
             decimals.update({wire.local.name: wire.local.decimal for wire in step.wires})
             decimals.update({gradient.quantity.name: gradient.quantity.decimal for gradient in step.gradients})
         for step in sheet.of_kind("training_run"):  # named as symback.checker.training_items names them

@@ -29,8 +29,7 @@ from decimal import Decimal
 
 import sympy
 
-from ..derive.circuit_steps import CircuitBackwardStep, CircuitForwardStep, WireRow
-from ..derive.circuit_tasks import CIRCUIT_TASKS
+from ..derive.steps import BackwardTableStep, ForwardTableStep, WireRow
 from ..derive.exercise import ExerciseResult, run_exercise
 from ..derive.formulas import local_partial_display, name_symbol, operation_display
 from ..derive.steps import Quantity
@@ -42,7 +41,7 @@ from ..problem.operations import OPERATIONS, remark
 from .answer_parse import PRECISION
 from .items import Item, ItemBuilder, number_text
 
-CIRCUIT_CHECKED_TASKS = tuple(CIRCUIT_TASKS)  # forward, loss, gradient, sgd: every task an expression has
+CIRCUIT_CHECKED_TASKS = ("forward", "loss", "gradient", "sgd", "optimize")  # every task an expression has
 
 # Local gradients as the sheet writes them, in the node's own value q: σ' = q(1 − q), (eᵃ)' = q, tanh' = 1 − q².
 _IN_OUTPUT = {
@@ -93,7 +92,7 @@ class CircuitItemBuilder(ItemBuilder):
 
     # forward: one item per operation node -------------------------------------------------------------------
 
-    def _circuit_forward(self, step: CircuitForwardStep) -> list[Item]:
+    def _forward_table(self, step: ForwardTableStep) -> list[Item]:
         items = []
         for row in step.rows:
             if row.operation == "variable":
@@ -147,7 +146,7 @@ class CircuitItemBuilder(ItemBuilder):
 
     # backward: per node, top down, its gradient and then the local gradients of the wires into it ------------
 
-    def _circuit_backward(self, step: CircuitBackwardStep) -> list[Item]:
+    def _backward_table(self, step: BackwardTableStep) -> list[Item]:
         task = self.exercise.task
         items = []
         for gradient in step.gradients:

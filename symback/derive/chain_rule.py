@@ -13,19 +13,10 @@ import sympy
 from ..engine.graph import Graph
 from ..engine.passes import Pass
 from ..engine.result import BackpropResult, to_sympy
-from ..problem.activations import Z
+from .node_formulas import definition, partial, target_symbols
 from .steps import Factor, ForwardStep, GradientStep, LossStep, Quantity, UpdateStep
 
 MAX_PATHS = 16  # beyond this many chain-rule paths a gradient is shown through adjoints instead
-
-
-def symbol(name: str) -> sympy.Symbol:
-    """The SymPy symbol of a node (real, so that printing and simplification behave).
-
-    >>> symbol("z1_2")
-    z1_2
-    """
-    return sympy.Symbol(name, real=True)
 
 
 def unevaluated(expr: sympy.Expr, values: dict) -> sympy.Expr:
@@ -49,11 +40,14 @@ def unevaluated(expr: sympy.Expr, values: dict) -> sympy.Expr:
 
 
 class Deriver:
-    """Builds the steps of one exercise from a :class:`BackpropResult`, with decimals at ``digits``."""
+    """Builds the chain-rule steps of one exercise from a :class:`BackpropResult` of any graph, with decimals at
+    ``digits``: a forward step per node computed, the loss, each gradient as the sum over paths from the top
+    down to the parameter of the product of the local partials along the path, and updates."""
 
     def __init__(self, result: BackpropResult, digits: int):
         self.result = result
         self.graph: Graph = result.graph
+        self.top = self.graph.nodes[self.graph.top].name
         self.digits = digits
         self.requests: dict[str, Callable[[Pass], object]] = {}
 
@@ -83,67 +77,58 @@ class Deriver:
     def exact_value(self, node_id: int) -> sympy.Expr:
         return to_sympy(self.result.exact_pass.values[node_id])
 
-    def definition(self, node_id: int) -> sympy.Expr:
-        graph = self.graph
-        if graph.nodes[node_id].kind == "affine":
-            products = [
-                (symbol(graph.nodes[w].name) if isinstance(w, int) else w) * symbol(graph.nodes[s].name)
-                for w, s in graph.terms(node_id)
-            ]
-            bias = graph.bias(node_id)
-            if bias is not None:
-                products.append(symbol(graph.nodes[bias].name) if isinstance(bias, int) else bias)
-            return sympy.Add(*products)
-        source, activation = graph.activation_of(node_id)
-        return activation.expression.xreplace({Z: symbol(graph.nodes[source].name)})
-
     def numbers_for(self, expr: sympy.Expr) -> dict:
-        """The exact values of the node symbols in ``expr`` (inputs, parameters, earlier nodes)."""
+        """The exact values of the symbols in ``expr``: nodes (inputs, parameters, earlier nodes) and targets."""
         found = {}
+        targets = self._target_numbers()
         for sym in expr.free_symbols:
             node_id = self.graph.index.get(sym.name)
-            if node_id is not None:
+            if sym in targets:
+                found[sym] = targets[sym]
+            elif node_id is not None:
                 found[sym] = self.exact_value(node_id)
         return found
 
+    def _target_numbers(self) -> dict:
+        shown = target_symbols(self.graph)
+        return {shown.get(s, s): value for s, value in zip(self.graph.targets, self.result.targets)}
+
     def forward_steps(self) -> list[Callable[[Callable], object]]:
-        """Deferred steps (they need the decimals): one per affine and activation node, then the loss."""
+        """Deferred steps (they need the decimals): one per node computed, then the loss where there is one."""
         graph, pending = self.graph, []
         for node_id, node in enumerate(graph.nodes):
-            if node.kind not in ("affine", "activation"):
+            if node.is_leaf or node.kind == "loss":
                 continue
             name = self.value_request(node_id)
-            definition = self.definition(node_id)
-            substituted = unevaluated(definition, self.numbers_for(definition))
+            formula = definition(graph, node_id)
+            substituted = unevaluated(formula, self.numbers_for(formula))
             function = argument = None
             if node.kind == "activation":
                 source, activation = graph.activation_of(node_id)
                 function, argument = activation.latex, graph.nodes[source].name
             pending.append(
-                lambda q, name=name, d=definition, s=substituted, layer=node.layer, f=function, a=argument: ForwardStep(
+                lambda q, name=name, d=formula, s=substituted, layer=node.layer, f=function, a=argument: ForwardStep(
                     q(name), d, s, layer, f, a
                 )
             )
-        pending.append(self.loss_step())
+        if graph.loss is not None:
+            pending.append(self.loss_step())
         return pending
 
     def loss_step(self):
-        graph = self.graph
-        loss = graph.loss
-        name = self.value_request(graph.loss_node)
-        numbers = {sym: self.exact_value(o) for sym, o in zip(loss.outputs, graph.outputs)}
-        numbers.update({sym: value for sym, value in zip(loss.targets, self.result.y)})
-        substituted = unevaluated(loss.expression, numbers)
-        return lambda q: LossStep(q(name), loss.expression, substituted)
+        formula = definition(self.graph, self.graph.top)
+        name = self.value_request(self.graph.top)
+        substituted = unevaluated(formula, self.numbers_for(formula))
+        return lambda q: LossStep(q(name), formula, substituted)
 
     # --- gradients by the chain rule
     def factor(self, child: int, parent: int) -> Callable[[Callable], Factor]:
         graph = self.graph
         numerator, denominator = graph.nodes[child].name, graph.nodes[parent].name
         name = self.request(f"d{numerator}/d{denominator}", lambda p: p.local_partial(child, parent))
-        formula, numbers = self.local_formula(child, parent)
+        formula = partial(graph, child, parent)
         vanishes = formula == 0 and graph.nodes[child].kind == "activation"
-        substituted = unevaluated(formula, numbers)
+        substituted = unevaluated(formula, self.numbers_for(formula))
 
         def build(q):
             value = q(name)
@@ -151,38 +136,14 @@ class Deriver:
 
         return build
 
-    def local_formula(self, child: int, parent: int) -> tuple[sympy.Expr, dict]:
-        graph = self.graph
-        if child == graph.loss_node:
-            loss = graph.loss
-            k = graph.outputs.index(parent)
-            formula = loss.partials[k]
-            numbers = {sym: self.exact_value(o) for sym, o in zip(loss.outputs, graph.outputs)}
-            numbers.update(dict(zip(loss.targets, self.result.y)))
-            return formula, numbers
-        if graph.nodes[child].kind == "activation":
-            source, activation = graph.activation_of(child)
-            z = symbol(graph.nodes[source].name)
-            return activation.derivative.xreplace({Z: z}), {z: self.exact_value(source)}
-        parts = []
-        for weight, source in graph.terms(child):
-            if source == parent:
-                parts.append(symbol(graph.nodes[weight].name) if isinstance(weight, int) else weight)
-            if weight == parent:
-                parts.append(symbol(graph.nodes[source].name))
-        if graph.bias(child) == parent:
-            parts.append(sympy.Integer(1))
-        formula = sympy.Add(*parts)
-        return formula, self.numbers_for(formula)
-
     def gradient_step(self, parameter: str):
         graph = self.graph
         target = graph.index[parameter]
         reaches = _reaching(graph, target)
-        count = _count_paths(graph.loss_node, target, graph, reaches)
-        name = self.request(f"dL/d{parameter}", lambda p: p.gradient(target))
+        count = _count_paths(graph.top, target, graph, reaches)
+        name = self.request(f"d{self.top}/d{parameter}", lambda p: p.gradient(target))
         if count <= MAX_PATHS:
-            chains = _paths(graph.loss_node, target, graph, reaches)
+            chains = _paths(graph.top, target, graph, reaches)
             complete = True
             builders = [[self.factor(a, b) for a, b in zip(chain, chain[1:])] for chain in chains]
         else:
@@ -200,19 +161,19 @@ class Deriver:
 
     def adjoint_factor(self, node_id: int):
         node_name = self.graph.nodes[node_id].name
-        name = self.request(f"dL/d{node_name}", lambda p: p.gradients[node_id])
-        formula = sympy.Symbol(f"dL/d{node_name}")
+        name = self.request(f"d{self.top}/d{node_name}", lambda p: p.gradients[node_id])
+        formula = sympy.Symbol(f"d{self.top}/d{node_name}")
 
         def build(q):
             value = q(name)
-            return Factor("L", node_name, formula, value.exact, value.exact, value.decimal)
+            return Factor(self.top, node_name, formula, value.exact, value.exact, value.decimal)
 
         return build
 
     def update_step(self, parameter: str, rate: sympy.Expr):
         graph = self.graph
         target = graph.index[parameter]
-        gradient = self.request(f"dL/d{parameter}", lambda p: p.gradient(target))
+        gradient = self.request(f"d{self.top}/d{parameter}", lambda p: p.gradient(target))
 
         def updated(p: Pass):
             step = p.arithmetic.mul([p.arithmetic.from_sympy(-rate), p.gradient(target)])

@@ -1,30 +1,45 @@
-"""Run one exercise of a problem by id and return all of its steps (a task registry: task name -> builder)."""
+"""Run one exercise of a problem by id and return all of its steps: a registry of tasks (task name -> builder)
+and of presentations (name -> how a pass is written), the same for every kind of problem.
+
+A pass is presented as chain-rule ``paths`` (the WS23 sheet's way: a product of local partials along every path
+from L down to a parameter) or as a ``table`` of nodes and wires (CS231n's way: the local and upstream gradient
+of every wire). An exercise names its presentation with ``presentation``; without one it takes its problem's
+(paths for a network, a table for an expression).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-import sympy
-
 from ..display import present
-from ..engine.backprop import backprop_exercise
+from ..engine.backprop import moving_parameters, problem_kind
+from ..engine.graph import Graph
 from ..engine.guards import DomainError
 from ..engine.result import BackpropResult
 from ..errors import ArgumentError, ProblemError
 from ..problem.losses import make_loss
 from ..problem.model import ExerciseSpec, Problem
+from ..problem.operations import remark
+from ..runs.optimize import run_optimizer
+from ..runs.training import train
+from ..runs.training_plan import dataset_loss_mode
 from .analysis import cross_entropy_analysis
 from .chain_rule import Deriver
-from .run_tasks import optimize_task, train_task
-from .steps import ClaimStep, Conventions
+from .context import ExerciseContext
+from .node_table import backward_table, forward_table
+from .run_steps import optimizer_run_step, training_run_step
+from .steps import Conventions
+
+FORKS = "gradients add at forks: a value used more than once gets the sum of what its uses send back"
 
 
 @dataclass(frozen=True)
 class ExerciseResult:
     """The steps of one exercise in the order a solution sheet shows them.
 
-    ``result`` is the pass the steps came from (None for tasks without a network pass).
+    ``result`` is the pass the steps came from (None for tasks without one); ``presentation`` how the pass is
+    written (``paths`` or ``table``).
     """
 
     problem: Problem
@@ -32,6 +47,7 @@ class ExerciseResult:
     steps: tuple
     conventions: Conventions
     result: BackpropResult | None = None
+    presentation: str = "paths"
 
     def of_kind(self, kind: str) -> list:
         """The steps of one kind (``forward``, ``loss``, ``gradient``, ``update``, ...)."""
@@ -54,6 +70,55 @@ class ExerciseResult:
         return found
 
 
+class Paths:
+    """Chain-rule paths: a forward step per node, the loss, then each asked gradient as a sum over paths of
+    products of local partials. An optimizer run shows only its steps (its gradients are those of a gradient
+    exercise)."""
+
+    name = "paths"
+    derives_first_step = False
+    remarks: tuple[str, ...] = ()
+
+    def steps(self, context: ExerciseContext, asked: tuple[str, ...] | None) -> list:
+        """Forward (with the loss where the exercise gives a target), then the gradients of ``asked``."""
+        deriver = Deriver(context.result, context.digits)
+        pending = deriver.forward_steps()
+        if not context.has_target and context.graph.loss is not None:
+            pending = pending[:-1]
+        pending += [deriver.gradient_step(name) for name in asked or ()]
+        quantity = deriver.finish()
+        return [build(quantity) for build in pending]
+
+
+class Table:
+    """A table of nodes forwards and of wires backwards; an optimizer run's first gradient is derived so too."""
+
+    name = "table"
+    derives_first_step = True
+    remarks = (FORKS,)
+
+    def steps(self, context: ExerciseContext, asked: tuple[str, ...] | None) -> list:
+        """The forward table, then (where gradients are asked) the backward table."""
+        steps = [forward_table(context)]
+        if asked is not None:
+            steps.append(backward_table(context, asked))
+        return steps
+
+
+PRESENTATIONS = {presentation.name: presentation for presentation in (Paths(), Table())}
+
+
+def presentation_of(problem: Problem, exercise: ExerciseSpec):
+    """The presentation an exercise asks for, else its problem's.
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> presentation_of(p, p.exercise("4")).name
+    'paths'
+    """
+    return PRESENTATIONS[exercise.presentation or problem_kind(problem).presentation]
+
+
 def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> ExerciseResult:
     """All steps of exercise ``exercise_id``, with decimals to ``digits`` significant digits.
 
@@ -67,85 +132,90 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
     except KeyError as err:
         raise ArgumentError(err.args[0]) from err
     digits = problem.digits if digits is None else digits
-    if problem.expression is not None:
-        from .circuit_tasks import (
-            CIRCUIT_TASKS,  # an expression's exercises run on its circuit
-        )
-
-        tasks = CIRCUIT_TASKS
-    else:
-        tasks = TASKS
-    builder = tasks.get(exercise.task)
+    builder = TASKS.get(exercise.task)
     if builder is None:
         raise ArgumentError(f"exercise {exercise.id}: task {exercise.task} has no worked solution yet")
+    presentation = presentation_of(problem, exercise)
     try:
-        steps, result = builder(problem, exercise, digits)
+        steps, result = builder(problem, exercise, digits, presentation)
     except DomainError as err:  # the exercise's numbers leave a function's domain: the file's key says which
         raise ProblemError(f"exercises[id={exercise.id}]", str(err), source=problem.source) from err
-    return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result), result)
+    return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result, presentation), result,
+                          presentation.name)
 
 
-def conventions(problem: Problem, result: BackpropResult | None) -> Conventions:
-    """The conventions box: the loss's remark and each distinct activation's remark."""
-    if problem.expression is not None:
-        from .circuit_tasks import (
-            circuit_conventions,  # an expression's operations have remarks of their own
-        )
+def conventions(problem: Problem, result: BackpropResult | None, presentation=None) -> Conventions:
+    """The conventions box: the loss's remark, each distinct activation's and operation's remark, and what the
+    presentation needs said (that gradients add at forks).
 
-        return circuit_conventions(problem, result)
-    loss = result.graph.loss if result else make_loss(problem.loss.kind, problem.network.outputs)
-    remarks = tuple(dict.fromkeys(a.remark for a in result.graph.layer_activations)) if result else ()
-    return Conventions(loss.remark, remarks)
-
-
-def _forward(problem, exercise, digits, *, with_loss=True, claims=True):
-    result = backprop_exercise(problem, exercise)
-    deriver = Deriver(result, digits)
-    pending = deriver.forward_steps()
-    if not with_loss or exercise.y is None:
-        pending = pending[:-1]
-    claim_names = [deriver.value_request(result.graph.index[name]) for name in exercise.show] if claims else []
-    return deriver, pending, claim_names, result
+    >>> import symback
+    >>> p = symback.loads('title = "t"\\n[expression]\\nf = "relu(x) * x"\\nat = { x = 1 }\\n')
+    >>> conventions(p, symback.backprop(p), PRESENTATIONS["table"]).activations
+    ("ReLU(a) = max(0, a); ReLU'(0) is taken to be 0", 'gradients add at forks: a value used more than once gets the sum of what its uses send back')
+    """
+    extra = presentation.remarks if presentation is not None else ()
+    if result is None:  # a run over several steps: the problem's loss (its remark is the same for any outputs)
+        return Conventions(make_loss(problem.loss.kind, 1).remark if problem.loss is not None else "", extra)
+    graph = result.graph
+    return Conventions(graph.loss.remark if graph.loss is not None else "", node_remarks(graph) + extra)
 
 
-def _claims(exercise, names, quantity) -> list:
-    steps = []
-    for name in names:
-        actual = quantity(name)
-        claimed = exercise.show[name]
-        steps.append(ClaimStep(name, claimed, actual, sympy.simplify(actual.exact - claimed) == 0))
-    return steps
+def node_remarks(graph: Graph) -> tuple[str, ...]:
+    """Each activation's remark (layer by layer, as given) and each operation's (once, in the order they first
+    occur), without the empty ones of operations that need none."""
+    operations = dict.fromkeys(node.operation for node in graph.nodes if node.kind == "operation")
+    found = [activation.remark for activation in graph.layer_activations]
+    found += [text for text in dict.fromkeys(remark(operation, graph.ties) for operation in operations) if text]
+    return tuple(dict.fromkeys(found))
 
 
-def _check_shown(problem: Problem, exercise: ExerciseSpec, result: BackpropResult) -> None:
-    for name in exercise.show:
-        if name not in result.graph.index:
-            raise ProblemError(f"exercises[id={exercise.id}].show", f"no quantity named {name!r}", source=problem.source)
-
-
-def forward_task(problem, exercise, digits):
-    deriver, pending, claim_names, result = _forward(problem, exercise, digits)
-    _check_shown(problem, exercise, result)
-    quantity = deriver.finish()
-    return [build(quantity) for build in pending] + _claims(exercise, claim_names, quantity), result
-
-
-def gradient_task(problem, exercise, digits, *, rate=None):
-    deriver, pending, claim_names, result = _forward(problem, exercise, digits)
-    _check_shown(problem, exercise, result)
-    parameters = list(exercise.params) if exercise.params is not None else list(result.grad)
-    pending += [deriver.gradient_step(name) for name in parameters]
+def _pass_steps(problem, exercise, digits, presentation, asked=None, rate=None):
+    context = ExerciseContext(problem, exercise, digits)
+    steps = presentation.steps(context, asked)
     if rate is not None:
-        pending += [deriver.update_step(name, rate) for name in parameters]
-    quantity = deriver.finish()
-    return [build(quantity) for build in pending] + _claims(exercise, claim_names, quantity), result
+        steps += context.updates(asked, rate)
+    return steps + context.claims(), context.result
 
 
-def sgd_task(problem, exercise, digits):
-    return gradient_task(problem, exercise, digits, rate=exercise.lr)
+def forward_task(problem, exercise, digits, presentation):
+    """The forward pass (with the loss where the exercise gives a target)."""
+    return _pass_steps(problem, exercise, digits, presentation)
 
 
-def analysis_task(problem, exercise, digits):
+def gradient_task(problem, exercise, digits, presentation):
+    """The forward pass and the gradients asked (``params``, else every one)."""
+    context = ExerciseContext(problem, exercise, digits)
+    asked = tuple(exercise.params) if exercise.params is not None else tuple(context.result.grad)
+    return presentation.steps(context, asked) + context.claims(), context.result
+
+
+def sgd_task(problem, exercise, digits, presentation):
+    """Forward, backward, and one step of gradient descent on the parameters that move."""
+    return _pass_steps(problem, exercise, digits, presentation, moving_parameters(problem, exercise), exercise.lr)
+
+
+def optimize_task(problem, exercise, digits, presentation):
+    """``exercise.steps`` steps of the exercise's optimizer at its point (one ``optimizer_run`` step); in a
+    table, step 1's gradient derived node by node first."""
+    run = run_optimizer(problem, exercise, digits)
+    given = exercise.optimizer.options if exercise.optimizer is not None else {}
+    if not presentation.derives_first_step:
+        return [optimizer_run_step(run, tuple(given))], None
+    context = ExerciseContext(problem, exercise, digits)
+    steps = presentation.steps(context, moving_parameters(problem, exercise))
+    return steps + [optimizer_run_step(run, tuple(given))] + context.claims(), context.result
+
+
+def train_task(problem, exercise, digits, presentation):
+    """The exercise's training run: one ``training_run`` step (the loss over all samples measured as often as
+    the run's limit of sample passes allows, :func:`~symback.runs.training_plan.dataset_loss_mode`)."""
+    mode = dataset_loss_mode(problem, exercise)
+    run = train(problem, exercise, digits=digits, dataset_loss=mode)
+    return [training_run_step(run, problem, mode)], None
+
+
+def analysis_task(problem, exercise, digits, presentation):
+    """Binary cross-entropy as a function of the prediction: limits, derivative, best and worst case."""
     return [cross_entropy_analysis(digits)], None
 
 
@@ -154,7 +224,7 @@ TASKS: dict[str, Callable] = {
     "loss": forward_task,
     "gradient": gradient_task,
     "sgd": sgd_task,
-    "cross_entropy_analysis": analysis_task,
     "optimize": optimize_task,
     "train": train_task,
+    "cross_entropy_analysis": analysis_task,
 }

@@ -2,6 +2,11 @@
 
 Every record carries its ``kind`` (the name of the template that prints it), exact SymPy values and decimals.
 Symbols are SymPy Symbols named like graph nodes (``z1_2``, ``yhat``, ``a22``); renderers choose how to show them.
+
+A graph is derived in one of two presentations: as chain-rule *paths* (:class:`ForwardStep` per node,
+:class:`LossStep`, a :class:`GradientStep` of paths of :class:`Factor` per parameter) or as a *table* of nodes
+and wires (:class:`ForwardTableStep` with a :class:`NodeRow` per node, :class:`BackwardTableStep` with a
+:class:`WireRow` per wire and a :class:`NodeGradient` per node). Updates, claims and conventions serve both.
 """
 
 from __future__ import annotations
@@ -138,3 +143,101 @@ class Conventions:
     loss: str
     activations: tuple[str, ...] = field(default_factory=tuple)
     updates: str = "every update uses the parameter values before the step (one simultaneous step)"
+
+
+# --- the table presentation: a row per node, a row per wire
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One node of the forward pass: name = definition (in its operands' names, as written) = the same with the
+    numbers put in = value. A variable has neither definition nor substitution."""
+
+    name: str
+    operation: str  # the node's operation (symback.engine.graph.Node.operation)
+    stage: str | None
+    operands: tuple[str, ...]  # the operands as written: node names, constants as text
+    definition: sympy.Expr | None
+    substituted: sympy.Expr | None
+    quantity: Quantity
+
+
+@dataclass(frozen=True)
+class ForwardTableStep:
+    """The node table forwards: every node's value in evaluation order, the leaves first (an expression's
+    variables, a network's inputs and parameters), then every node computed, the output, then L with a loss.
+
+    ``output`` is f's name, ``loss`` L's name (None without a loss); ``target`` the loss's y and the name it
+    is shown by."""
+
+    rows: tuple[NodeRow, ...]
+    output: str
+    loss: str | None = None
+    target: sympy.Expr | None = None
+    target_name: str | None = None
+    kind: str = "forward_table"
+
+    def row(self, name: str) -> NodeRow:
+        return next(row for row in self.rows if row.name == name)
+
+
+@dataclass(frozen=True)
+class WireRow:
+    """One wire from ``parent`` into ``child`` (at ``position`` among the child's operands), backwards:
+    ∂top/∂child · ∂child/∂parent is what the child sends back to the parent along it.
+
+    ``formula`` is ∂child/∂parent as a teacher writes it, ``substituted`` the same with the numbers put in;
+    ``local`` its value, ``upstream`` ∂top/∂child, ``product`` upstream · local. ``tie`` marks max or min with
+    tied arguments, whose share of the gradient the tie rule decides (formula and numbers are then the share)."""
+
+    child: str
+    parent: str
+    position: int
+    formula: sympy.Expr
+    substituted: sympy.Expr
+    local: Quantity
+    upstream: Quantity
+    product: Quantity
+    tie: bool = False
+
+
+@dataclass(frozen=True)
+class NodeGradient:
+    """∂top/∂node: the sum of the products on the node's wires, one per use (``wires`` index
+    :attr:`BackwardTableStep.wires`); more than one use is a fork, where gradients add. The top node's
+    gradient is 1 and it has no wires."""
+
+    node: str
+    quantity: Quantity
+    wires: tuple[int, ...] = ()
+
+    @property
+    def fork(self) -> bool:
+        return len(self.wires) > 1
+
+
+@dataclass(frozen=True)
+class BackwardTableStep:
+    """Reverse accumulation from ∂top/∂top = 1 (top is f, or L with a loss).
+
+    ``wires`` in backward order (the child nearest the top first); ``gradients`` top first, every node;
+    ``asked`` the variables whose gradients the exercise asks for."""
+
+    top: str
+    wires: tuple[WireRow, ...]
+    gradients: tuple[NodeGradient, ...]
+    asked: tuple[str, ...]
+    kind: str = "backward_table"
+
+    def gradient(self, node: str) -> NodeGradient:
+        return next(g for g in self.gradients if g.node == node)
+
+    @property
+    def forks(self) -> tuple[NodeGradient, ...]:
+        """The nodes used more than once, whose gradient is a sum."""
+        return tuple(g for g in self.gradients if g.fork)
+
+    @property
+    def answers(self) -> tuple[Quantity, ...]:
+        """∂top/∂v for every variable asked for."""
+        return tuple(self.gradient(name).quantity for name in self.asked)

@@ -37,6 +37,7 @@ class ProblemKind:
     leaf: str  # "parameter" or "variable"
     gradient_label: str  # how an error names a gradient given for a leaf: dL/d{name} or d/d{name}
     point_keys: tuple[str, ...]  # what an exercise must give to be taken somewhere: a network's x and y
+    presentation: str  # how its exercises are derived unless they say: chain-rule "paths" or a "table" of nodes
 
 
 def _network_graph(problem: Problem, activations, loss: str | None, with_target: bool) -> Graph:
@@ -57,13 +58,13 @@ def _expression_graph(problem: Problem, activations, loss: str | None, with_targ
 NETWORK = ProblemKind(
     "network", _network_graph, lambda problem: problem.network.parameters,
     lambda problem: problem.network.trainable, lambda problem: frozenset(problem.network.frozen),
-    "parameter", "dL/d{name}", ("x", "y"),
+    "parameter", "dL/d{name}", ("x", "y"), "paths",
 )
 EXPRESSION = ProblemKind(
     "expression", _expression_graph, lambda problem: problem.expression.at,
     lambda problem: tuple(problem.expression.params if problem.expression.params is not None
                           else problem.expression.variables),
-    lambda problem: frozenset(), "variable", "d/d{name}", (),
+    lambda problem: frozenset(), "variable", "d/d{name}", (), "table",
 )
 
 

@@ -67,9 +67,9 @@ def _line_for(step) -> list[str]:
         return [f"{step.parameter}' = {step.parameter} − α·{step.gradient.name} = {format_exact(step.old)} − "
                 f"{format_exact(step.rate)}·({format_exact(step.gradient.exact)}) = {format_exact(step.new.exact)}"
                 f" ≈ {step.new.decimal}"]
-    if kind == "circuit_forward":
+    if kind == "forward_table":
         return [_node_line(row) for row in step.rows]
-    if kind == "circuit_backward":
+    if kind == "backward_table":
         lines = [f"backward from d{step.top}/d{step.top} = 1, wire by wire: upstream · local = sent back"]
         for wire in step.wires:
             formula = format_exact(wire.formula)

@@ -18,6 +18,8 @@ Entry = Union[str, sympy.Expr]
 """A matrix or bias entry: a parameter's name, or an exact constant."""
 
 TASKS = ("forward", "loss", "gradient", "sgd", "optimize", "train", "cross_entropy_analysis")
+PRESENTATIONS = ("paths", "table")
+"""How a pass may be derived: chain-rule paths from L to each parameter, or a table of nodes and wires."""
 
 
 def _frozen_mapping(mapping: Mapping | None) -> Mapping:
@@ -158,6 +160,7 @@ class ExerciseSpec:
     batch: int | None = None  # train: samples per step (None: the whole dataset, full batch)
     epochs: int | None = None  # train: passes over the dataset
     values: Mapping[str, sympy.Expr] = field(default_factory=dict)  # expression problems: variables set anew
+    presentation: str | None = None  # "paths" or "table" (None: the problem's, paths for a network, else a table)
 
     def __post_init__(self):
         object.__setattr__(self, "activations", _frozen_mapping(self.activations))

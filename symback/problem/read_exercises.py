@@ -25,6 +25,7 @@ from .fields import (
 )
 from .losses import KNOWN_LOSSES
 from .model import (
+    PRESENTATIONS,
     TASKS,
     ActivationSpec,
     DatasetSpec,
@@ -38,7 +39,7 @@ from .read_activation import read_activation
 from .read_optimizer import read_batch, read_count, read_optimizer
 
 _EXERCISE_KEYS = ("id", "task", "text", "x", "y", "lr", "params", "activation", "loss", "show", "at", "optimizer",
-                  "steps", "batch", "epochs", "values")
+                  "steps", "batch", "epochs", "values", "presentation")
 _TASK_NEEDS = {"forward": ("x",), "loss": ("x", "y"), "gradient": ("x", "y"), "sgd": ("x", "y", "lr"),
                "optimize": ("x", "y")}
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # ids shown unquoted in key paths
@@ -118,6 +119,10 @@ def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[st
     elif task in ("optimize", "train") and lr is not None:
         spec_of_optimizer = OptimizerSpec("sgd", lr)
     _check_needs(task, fields, subject, point, lr, spec_of_optimizer)
+    presentation = fields.string("presentation")
+    if presentation is not None and presentation not in PRESENTATIONS:
+        raise ProblemError(fields.key("presentation"),
+                           f"expected one of {', '.join(map(repr, PRESENTATIONS))}, got {presentation!r}")
     return ExerciseSpec(
         exercise_id,
         task,
@@ -134,6 +139,7 @@ def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[st
         batch=read_batch(fields.get("batch"), fields.key("batch")) if "batch" in fields else None,
         epochs=read_count(fields.get("epochs"), fields.key("epochs"), "epochs") if "epochs" in fields else None,
         values=point.get("values", {}),
+        presentation=presentation,
     )
 
 

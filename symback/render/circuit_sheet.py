@@ -1,6 +1,6 @@
 """The solution sheet of an expression problem, as data for ``templates/{md,tex}/circuit_sheet.*.j2``.
 
-Everything is picked from the problem and the circuit's step records (:mod:`symback.derive.circuit_steps`); nothing is
+Everything is picked from the problem and the circuit's step records (:mod:`symback.derive.steps`); nothing is
 computed here but layout: which values are short enough to show exactly, where each node of the diagram sits,
 and which exercise already showed a pass.
 """
@@ -13,8 +13,9 @@ from fractions import Fraction
 
 import sympy
 
-from ..derive.circuit_steps import CircuitBackwardStep, CircuitForwardStep
-from ..derive.circuit_tasks import operation_remarks, target_name
+from ..derive.steps import BackwardTableStep, ForwardTableStep
+from ..derive.exercise import FORKS, node_remarks
+from ..derive.node_formulas import target_name
 from ..derive.exercise import ExerciseResult, run_exercise
 from ..derive.formulas import (
     DecimalLeaf,
@@ -198,7 +199,7 @@ def build_circuit_sheet(problem: Problem, digits: int | None = None) -> CircuitS
     function = _whole_function(stages, notation) if len(stages) > 1 else None
     circuit = build_circuit(spec)
     exercises = _exercise_views(problem, digits, notation)
-    conventions = list(operation_remarks(circuit))
+    conventions = list(node_remarks(circuit)) + [FORKS]
     conventions += [c for e in exercises for c in (e.result.conventions.loss, *e.result.conventions.activations)]
     if any(e.updates for e in exercises):
         conventions.append(exercises[0].result.conventions.updates)
@@ -278,8 +279,8 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
                   backward_as_in: str | None = None) -> CircuitExerciseView:
     """One exercise's steps as the sheet shows them (passes shown in an earlier exercise are referred to)."""
     exercise = result.exercise
-    forward = next(step for step in result.steps if step.kind == "circuit_forward")
-    backward = next((step for step in result.steps if step.kind == "circuit_backward"), None)
+    forward = next(step for step in result.steps if step.kind == "forward_table")
+    backward = next((step for step in result.steps if step.kind == "backward_table"), None)
     at = result.problem.expression.at
     point = tuple((name, value) for name, value in exercise.values.items() if value != at.get(name))
     top_names = [forward.output] + ([forward.loss] if forward.loss else [])
@@ -328,7 +329,7 @@ def _only_in_display(values, notation: Notation) -> tuple[tuple[str, Shown], ...
                  if not value.exact and short(value.quantity.exact, notation))
 
 
-def _decimal_numbers(step: CircuitForwardStep) -> dict:
+def _decimal_numbers(step: ForwardTableStep) -> dict:
     numbers = {name_symbol(row.name): DecimalLeaf(row.quantity.decimal) for row in step.rows}
     if step.target is not None:
         numbers[name_symbol(step.target_name)] = step.target
@@ -354,7 +355,7 @@ def _plain(latex: str) -> str:
     return re.sub(r"\\(?:left|right)\b|\s", "", latex)
 
 
-def _forward_row(row, step: CircuitForwardStep, notation: Notation) -> ForwardRow:
+def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
     operation = OPERATION_WORDS.get(row.operation, row.operation)
     if row.operation == "loss":
         operation = "loss"
@@ -365,7 +366,7 @@ def _forward_row(row, step: CircuitForwardStep, notation: Notation) -> ForwardRo
     return ForwardRow(row.name, operation, row.definition, substituted, approximate, shown(row.quantity, notation))
 
 
-def _backward_views(step: CircuitBackwardStep, forward: CircuitForwardStep, notation: Notation):
+def _backward_views(step: BackwardTableStep, forward: ForwardTableStep, notation: Notation):
     numbers = _decimal_numbers(forward)
     wires = []
     for wire in step.wires:

@@ -217,3 +217,24 @@ def _mean(arithmetic, values: Sequence):
     if len(values) == 1:
         return values[0]
     return arithmetic.add(values) / arithmetic.from_sympy(sympy.Integer(len(values)))
+
+
+def dataset_loss_mode(problem: Problem, exercise: ExerciseSpec) -> str:
+    """The most often the loss over all samples can be measured within the run's limit of sample passes:
+    ``step``, else ``epoch``, else ``none`` (a run too long even so is an error).
+
+    >>> import symback
+    >>> from symback.runs.training import TOY
+    >>> toy = symback.loads(TOY)
+    >>> dataset_loss_mode(toy, toy.exercise("fit"))
+    'step'
+    """
+    for mode in DATASET_LOSS:
+        try:
+            plan_run(problem, exercise, mode)
+        except ArgumentError:
+            if mode == DATASET_LOSS[-1]:
+                raise
+            continue
+        return mode
+    raise AssertionError("unreachable")

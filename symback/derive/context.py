@@ -1,0 +1,124 @@
+"""One exercise's pass and what every presentation of it shares: its quantities with their decimals, the numbers
+its formulas put in, the updates of a gradient-descent step and the claims the exercise asks to show.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from functools import cached_property
+
+import sympy
+
+from ..engine.backprop import backprop_exercise
+from ..engine.guards import EXACT_DECIDING
+from ..engine.passes import run_pass
+from ..engine.result import BackpropResult, to_sympy
+from ..errors import NumericError, ProblemError
+from ..numbers.arithmetic import DECIMAL
+from ..numbers.rounding import correctly_rounded, trimmed
+from ..problem.fields import some
+from ..problem.model import ExerciseSpec, Problem
+from .node_formulas import numbers, target_symbols
+from .steps import ClaimStep, Quantity, UpdateStep
+
+
+class ExerciseContext:
+    """The exact pass an exercise asks for (:func:`~symback.engine.backprop.backprop_exercise`), decimals to
+    ``digits`` significant digits, and the names its formulas use.
+
+    >>> import symback
+    >>> context = ExerciseContext(symback.load("problems/ws23_backprop.toml"), "4", 4)
+    >>> context.quantity("dL/da22")
+    Quantity(name='dL/da22', exact=12*E/(1 + E)**2, decimal=Decimal('2.359'))
+    """
+
+    def __init__(self, problem: Problem, exercise: ExerciseSpec | str, digits: int):
+        if not isinstance(exercise, ExerciseSpec):
+            exercise = problem.exercise(str(exercise))
+        self.problem, self.exercise, self.digits = problem, exercise, digits
+        self.result: BackpropResult = backprop_exercise(problem, exercise)
+        self.graph = self.result.graph
+        self.top = self.result.top
+        self.has_target = exercise.y is not None
+
+    @cached_property
+    def decimals(self) -> dict:
+        return self.result.decimals(self.digits)
+
+    @cached_property
+    def _leaf_decimals(self) -> dict:
+        """Decimals of the leaves a result does not name (a network's inputs and parameters are given)."""
+        leaves = {self.graph.nodes[i].name: i for i in (*self.graph.inputs, *self.graph.parameters)
+                  if self.graph.nodes[i].name not in self.decimals}
+        return self.result.rounded(lambda p: {name: p.values[i] for name, i in leaves.items()}, self.digits)
+
+    def exact(self, name: str) -> sympy.Expr:
+        """The exact value of a node or named quantity as SymPy."""
+        if name in self.result.values:
+            return self.result.values[name]
+        return to_sympy(self.result.exact(name))
+
+    def quantity(self, name: str) -> Quantity:
+        """A named quantity (or a leaf) exact and correctly rounded; ∂top/∂top is 1."""
+        if name == f"d{self.top}/d{self.top}":
+            return Quantity(name, sympy.Integer(1), Decimal(1))
+        rounded = self.decimals[name] if name in self.decimals else self._leaf_decimals[name]
+        return Quantity(name, self.exact(name), rounded)
+
+    @cached_property
+    def target_name(self) -> str | None:
+        """The name the sheet shows a one-output loss's target by (y, or t beside a variable named y)."""
+        if self.graph.target is None:
+            return None
+        return target_symbols(self.graph).get(self.graph.target, self.graph.target).name
+
+    @cached_property
+    def numbers(self) -> dict:
+        """Every node's symbol and the targets' -> exact values, for putting numbers into formulas."""
+        values = {node.name: self.exact(node.name) for node in self.graph.nodes}
+        return numbers(self.graph, values, self.result.targets if self.has_target else ())
+
+    def updates(self, parameters: tuple[str, ...], rate: sympy.Expr) -> list[UpdateStep]:
+        """θ' = θ − α · ∂top/∂θ for every parameter, exactly, with correctly rounded decimals."""
+        result, graph = self.result, self.graph
+        exact_pass = result.exact_pass
+        arithmetic = exact_pass.arithmetic
+        indices = {name: graph.index[name] for name in parameters}
+        step = arithmetic.from_sympy(-rate)
+        exact = {name: arithmetic.add([exact_pass.values[i], arithmetic.mul([step, exact_pass.gradients[i]])])
+                 for name, i in indices.items()}
+
+        def evaluate() -> dict[str, Decimal]:
+            try:
+                the_pass = run_pass(graph, DECIMAL, result.point, result.targets, follow=exact_pass)
+            except decimal.DecimalException as err:
+                raise NumericError("a decimal value overflows or is undefined (a number far too large for an "
+                                   "exponential?)") from err
+            rate_decimal = DECIMAL.from_sympy(-rate)
+            return {name: the_pass.values[i] + rate_decimal * the_pass.gradients[i] for name, i in indices.items()}
+
+        zeros = [name for name, value in exact.items() if _is_zero(value)]
+        rounded = correctly_rounded(evaluate, self.digits, zeros)
+        return [UpdateStep(name, result.point[name], rate, self.quantity(f"d{self.top}/d{name}"),
+                           Quantity(f"{name}'", to_sympy(exact[name]), trimmed(rounded[name], exact[name])))
+                for name in parameters]
+
+    def claims(self) -> list[ClaimStep]:
+        """Each claim of ``show`` (a node's value, or a gradient), checked exactly."""
+        steps = []
+        for name, claimed in self.exercise.show.items():
+            if name not in self.result.values and name not in self.graph.index:
+                known = some([node.name for node in self.graph.nodes])
+                raise ProblemError(f"exercises[id={self.exercise.id}].show",
+                                   f"no quantity named {name!r} (the nodes: {known})", source=self.problem.source)
+            actual = self.quantity(name)
+            steps.append(ClaimStep(name, claimed, actual, sympy.simplify(actual.exact - claimed) == 0))
+        return steps
+
+
+def _is_zero(value) -> bool:
+    try:
+        return EXACT_DECIDING.sign(value) == 0
+    except Exception:  # an undecidable sign: the decimal passes settle it
+        return False

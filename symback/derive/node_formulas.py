@@ -1,0 +1,151 @@
+"""Each node's formula and local partials in its operands' names, for any graph: what a derivation writes.
+
+A weighted sum is Σ w·h (+ b), an activation f(z), an expression's operation its own function, the loss its
+expression in the outputs and the target. :func:`definition` and :func:`partial` are mathematics (SymPy),
+for chain-rule factors and the checker's rules; :func:`shown_definition` and :func:`shown_partial` are the same
+as a teacher writes them (display operations of :mod:`symback.derive.formulas`: σ' = q(1 − q), [a > b]).
+Every name is a real :func:`symbol`; the loss's target is written by the name the sheet shows it by.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ..engine.graph import Graph, Node
+from ..problem.activations import Z
+from .formulas import as_display, local_partial_display, operation_display
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The SymPy symbol of a node or a variable (real, so that printing and simplification behave).
+
+    >>> symbol("z1_2")
+    z1_2
+    """
+    return sympy.Symbol(name, real=True)
+
+
+def target_name(taken) -> str:
+    """The name an expression's target is shown by: y, unless the expression already has a y.
+
+    >>> target_name({"x", "y", "f"})
+    't'
+    """
+    return next((name for name in ("y", "t", "target") if name not in taken), "y_target")
+
+
+def target_symbols(graph: Graph) -> dict:
+    """The loss rule's target symbols -> the symbols the sheet shows them by (an expression's y is renamed
+    where the expression has a variable y; a network's y₁ … y_K stay as they are).
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "y * x"),), {"x": 1, "y": 2}), "squared_error")
+    >>> list(target_symbols(graph).values())
+    [t]
+    """
+    if graph.loss is None or not graph.variables:
+        return {}
+    name = target_name({node.name for node in graph.nodes})
+    return {graph.targets[0]: symbol(name)}
+
+
+def operand_symbols(graph: Graph, node: Node) -> tuple:
+    """A node's operands as written: node names as symbols, constants as they are."""
+    return tuple(symbol(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands)
+
+
+def definition(graph: Graph, i: int) -> sympy.Expr:
+    """The node in its operands' symbols (mathematics: SymPy evaluates as it builds).
+
+    >>> import symback
+    >>> from symback.engine.backprop import problem_graph
+    >>> graph = problem_graph(symback.load("problems/ws23_backprop.toml"))
+    >>> definition(graph, graph.index["z1_2"]), definition(graph, graph.index["h1_2"])
+    (a21*x1 + a22*x2, exp(z1_2)/(exp(z1_2) + 1))
+    """
+    node = graph.nodes[i]
+    if node.kind == "affine":
+        products = [_operand(graph, w) * symbol(graph.nodes[s].name) for w, s in graph.terms(i)]
+        bias = graph.bias(i)
+        return sympy.Add(*products, *([_operand(graph, bias)] if bias is not None else []))
+    if node.kind == "activation":
+        source, activation = graph.activation_of(i)
+        return activation.expression.xreplace({Z: symbol(graph.nodes[source].name)})
+    if node.kind == "loss" and node.function is None:  # a network's loss: in the outputs' own names ŷ, y
+        return graph.loss.expression
+    return node.function.xreplace(target_symbols(graph))
+
+
+def partial(graph: Graph, child: int, parent: int) -> sympy.Expr:
+    """∂child/∂parent in the child's operands' symbols (summed where the parent is an operand twice).
+
+    >>> import symback
+    >>> from symback.engine.backprop import problem_graph
+    >>> graph = problem_graph(symback.load("problems/ws23_backprop.toml"))
+    >>> partial(graph, graph.index["z1_2"], graph.index["a22"]), partial(graph, graph.index["L"], graph.index["yhat"])
+    (x2, -2*y + 2*yhat)
+    """
+    node = graph.nodes[child]
+    if node.kind == "affine":
+        parts = []
+        for weight, source in graph.terms(child):
+            if source == parent:
+                parts.append(_operand(graph, weight))
+            if weight == parent:
+                parts.append(symbol(graph.nodes[source].name))
+        if graph.bias(child) == parent:
+            parts.append(sympy.Integer(1))
+        return sympy.Add(*parts)
+    if node.kind == "activation":
+        source, activation = graph.activation_of(child)
+        return activation.derivative.xreplace({Z: symbol(graph.nodes[source].name)})
+    if node.kind == "loss" and node.function is None:
+        return graph.loss.partials[graph.outputs.index(parent)]
+    renamed = target_symbols(graph)
+    return sympy.Add(*[node.partials[position].xreplace(renamed)
+                       for position, operand in node.node_operands() if operand == parent])
+
+
+def numbers(graph: Graph, values, targets=()) -> dict:
+    """Every node's symbol -> its exact value (``values`` maps node names to them), and the targets' symbols
+    as the formulas of :func:`definition` and :func:`partial` write them -> the exercise's y."""
+    found = {symbol(node.name): values[node.name] for node in graph.nodes if node.name in values}
+    shown = target_symbols(graph)
+    found.update({shown.get(s, s): value for s, value in zip(graph.targets, targets)})
+    return found
+
+
+def shown_definition(graph: Graph, i: int) -> sympy.Expr:
+    """The node as a teacher writes it, in display operations that keep their shape when numbers are put in.
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.numbers.text import format_exact
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "x - sigmoid(y)"),), {"x": 1, "y": 2}))
+    >>> format_exact(shown_definition(graph, graph.index["f"]))
+    'x - q1'
+    """
+    node = graph.nodes[i]
+    if node.kind == "operation":
+        return operation_display(node.operation, operand_symbols(graph, node))
+    if node.kind == "activation" and node.operation in _NAMED_ACTIVATIONS:
+        return operation_display(node.operation, operand_symbols(graph, node))
+    return as_display(definition(graph, i))
+
+
+def shown_partial(graph: Graph, child: int, position: int) -> sympy.Expr:
+    """∂child/∂(operand at ``position``) as a teacher writes it (σ' = q(1 − q), [a > 0] for relu)."""
+    node = graph.nodes[child]
+    parent = node.operands[position]
+    if node.kind == "operation" or (node.kind == "activation" and node.operation in _NAMED_ACTIVATIONS):
+        own = node.partials[position].xreplace(target_symbols(graph)) if node.partials else partial(graph, child, parent)
+        return local_partial_display(node.operation, operand_symbols(graph, node), position, symbol(node.name), own)
+    return as_display(partial(graph, child, parent))
+
+
+_NAMED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")  # written as the operation of the same name
+
+
+def _operand(graph: Graph, operand) -> sympy.Expr:
+    return symbol(graph.nodes[operand].name) if isinstance(operand, int) else operand

@@ -1,0 +1,78 @@
+"""The table presentation of a pass: a row per node forwards, a row per wire and per node backwards.
+
+Forwards, every node in evaluation order: its definition as written (:func:`~symback.derive.node_formulas.
+shown_definition`), the numbers put in, its value; the leaves are given. Backwards, from ∂top/∂top = 1: every
+wire's local gradient (as a teacher writes it), the upstream gradient of the node it feeds, and their product,
+what flows back along the wire; then every node's gradient, the sum of the products on its wires (gradients
+add at forks). This is how CS231n teaches backpropagation; it serves any graph, a network's as an expression's.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from .context import ExerciseContext
+from .formulas import with_numbers
+from .node_formulas import shown_definition, shown_partial
+from .steps import BackwardTableStep, ForwardTableStep, NodeGradient, NodeRow, Quantity, WireRow
+
+
+def forward_table(context: ExerciseContext) -> ForwardTableStep:
+    """One row per node: its definition as written, the numbers put in, its value (the loss only where the
+    exercise gives a target)."""
+    graph, rows = context.graph, []
+    for i, node in enumerate(graph.nodes):
+        if node.kind == "loss" and not context.has_target:
+            continue
+        quantity = context.quantity(node.name)
+        if node.is_leaf:
+            rows.append(NodeRow(node.name, node.operation, None, (), None, None, quantity))
+            continue
+        definition = shown_definition(graph, i)
+        operands = tuple(graph.operand_name(o) for o in node.operands)
+        substituted = with_numbers(definition, context.numbers)
+        rows.append(NodeRow(node.name, node.operation, node.stage, operands, definition, substituted, quantity))
+    loss = graph.nodes[graph.top].name if graph.loss is not None and context.has_target else None
+    target = context.result.targets[0] if loss and len(context.result.targets) == 1 else None
+    return ForwardTableStep(tuple(rows), graph.nodes[graph.output].name, loss, target,
+                            context.target_name if target is not None else None)
+
+
+def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> BackwardTableStep:
+    """Every wire's local and upstream gradient and their product, backwards; every node's gradient."""
+    graph, result, top = context.graph, context.result, context.top
+    rounded = result.edge_decimals(context.digits)
+    order = sorted(range(len(result.edges)), key=lambda k: -graph.index[result.edges[k].child])
+    wires = []
+    for k in order:
+        edge, decimals = result.edges[k], rounded[k]
+        child = graph.index[edge.child]
+        node = graph.nodes[child]
+        formula = shown_partial(graph, child, edge.position)
+        tie = node.operation in ("max", "min") and node.kind == "operation" and _tied(context, node, edge.position)
+        if tie:
+            formula = edge.local  # the tie rule's share, stated in the conventions
+        wires.append(WireRow(
+            edge.child, edge.parent, edge.position, formula, with_numbers(formula, context.numbers),
+            Quantity(f"d{edge.child}/d{edge.parent}", edge.local, decimals.local),
+            Quantity(f"d{top}/d{edge.child}", edge.upstream, decimals.upstream),
+            Quantity(f"d{top}/d{edge.child}*d{edge.child}/d{edge.parent}", edge.contribution, decimals.contribution),
+            tie,
+        ))
+    gradients = []
+    for index in range(graph.top, -1, -1):
+        node = graph.nodes[index]
+        if node.kind == "input":
+            continue  # nothing is differentiated by an input
+        uses = tuple(k for k, wire in enumerate(wires) if wire.parent == node.name)
+        gradients.append(NodeGradient(node.name, context.quantity(f"d{top}/d{node.name}"), uses))
+    return BackwardTableStep(top, tuple(wires), tuple(gradients), asked)
+
+
+def _tied(context: ExerciseContext, node, position: int) -> bool:
+    """Whether the operand at ``position`` of a max or min node equals another of its operands."""
+    values = [context.exact(context.graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands]
+    mine = values[position]
+    return any(k != position and (value == mine or sympy.simplify(value - mine) == 0) for k, value in enumerate(values))
+
+
