@@ -159,7 +159,7 @@ def problem_point(problem: Problem, x=None, given: Mapping[str, object] | None =
     """
     kind = problem_kind(problem)
     start = kind.start(problem)
-    point = {name: exact_vector(value, 1, name)[0] for name, value in start.items()}
+    point = dict(start)  # exact already: the problem file's reader made them so
     if x is not None:
         point.update(zip(problem.network.inputs, exact_vector(x, len(problem.network.inputs), "x")))
     for name, value in (given or {}).items():
