@@ -10,8 +10,9 @@ from typing import Sequence
 from ..derive.exercise import run_exercise
 from ..engine.backprop import backprop
 from ..errors import ArgumentError, SymbackError
-from ..numbers.text import format_exact, format_steps, split_numbers
+from ..numbers.text import format_exact, split_numbers
 from ..problem.load import load
+from ..render.terminal import format_steps
 from ..render.write import parse_formats, write_sheets
 from .check import add_check_commands
 
