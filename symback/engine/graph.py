@@ -159,16 +159,26 @@ class Graph:
         """An expression's variables (its leaves; none in a network)."""
         return tuple(i for i in self.parameters if self.nodes[i].kind == "variable")
 
-    def use_counts(self) -> list[int]:
-        """For every node, how many times it is an operand (a node used twice by one user counts twice)."""
-        if "use counts" not in self.compiled:
+    def backward_plan(self) -> list[tuple]:
+        """For every node, what reverse accumulation does there: (operands used nowhere else, operands used more
+        than once, each as (node, position); whether the node gets a gradient at all, that is, is no input;
+        whether it is used more than once). Worked out once per graph: a pass reads it for every node."""
+        if "backward plan" not in self.compiled:
             counts = [0] * len(self.nodes)
             for node in self.nodes:
                 for operand in node.operands:
                     if operand.__class__ is int:
                         counts[operand] += 1
-            self.compiled["use counts"] = counts
-        return self.compiled["use counts"]
+            wanted = [node.kind != "input" for node in self.nodes]
+            plan = []
+            for i, node in enumerate(self.nodes):
+                sole, shared = [], []
+                for position, operand in enumerate(node.operands):
+                    if operand.__class__ is int and wanted[operand]:
+                        (sole if counts[operand] == 1 else shared).append((operand, position))
+                plan.append((tuple(sole), tuple(shared), wanted[i], counts[i] > 1))
+            self.compiled["backward plan"] = plan
+        return self.compiled["backward plan"]
 
     def operands_all_nodes(self) -> list[bool]:
         """For every node, whether all its operands are nodes (no constants): a pass reads those faster."""

@@ -210,29 +210,27 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
     """Reverse accumulation from ∂top/∂top = 1: each node's gradient is the sum of what its uses send it (a node
     used once takes what its one use sends, as it comes). Inputs get none (nothing is differentiated by them);
     a node the top does not use gets 0."""
-    nodes, add, zero = graph.nodes, arithmetic.add, arithmetic.zero
-    wanted = [node.kind != "input" for node in nodes]
-    uses = graph.use_counts()
-    gradients: list = [None] * len(nodes)
+    add, zero = arithmetic.add, arithmetic.zero
+    plan = graph.backward_plan()
+    gradients: list = [None] * len(graph.nodes)
     gradients[graph.top] = arithmetic.one
     received: dict[int, list] = {}
     for i in range(graph.top, -1, -1):
-        if not wanted[i]:
+        sole, shared, wanted, forked = plan[i]
+        if not wanted:
             continue
-        if uses[i] > 1:
+        if forked:
             parts = received.pop(i, None)
             gradients[i] = zero if parts is None else add(parts)
         elif gradients[i] is None:
             gradients[i] = zero
-        gradient = gradients[i]
-        for operand, partial in zip(nodes[i].operands, partials[i]):
-            if operand.__class__ is int and wanted[operand]:
-                if uses[operand] == 1:
-                    gradients[operand] = gradient * partial
-                else:
-                    received.setdefault(operand, []).append(gradient * partial)
-    for i in range(graph.top + 1, len(nodes)):  # nodes after the top (none so far) are not differentiated
-        gradients[i] = zero if wanted[i] else None
+        gradient, local = gradients[i], partials[i]
+        for operand, position in sole:  # the operand's only use: what it sends is its gradient
+            gradients[operand] = gradient * local[position]
+        for operand, position in shared:
+            received.setdefault(operand, []).append(gradient * local[position])
+    for i in range(graph.top + 1, len(graph.nodes)):  # nodes after the top (none so far) are not differentiated
+        gradients[i] = zero if plan[i][2] else None
     return gradients
 
 
