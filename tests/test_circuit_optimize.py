@@ -254,14 +254,14 @@ def test_the_checklist_keeps_each_run_to_its_own_exercise():
 def test_a_decimal_pass_on_its_own_decides_kinks_and_ties_as_the_exact_pass(expression, ties):
     from symback.engine.circuit import build_circuit
     from symback.engine.guards import EXACT_DECIDING
-    from symback.engine.passes import run_pass
+    from symback.engine.passes import compute_pass
     from symback.numbers.arithmetic import DECIMAL
     from symback.problem.model import ExpressionSpec
 
     circuit = build_circuit(ExpressionSpec((("f", expression),), {"w": 1, "x": 1}, ties=ties))
     point = {"w": sympy.Integer(1), "x": sympy.Integer(1)}
-    exact = run_pass(circuit, EXACT_DECIDING, point)
-    alone = run_pass(circuit, DECIMAL, point)
+    exact = compute_pass(circuit, EXACT_DECIDING, point)
+    alone = compute_pass(circuit, DECIMAL, point)
     for exact_gradient, decimal_gradient in zip(exact.gradients, alone.gradients):
         assert float(decimal_gradient) == pytest.approx(float(exact_gradient), abs=1e-25)
 

@@ -12,7 +12,7 @@ import sympy
 
 from ..engine.backprop import backprop_exercise
 from ..engine.guards import EXACT_DECIDING
-from ..engine.passes import run_pass
+from ..engine.passes import compute_pass
 from ..engine.result import BackpropResult, to_sympy
 from ..errors import NumericError, ProblemError
 from ..numbers.arithmetic import DECIMAL
@@ -91,7 +91,7 @@ class ExerciseContext:
 
         def evaluate() -> dict[str, Decimal]:
             try:
-                the_pass = run_pass(graph, DECIMAL, result.point, result.targets, follow=exact_pass)
+                the_pass = compute_pass(graph, DECIMAL, result.point, result.targets, follow=exact_pass)
             except decimal.DecimalException as err:
                 raise NumericError("a decimal value overflows or is undefined (a number far too large for an "
                                    "exponential?)") from err

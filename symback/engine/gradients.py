@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from .graph import Graph
-from .passes import Pass, run_pass
+from .passes import Pass, compute_pass
 
 
 def objective_and_gradients(graph: Graph, arithmetic, point: Mapping[str, sympy.Expr],
@@ -32,7 +32,7 @@ def objective_and_gradients(graph: Graph, arithmetic, point: Mapping[str, sympy.
     >>> loss, grads["b12"]
     (4, -4*E/(1 + E))
     """
-    the_pass = run_pass(graph, arithmetic, point, targets, given=given, follow=follow)
+    the_pass = compute_pass(graph, arithmetic, point, targets, given=given, follow=follow)
     if names is None:
         names = [graph.nodes[i].name for i in graph.parameters]
     index = graph.index

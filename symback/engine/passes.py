@@ -75,7 +75,7 @@ class Pass:
         return parts[0] if len(parts) == 1 else self.arithmetic.add(parts)
 
 
-def run_pass(
+def compute_pass(
     graph: Graph,
     arithmetic,
     point: Mapping[str, sympy.Expr],
@@ -91,7 +91,7 @@ def run_pass(
     >>> from symback.engine.guards import EXACT_DECIDING
     >>> from symback.problem.model import ExpressionSpec
     >>> graph = build_circuit(ExpressionSpec((("f", "(x + y) * z"),), {"x": -2, "y": 5, "z": -4}))
-    >>> p = run_pass(graph, EXACT_DECIDING, {"x": sympy.Integer(-2), "y": sympy.Integer(5), "z": sympy.Integer(-4)})
+    >>> p = compute_pass(graph, EXACT_DECIDING, {"x": sympy.Integer(-2), "y": sympy.Integer(5), "z": sympy.Integer(-4)})
     >>> p.values[-1], p.gradients[:4]
     (-12, [-4, -4, 3, -4])
     """

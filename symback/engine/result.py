@@ -25,7 +25,7 @@ from ..numbers.tidy import tidy
 from ..problem.model import Problem
 from .graph import Graph, Node
 from .guards import EXACT_DECIDING
-from .passes import Pass, run_pass
+from .passes import Pass, compute_pass
 
 
 def to_sympy(value) -> sympy.Expr:
@@ -142,7 +142,7 @@ class BackpropResult:
         self.graph = graph
         self.point = dict(point)
         self.targets = tuple(targets)
-        self._exact: Pass = run_pass(graph, EXACT_DECIDING, self.point, self.targets)
+        self._exact: Pass = compute_pass(graph, EXACT_DECIDING, self.point, self.targets)
         self._rounded: dict[int, dict] = {}
 
     # --- the point
@@ -278,7 +278,7 @@ class BackpropResult:
 
         def evaluate() -> Mapping[str, Decimal]:
             try:
-                return quantities(run_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
+                return quantities(compute_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
             except decimal.DecimalException as err:
                 raise NumericError(
                     "a decimal value overflows or is undefined (a number far too large for an exponential?)"
