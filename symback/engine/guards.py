@@ -109,10 +109,6 @@ def domain_problem(graph: Graph, node_id: int, values: list, sign) -> str | None
     return check(values, [isinstance(operand, int) for operand in graph.nodes[node_id].operands], sign)
 
 
-def is_undecidable(error: BaseException) -> bool:
-    return isinstance(error, UndecidableSign)
-
-
 def decimal_node_problem(values: list) -> str | None:
     """A decimal pass's value or partial that is not a finite number."""
     if not all(number is None or number.is_finite() for number in values):
