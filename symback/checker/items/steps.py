@@ -168,17 +168,17 @@ class StepItemBuilder:
 # --- chain-rule paths
 
 
-def forward_items(builder: StepItemBuilder, step: ForwardStep) -> list[Item]:
+def _forward_items(builder: StepItemBuilder, step: ForwardStep) -> list[Item]:
     """The node a forward step computes."""
     return [builder.node_item(builder.graph.index[step.quantity.name], step.quantity)]
 
 
-def loss_items(builder: StepItemBuilder, step: LossStep) -> list[Item]:
+def _loss_items(builder: StepItemBuilder, step: LossStep) -> list[Item]:
     """The loss, in the outputs and y."""
     return [builder.item(step.quantity, "loss", "the loss", step.definition, builder.asked(step.quantity.name))]
 
 
-def gradient_items(builder: StepItemBuilder, step: GradientStep) -> list[Item]:
+def _gradient_items(builder: StepItemBuilder, step: GradientStep) -> list[Item]:
     """Each chain-rule factor (an adjoint ∂L/∂node, where the paths start at one, is given), then the gradient."""
     top = builder.top
     items, paths = [], []
@@ -203,7 +203,7 @@ def gradient_items(builder: StepItemBuilder, step: GradientStep) -> list[Item]:
     return items
 
 
-def update_items(builder: StepItemBuilder, step: UpdateStep) -> list[Item]:
+def _update_items(builder: StepItemBuilder, step: UpdateStep) -> list[Item]:
     """θ' = θ − α·∂L/∂θ, asked."""
     gradient = sympy.Symbol(step.gradient.name)
     rule = sympy.Add(sympy.Symbol(step.parameter), sympy.Mul(-1, RATE, gradient, evaluate=False), evaluate=False)
@@ -214,7 +214,7 @@ def update_items(builder: StepItemBuilder, step: UpdateStep) -> list[Item]:
 # --- a table of nodes and wires
 
 
-def forward_table_items(builder: StepItemBuilder, step: ForwardTableStep) -> list[Item]:
+def _forward_table_items(builder: StepItemBuilder, step: ForwardTableStep) -> list[Item]:
     """Every node computed, in the table's order; the loss against the target its row says."""
     graph, items = builder.graph, []
     for row in step.rows:
@@ -232,7 +232,7 @@ def forward_table_items(builder: StepItemBuilder, step: ForwardTableStep) -> lis
     return items
 
 
-def backward_table_items(builder: StepItemBuilder, step: BackwardTableStep) -> list[Item]:
+def _backward_table_items(builder: StepItemBuilder, step: BackwardTableStep) -> list[Item]:
     """Per node, top down, its gradient and then the local gradients of the wires into it."""
     exercise, top, items = builder.exercise, builder.top, []
     for gradient in step.gradients:
@@ -284,11 +284,11 @@ def _grouped(wires, by: str) -> dict[str, list[WireRow]]:
 
 
 STEP_ITEMS: dict[str, Callable[[StepItemBuilder, object], list[Item]]] = {
-    "forward": forward_items,
-    "loss": loss_items,
-    "gradient": gradient_items,
-    "update": update_items,
-    "forward_table": forward_table_items,
-    "backward_table": backward_table_items,
+    "forward": _forward_items,
+    "loss": _loss_items,
+    "gradient": _gradient_items,
+    "update": _update_items,
+    "forward_table": _forward_table_items,
+    "backward_table": _backward_table_items,
 }
 """Step kind -> the handler that makes its items; other steps (claims, runs, discussions) have none here."""
