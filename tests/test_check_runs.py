@@ -21,7 +21,7 @@ from cli_helpers import fill_skeleton, run
 
 import symback
 from symback.checker.checklist import build_checklist
-from symback.checker.run_items import key
+from symback.checker.items.runs import key
 from symback.checker.skeleton import answers_skeleton
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from cli_helpers import fill_skeleton, run
 import symback
 from symback.checker.checklist import build_checklist
 from symback.checker.skeleton import answers_skeleton
-from symback.checker.training_items import MAX_STEPS
+from symback.checker.items.runs import MAX_STEPS
 
 ROOT = Path(__file__).resolve().parent.parent
 XOR = ROOT / "problems" / "xor_training.toml"

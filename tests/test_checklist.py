@@ -15,7 +15,7 @@ from test_problem_file import documented_examples
 
 import symback
 from symback.checker.checklist import build_checklist
-from symback.checker.run_items import key
+from symback.checker.items.runs import key
 from symback.checker.skeleton import answers_skeleton
 
 EXAMPLES = [text for text in documented_examples() if "[[exercises]]" in text]
@@ -125,13 +125,13 @@ def test_shown_decimals_are_the_solution_sheets_decimals(checklist):
         for step in sheet.of_kind("backward_table"):
             decimals.update({wire.local.name: wire.local.decimal for wire in step.wires})
             decimals.update({gradient.quantity.name: gradient.quantity.decimal for gradient in step.gradients})
-        for step in sheet.of_kind("training_run"):  # named as symback.checker.training_items names them
+        for step in sheet.of_kind("training_run"):  # named as symback.checker.items.training_run names them
             decimals["L[final]"] = step.run.final_loss
             for row in step.run.steps:
                 decimals[f"L[{row.step}]"] = row.batch_loss
                 decimals.update({f"g[{row.step}]:{name}": value for name, value in row.gradient.items()})
                 decimals.update({f"{name}[{row.step}]": value for name, value in row.parameters.items()})
-        for step in sheet.of_kind("optimizer_run"):  # a run's values, named as symback.checker.run_items names them
+        for step in sheet.of_kind("optimizer_run"):  # a run's values, named as symback.checker.items.optimizer_run names them
             decimals.update({key(s.t, name, column): value.decimal
                              for s in step.run.steps for name, row in s.rows.items() for column, value in row.items()})
         for item in entry.items:

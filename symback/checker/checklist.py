@@ -1,7 +1,9 @@
 """What a student can be asked for: every quantity of every exercise, with the rule that gives it.
 
 The items themselves (:class:`~symback.checker.items.Item`) are built in :mod:`symback.checker.items`; the
-checker applies their rules to a student's own values to tell a slip from an error carried forward.
+checker applies their rules to a student's own values to tell a slip from an error carried forward. Which items
+an exercise has follows from its task (:data:`TASK_ITEMS`) and its steps, whatever the kind of problem and the
+presentation: a pass's steps, an optimizer run's values, a training run's values, nothing for a discussion.
 
 Exercises that share a point (the same x, y, activations and loss) share their quantities: each quantity
 belongs to the first exercise that needs it, so the forward pass of exercise 3 is not asked again in 4 and 5.
@@ -11,20 +13,16 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Callable
 
 from ..derive.exercise import run_exercise
 from ..numbers.tolerance import DEFAULT, Tolerance
 from ..problem.model import ExerciseSpec, Problem
 from .answer_parse import PRECISION
-from .circuit_items import CIRCUIT_CHECKED_TASKS, circuit_items
-from .items import Item, ItemBuilder, Rule, plain_rule
-from .run_items import RUN_CHECKED_TASKS, run_items
-from .training_items import TRAINING_CHECKED_TASKS, training_items
-
-CHECKED_TASKS = ("forward", "loss", "gradient", "sgd", "cross_entropy_analysis")  # of network problems
-# An expression problem's exercises are checked node by node on its circuit (symback.checker.circuit_items);
-# a network's optimizer runs (task "optimize") step by step (symback.checker.run_items), its training runs (task
-# "train") step by step too (symback.checker.training_items).
+from .items import Item, Rule, plain_rule
+from .items.optimizer_run import optimizer_run_items
+from .items.steps import step_items
+from .items.training_run import training_run_items
 
 __all__ = ["Checklist", "ExerciseChecklist", "Item", "Rule", "build_checklist", "plain_rule"]
 
@@ -37,7 +35,7 @@ class ExerciseChecklist:
     items: tuple[Item, ...]
     uses: tuple[tuple[str, str], ...]  # (exercise id, key) of items owned elsewhere
     context: int  # exercises with the same context number share a point
-    checked: bool = True  # False for exercises the checker does not cover yet (runs of many steps)
+    checked: bool = True  # False for an exercise whose task the checker does not cover (none in TASK_ITEMS)
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class Checklist:
 
 
 def build_checklist(problem: Problem) -> Checklist:
-    """The checklist of every exercise with a network pass (a discussion such as exercise 7 has none).
+    """The checklist of every exercise (a discussion such as exercise 7 has no items).
 
     >>> import symback
     >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
@@ -79,30 +77,16 @@ def build_checklist(problem: Problem) -> Checklist:
     >>> checklist.exercise("5").uses[-1]
     ('4', 'dL/da22')
     """
-    contexts: dict[tuple, int] = {}
+    contexts = Contexts()
     owners: dict[tuple[int, str, object], str] = {}  # (context, key, detail) -> exercise id that owns it
     entries = []
     for exercise in problem.exercises:
-        context = contexts.setdefault(_point(exercise), len(contexts))
-        if problem.expression is not None and exercise.task in CIRCUIT_CHECKED_TASKS:
-            items = circuit_items(problem, exercise, context)  # an expression's exercise: its circuit's nodes
-            if exercise.task in RUN_CHECKED_TASKS:  # then the optimizer's steps, a run's values its own
-                items += run_items(problem, exercise, contexts.setdefault(("run", exercise.id), len(contexts)))
-        elif exercise.task in RUN_CHECKED_TASKS:
-            context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
-            items = run_items(problem, exercise, context)
-        elif problem.network is not None and exercise.task in TRAINING_CHECKED_TASKS:
-            context = contexts.setdefault(("run", exercise.id), len(contexts))  # a run's values are its own
-            items = training_items(problem, exercise, context)
-        elif problem.network is None or exercise.task not in CHECKED_TASKS:
-            entries.append(ExerciseChecklist(exercise, (), (), context, checked=False))
+        point = contexts.point(exercise)
+        task_items = TASK_ITEMS.get(exercise.task)
+        if task_items is None:
+            entries.append(ExerciseChecklist(exercise, (), (), point, checked=False))
             continue
-        else:
-            shown = run_exercise(problem, exercise.id, digits=PRECISION)  # one pass; display decimals from it
-            if shown.result is None:
-                entries.append(ExerciseChecklist(exercise, (), (), context))
-                continue
-            items = ItemBuilder(shown, context, problem.digits).items()
+        items, context = task_items(problem, exercise, point, contexts)
         own, uses = [], []
         for item in items:
             identity = (item.context, item.key, exercise.lr if item.kind == "update" else None)
@@ -113,6 +97,101 @@ def build_checklist(problem: Problem) -> Checklist:
                 own.append(item)
         entries.append(ExerciseChecklist(exercise, tuple(own), tuple(dict.fromkeys(uses)), context))
     return Checklist(problem, tuple(entries), problem.tolerance or DEFAULT)
+
+
+class Contexts:
+    """Numbers of contexts, the first time each is needed: exercises at one point share theirs; a run's values
+    are its own.
+
+    >>> import symback
+    >>> p, contexts = symback.load("problems/ws23_backprop.toml"), Contexts()
+    >>> contexts.point(p.exercise("3")), contexts.point(p.exercise("4")), contexts.run(p.exercise("4"))
+    (0, 0, 1)
+    """
+
+    def __init__(self):
+        self.numbers: dict[tuple, int] = {}
+
+    def point(self, exercise: ExerciseSpec) -> int:
+        """The context of the exercise's point."""
+        return self.numbers.setdefault(_point(exercise), len(self.numbers))
+
+    def run(self, exercise: ExerciseSpec) -> int:
+        """The context of the exercise's run."""
+        return self.numbers.setdefault(("run", exercise.id), len(self.numbers))
+
+
+TaskItems = Callable[[Problem, ExerciseSpec, int, Contexts], "tuple[list[Item], int]"]
+"""An exercise's items and the context of its entry, from the problem, the exercise, its point's context and the
+contexts so far."""
+
+
+def pass_items(problem: Problem, exercise: ExerciseSpec, point: int, contexts: Contexts) -> tuple[list[Item], int]:
+    """The items of the steps of the exercise's pass (forward, loss, gradient, sgd), at its point.
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> [item.key for item in pass_items(p, p.exercise("1"), 0, Contexts())[0]][-2:]
+    ['yhat', 'L']
+    """
+    precise = run_exercise(problem, exercise.id, digits=PRECISION)  # one pass; display decimals from it
+    return step_items(precise, point, problem.digits), point
+
+
+def optimizer_items(problem: Problem, exercise: ExerciseSpec, point: int, contexts: Contexts
+                    ) -> tuple[list[Item], int]:
+    """The items of an optimize exercise: its pass's, where its presentation derives step 1's gradient (a table;
+    at the point), then every value of its run (in a context of the run's own).
+
+    >>> import symback
+    >>> p = symback.load("problems/circuit_optimizers.toml")
+    >>> items, context = optimizer_items(p, p.exercise("2"), 0, Contexts())
+    >>> items[0].key, items[-1].key, context
+    ('q1', 'b[4]', 0)
+    """
+    precise = run_exercise(problem, exercise.id, digits=PRECISION)  # the run at 50 digits with it
+    items = step_items(precise, point, problem.digits)
+    context = contexts.run(exercise)
+    for step in precise.of_kind("optimizer_run"):
+        items += optimizer_run_items(problem, exercise, context, step.run)
+    return items, point if precise.result is not None else context
+
+
+def training_items(problem: Problem, exercise: ExerciseSpec, point: int, contexts: Contexts
+                   ) -> tuple[list[Item], int]:
+    """The items of a train exercise: every checked value of its run, in a context of the run's own (the run is
+    made at 50 digits with the loss over all samples measured every epoch, whatever the sheet shows).
+
+    >>> import symback
+    >>> p = symback.load("problems/xor_training.toml")
+    >>> items, context = training_items(p, p.exercise("1"), 0, Contexts())
+    >>> items[0].key, context
+    ('L[1]', 0)
+    """
+    context = contexts.run(exercise)
+    return training_run_items(problem, exercise, context), context
+
+
+def discussion_items(problem: Problem, exercise: ExerciseSpec, point: int, contexts: Contexts
+                     ) -> tuple[list[Item], int]:
+    """A discussion (cross_entropy_analysis) has no values to check.
+
+    >>> discussion_items(None, None, 0, Contexts())
+    ([], 0)
+    """
+    return [], point
+
+
+TASK_ITEMS: dict[str, TaskItems] = {
+    "forward": pass_items,
+    "loss": pass_items,
+    "gradient": pass_items,
+    "sgd": pass_items,
+    "optimize": optimizer_items,
+    "train": training_items,
+    "cross_entropy_analysis": discussion_items,
+}
+"""Task -> what gives its exercise's items; an exercise whose task is not here is not covered by the checker."""
 
 
 def _point(exercise: ExerciseSpec) -> tuple:

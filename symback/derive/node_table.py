@@ -9,8 +9,11 @@ add at forks). This is how CS231n teaches backpropagation; it serves any graph, 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import sympy
 
+from ..engine.graph import Graph, Node
 from .context import ExerciseContext
 from .formulas import with_numbers
 from .node_formulas import shown_definition, shown_partial
@@ -49,7 +52,7 @@ def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> Backward
         child = graph.index[edge.child]
         node = graph.nodes[child]
         formula = shown_partial(graph, child, edge.position)
-        tie = node.operation in ("max", "min") and node.kind == "operation" and _tied(context, node, edge.position)
+        tie = tied(graph, context.exact, node, edge.position)
         if tie:
             formula = edge.local  # the tie rule's share, stated in the conventions
         wires.append(WireRow(
@@ -69,10 +72,18 @@ def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> Backward
     return BackwardTableStep(top, tuple(wires), tuple(gradients), asked)
 
 
-def _tied(context: ExerciseContext, node, position: int) -> bool:
-    """Whether the operand at ``position`` of a max or min node equals another of its operands."""
-    values = [context.exact(context.graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands]
+def tied(graph: Graph, exact: Callable[[str], sympy.Expr], node: Node, position: int) -> bool:
+    """Whether the operand at ``position`` of a max or min node equals another of its operands (a tie: the tie
+    rule then decides its share of the gradient); ``exact`` gives a node's exact value by name.
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "max(x, y)"),), {"x": 1, "y": 1}))
+    >>> tied(graph, {"x": 1, "y": 1}.get, graph.node("f"), 0), tied(graph, {"x": 1, "y": 2}.get, graph.node("f"), 0)
+    (True, False)
+    """
+    if node.kind != "operation" or node.operation not in ("max", "min"):
+        return False
+    values = [exact(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands]
     mine = values[position]
     return any(k != position and (value == mine or sympy.simplify(value - mine) == 0) for k, value in enumerate(values))
-
-

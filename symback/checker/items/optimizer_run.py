@@ -26,7 +26,7 @@ keep their start values); g[1] is at the start values, a constant.
 
 >>> import symback
 >>> p = symback.load("problems/ws23_optimizers.toml")
->>> [item.key for item in run_items(p, p.exercise("1"), 0)][:8]
+>>> [item.key for item in optimizer_run_items(p, p.exercise("1"), 0)][:8]
 ['g[1]:b12', 'update[1]:b12', 'b12[1]', 'g[1]:a22', 'update[1]:a22', 'a22[1]', 'g[2]:b12', 'update[2]:b12']
 """
 
@@ -39,21 +39,14 @@ from typing import Sequence
 
 import sympy
 
-from ..derive.steps import Quantity
-from ..numbers.arithmetic import DECIMAL, compile_expression
-from ..numbers.parse import (
-    exact_number,  # parameters are exact already; ints become Integers
-)
-from ..numbers.rounding import round_significant
-from ..problem.model import ExerciseSpec, Problem
-from ..runs.gradient_source import gradient_source
-from ..runs.optimize import OptimizerRun, run_optimizer
-from .answer_parse import PRECISION
-from .items import HYPERPARAMETERS, Item, Rule, display_decimal
-
-RUN_CHECKED_TASKS = ("optimize",)
-MAX_STEPS = 200  # longer runs are checked by their final parameters only
-WORKING = PRECISION + 10  # digits the rules compute with
+from ...numbers.arithmetic import DECIMAL
+from ...numbers.parse import exact_number  # parameters are exact already; ints become Integers
+from ...problem.model import ExerciseSpec, Problem
+from ...runs.gradient_source import gradient_source
+from ...runs.optimize import OptimizerRun, run_optimizer
+from ..answer_parse import PRECISION
+from .record import HYPERPARAMETERS, WORKING, Item, Rule, compiled_rule
+from .runs import MAX_STEPS, RunItemBuilder, assignments, key
 
 _WORDS = {
     "g": "the gradient ∂{top}/∂{p} in step {t}, at the parameters after step {t1}",
@@ -74,24 +67,19 @@ _HYPER_SYMBOLS = {"lr": "alpha", "beta1": "beta1", "beta2": "beta2", "eps": "eps
                   "weight_decay": "lambda"}  # rules name the hyperparameters, so their text stays short at any step
 
 
-def key(t: int, parameter: str, column: str) -> str:
-    """The name of a run's value in the answers file.
-
-    >>> key(2, "b12", "m_hat"), key(2, "b12", "new"), key(0, "b12", "new")
-    ('m_hat[2]:b12', 'b12[2]', 'b12')
-    """
-    if column in ("new", "theta"):
-        t = t if column == "new" else t - 1
-        return f"{parameter}[{t}]" if t > 0 else parameter
-    return f"{column}[{t}]:{parameter}"
-
-
-def run_items(problem: Problem, exercise: ExerciseSpec, context: int) -> list[Item]:
+def optimizer_run_items(problem: Problem, exercise: ExerciseSpec, context: int,
+                        run: OptimizerRun | None = None) -> list[Item]:
     """Every value of an optimize exercise's run, step by step and parameter by parameter, with its rules.
 
-    Right values are the run's at 50 digits; the decimals shown are the sheet's (``problem.digits``).
+    Right values are the run's at 50 digits (``run``, where the exercise's steps have it already); the decimals
+    shown are the sheet's (``problem.digits``).
+
+    >>> import symback
+    >>> p = symback.load("problems/circuit_optimizers.toml")
+    >>> [item.key for item in optimizer_run_items(p, p.exercise("2"), 0)][:3]
+    ['g[1]:w', 'update[1]:w', 'w[1]']
     """
-    return RunItemBuilder(problem, exercise, context).items()
+    return OptimizerItemBuilder(problem, exercise, context, run).items()
 
 
 class _Symbolic:
@@ -109,13 +97,13 @@ class _Symbolic:
         return base**exponent
 
 
-class RunItemBuilder:
+class OptimizerItemBuilder(RunItemBuilder):
     """Items of one optimize exercise: the run at 50 digits for the right values, the registry's step function
     for the rules."""
 
-    def __init__(self, problem: Problem, exercise: ExerciseSpec, context: int):
-        self.problem, self.exercise, self.context, self.digits = problem, exercise, context, problem.digits
-        self.run: OptimizerRun = run_optimizer(problem, exercise, digits=PRECISION)
+    def __init__(self, problem: Problem, exercise: ExerciseSpec, context: int, run: OptimizerRun | None = None):
+        super().__init__(problem, exercise, context)
+        self.run: OptimizerRun = run if run is not None else run_optimizer(problem, exercise, digits=PRECISION)
         self.rule = self.run.rule
         self.names = self.run.parameters
         hyper = self.run.hyperparameters
@@ -132,7 +120,6 @@ class RunItemBuilder:
         _, state, _ = self.rule.step({self.names[0]: Decimal(0)}, {self.names[0]: Decimal(0)}, self.lr, None,
                                      arithmetic=DECIMAL, **self.options)
         self.state_type = type(state)
-        self._shown_run: OptimizerRun | None = None
         self._gradient_passes: dict[int, object] = {}
 
     # --- items
@@ -151,51 +138,34 @@ class RunItemBuilder:
                     items.append(self._item(t, parameter, column))
         return items
 
+    def run_at_sheet_digits(self) -> OptimizerRun:
+        return run_optimizer(self.problem, self.exercise)
+
     def _final_item(self, last: int, parameter: str) -> Item:
-        """A parameter after the last step of a long run: right or wrong, without a rule to follow a slip by."""
-        name = key(last, parameter, "new")
         value = self.run.steps[-1].rows[parameter]["new"]
-        exact = value.exact if value.exact is not None else sympy.Float(str(value.decimal), PRECISION + 10)
-        right = Quantity(name, exact, self._shown(last, parameter, "new", value.decimal, value.exact))
-        description = (f"{parameter} after the last step, {last} (a run of more than {MAX_STEPS} steps is checked by "
-                       "its final values only)")
-        return Item(self.exercise.id, self.context, name, "parameter", description, None, (), right, value.decimal,
-                    True, None)
+        return self.final_parameter_item(last, parameter, value.decimal, value.exact, _cell(last, parameter, "new"))
 
     def _item(self, t: int, parameter: str, column: str) -> Item:
         name = key(t, parameter, column)
         value = self.run.steps[t - 1].rows[parameter][column]
         reference = value.decimal
-        exact = value.exact if value.exact is not None else sympy.Float(str(reference), PRECISION + 10)
-        right = Quantity(name, exact, self._shown(t, parameter, column, reference, value.exact))
         top = self.objective
         description = _WORDS[column].format(p=parameter, t=t, t1=t - 1, top=top)
         if column == "g" and t == 1:
             description = f"the gradient ∂{top}/∂{parameter} in step 1, at the start values"
         if column == "g":
             main = self._gradient_rule(t, parameter, reference)
-            shown_rule = (f"∂{top}/∂{parameter} at the start values" if t == 1 else
-                          f"∂{top}/∂{parameter} at " + _assignments(self.names, t - 1))
+            after = [key(t - 1, name, "new") for name in self.names]
+            shown_rule = f"∂{top}/∂{parameter} at " + (
+                "the start values" if t == 1 else assignments(self.names, after, f"the parameters after step {t - 1}"))
             alternatives = ()
         else:
             main = self._step_rule(t, parameter, column)
             alternatives = self._in_step_rules(t, parameter, column)
             shown_rule = ""
         kind = "gradient" if column == "g" else "parameter" if column == "new" else "optimizer"
-        return Item(self.exercise.id, self.context, name, kind, description, main.expression, main.inputs, right,
-                    reference, column == "new", main.compute, alternatives, shown_rule)
-
-    def _shown(self, t: int, parameter: str, column: str, reference: Decimal, exact) -> Decimal:
-        """The decimal at the sheet's digits: correctly rounded from the exact value, else from the run at the
-        sheet's digits (which rounds correctly itself)."""
-        if exact is not None:
-            shown = display_decimal(reference, exact, self.digits)
-            if shown is not None:
-                return shown
-            return round_significant(Decimal(str(sympy.N(exact, PRECISION + 60))), self.digits)
-        if self._shown_run is None:
-            self._shown_run = run_optimizer(self.problem, self.exercise)
-        return self._shown_run.steps[t - 1].rows[parameter][column].decimal
+        return self.run_item(name, kind, description, main, reference, value.exact, column == "new",
+                             _cell(t, parameter, column), alternatives=alternatives, shown_rule=shown_rule)
 
     # --- rules
 
@@ -204,12 +174,14 @@ class RunItemBuilder:
         the memories after step t − 1 (t ≥ 2)."""
         if t == 1:
             return [key(t, parameter, "g")]
-        return [key(t, parameter, "theta"), key(t, parameter, "g")] + [key(t - 1, parameter, m) for m in self.rule.state]
+        memories = [key(t - 1, parameter, m) for m in self.rule.state]
+        return [key(t, parameter, "theta"), key(t, parameter, "g")] + memories
 
     def _step_rule(self, t: int, parameter: str, column: str) -> Rule:
         """The column from the step's inputs through the registry's step function."""
         inputs = self._step_inputs(t, parameter)
-        step, lr, options, state_type, memories = self.rule.step, self.lr, self.options, self.state_type, self.rule.state
+        step, lr, options, state_type = self.rule.step, self.lr, self.options, self.state_type
+        memories = self.rule.state
         start = self.start_decimal[parameter]
 
         def compute(values: Sequence[Decimal]) -> Decimal:
@@ -276,14 +248,7 @@ class RunItemBuilder:
             expression = expression.xreplace({sympy.Symbol(key(1, parameter, "theta")): self.start[parameter]})
         numbers = {symbol: self.hyper[name] for name, symbol in self.named.items()}
         inputs = sorted(expression.free_symbols - set(numbers), key=lambda s: s.name)
-        with decimal.localcontext(prec=WORKING):
-            function = compile_expression(expression.xreplace(numbers), inputs, DECIMAL)
-
-        def compute(values: Sequence[Decimal]) -> Decimal:
-            with decimal.localcontext(prec=WORKING):
-                return function(*values)
-
-        return Rule(expression, tuple(s.name for s in inputs), compute)
+        return compiled_rule(expression, inputs, numbers)
 
     def _gradient_rule(self, t: int, parameter: str, reference: Decimal) -> Rule:
         """g[1]: a constant (the start values are given); g[t]: the gradient at the student's own parameters
@@ -319,16 +284,9 @@ class RunItemBuilder:
         return self._gradient_passes[t]
 
 
-def _assignments(names, t: int) -> str:
-    """Where a gradient is taken: each parameter named for up to three, else the first and the last (an answers
-    skeleton has a line per quantity and step, and answers files are read up to 1 MB).
-
-    >>> _assignments(["w", "b"], 1), _assignments(["a", "b", "c", "d"], 2)
-    ('w = w[1], b = b[1]', 'the parameters after step 2 (a[2], …, d[2])')
-    """
-    if len(names) <= 3:
-        return ", ".join(f"{name} = {key(t, name, 'new')}" for name in names)
-    return f"the parameters after step {t} ({key(t, names[0], 'new')}, …, {key(t, names[-1], 'new')})"
+def _cell(t: int, parameter: str, column: str):
+    """A value of the run, looked up in the run at the sheet's digits."""
+    return lambda run: run.steps[t - 1].rows[parameter][column].decimal
 
 
 def _same(value: Decimal, run_value: Decimal) -> bool:

@@ -31,7 +31,7 @@ Right values are the run's at 50 digits (:func:`~symback.runs.training.train`); 
 
 >>> import symback
 >>> p = symback.load("problems/xor_training.toml")
->>> [item.key for item in training_items(p, p.exercise("1"), 0)][:11]
+>>> [item.key for item in training_run_items(p, p.exercise("1"), 0)][:11]
 ['L[1]', 'g[1]:a11', 'g[1]:a12', 'g[1]:a21', 'g[1]:a22', 'g[1]:c1', 'g[1]:c2', 'g[1]:b11', 'g[1]:b12', 'g[1]:d1', 'a11[1]']
 """
 
@@ -40,32 +40,32 @@ from __future__ import annotations
 import decimal
 import functools
 from decimal import Decimal
-from typing import Sequence
+from typing import Callable, Sequence
 
 import sympy
 
-from ..derive.steps import Quantity
-from ..engine.gradients import objective_and_gradients
-from ..numbers.arithmetic import DECIMAL
-from ..numbers.parse import (
-    exact_number,  # parameters are exact already; ints become Integers
-)
-from ..problem.model import ExerciseSpec, Problem
-from ..runs.optimizers import SgdState, optimizer
-from ..runs.training import TrainingRun, train
-from ..runs.training_plan import plan_run
-from .answer_parse import PRECISION
-from .items import RATE, Item, Rule, display_decimal
-from .run_items import key
+from ...engine.gradients import objective_and_gradients
+from ...numbers.arithmetic import DECIMAL
+from ...numbers.parse import exact_number  # parameters are exact already; ints become Integers
+from ...problem.model import ExerciseSpec, Problem
+from ...runs.optimizers import SgdState, optimizer
+from ...runs.training import TrainingRun, train
+from ...runs.training_plan import plan_run
+from ..answer_parse import PRECISION
+from .record import RATE, WORKING, Item, Rule
+from .runs import MAX_STEPS, RunItemBuilder, assignments, key
 
-TRAINING_CHECKED_TASKS = ("train",)  # of network problems
-WORKING = PRECISION + 10  # digits the rules compute with
-MAX_STEPS = 200  # longer runs are checked by their final quantities only
 FINAL = "L[final]"
 
 
-def training_items(problem: Problem, exercise: ExerciseSpec, context: int) -> list[Item]:
-    """Every checked value of a train exercise's run, step by step, with its rules (see the module's docstring)."""
+def training_run_items(problem: Problem, exercise: ExerciseSpec, context: int) -> list[Item]:
+    """Every checked value of a train exercise's run, step by step, with its rules (see the module's docstring).
+
+    >>> import symback
+    >>> p = symback.load("problems/xor_training.toml")
+    >>> training_run_items(p, p.exercise("1"), 0)[-1].key
+    'L[final]'
+    """
     return TrainingItemBuilder(problem, exercise, context).items()
 
 
@@ -74,12 +74,12 @@ def loss_key(step: int | str) -> str:
     return f"L[{step}]"
 
 
-class TrainingItemBuilder:
+class TrainingItemBuilder(RunItemBuilder):
     """Items of one train exercise: the run at 50 digits for the right values, network passes and the registry's
     step function for the rules."""
 
     def __init__(self, problem: Problem, exercise: ExerciseSpec, context: int):
-        self.problem, self.exercise, self.context, self.digits = problem, exercise, context, problem.digits
+        super().__init__(problem, exercise, context)
         self.plan = plan_run(problem, exercise, "none")
         self.run: TrainingRun = train(problem, exercise, digits=PRECISION, dataset_loss="epoch")
         self.names = self.run.trainable
@@ -88,7 +88,6 @@ class TrainingItemBuilder:
         self.options = dict(self.plan.hyperparameters)
         with decimal.localcontext(prec=WORKING):
             self.start = {name: DECIMAL.from_sympy(exact_number(value)) for name, value in self.plan.start.items()}
-        self._shown_run: TrainingRun | None = None
 
     # --- items
 
@@ -103,32 +102,21 @@ class TrainingItemBuilder:
                 items.extend(self._gradient_item(k, step.samples, name, step.gradient[name]) for name in self.names)
                 items.extend(self._parameter_item(k, name, step.parameters[name], k == last) for name in self.names)
         else:
-            items.extend(self._final_parameter_item(last, name, steps[-1].parameters[name]) for name in self.names)
+            items.extend(self.final_parameter_item(last, name, steps[-1].parameters[name], None,
+                                                   lambda run, name=name: run.steps[-1].parameters[name])
+                         for name in self.names)
         if self.run.final_loss is not None:
             items.append(self._final_loss_item(last))
         return items
 
-    def _item(self, name: str, kind: str, description: str, rule: Rule | None, reference: Decimal, asked: bool,
-              shown_rule: str, where: tuple) -> Item:
-        right = Quantity(name, sympy.Float(str(reference), WORKING), self._shown(reference, where))
-        expression, inputs, compute = (rule.expression, rule.inputs, rule.compute) if rule else (None, (), None)
-        return Item(self.exercise.id, self.context, name, kind, description, expression, inputs, right, reference,
-                    asked, compute, (), shown_rule)
+    def run_at_sheet_digits(self) -> TrainingRun:
+        return train(self.problem, self.exercise, dataset_loss="epoch")
 
-    def _shown(self, reference: Decimal, where: tuple) -> Decimal:
-        """The decimal at the sheet's digits: rounded from the 50-digit value, else (near a tie) the run's at the
-        sheet's digits, which rounds correctly itself."""
-        shown = display_decimal(reference, sympy.Float(str(reference), WORKING), self.digits)
-        if shown is not None:
-            return shown
-        if self._shown_run is None:
-            self._shown_run = train(self.problem, self.exercise, dataset_loss="epoch")
-        run = self._shown_run
-        if where[0] == "final":
-            return run.final_loss
-        step = run.steps[where[1] - 1]
-        return {"loss": lambda: step.batch_loss, "gradient": lambda: step.gradient[where[2]],
-                "parameter": lambda: step.parameters[where[2]]}[where[0]]()
+    def _item(self, name: str, kind: str, description: str, rule: Rule | None, reference: Decimal, asked: bool,
+              shown_rule: str, at_sheet_digits: Callable[[TrainingRun], Decimal]) -> Item:
+        """An item of the run; a training run's values are decimals only."""
+        return self.run_item(name, kind, description, rule, reference, None, asked, at_sheet_digits,
+                             shown_rule=shown_rule)
 
     def _before(self, k: int) -> tuple[str, ...]:
         """The keys of the trainable parameters before step k (none for k = 1: the start values are given)."""
@@ -149,8 +137,9 @@ class TrainingItemBuilder:
             shown_rule = f"mean loss over {which} at the start values"
         else:
             rule = self._pass_rule("L", inputs, positions, None)
-            shown_rule = f"mean loss over {which} at " + _assignments(self.names, inputs)
-        return self._item(name, "loss", description, rule, reference, False, shown_rule, ("loss", k))
+            shown_rule = f"mean loss over {which} at " + assignments(self.names, inputs)
+        return self._item(name, "loss", description, rule, reference, False, shown_rule,
+                          lambda run: run.steps[k - 1].batch_loss)
 
     def _gradient_item(self, k: int, samples: tuple[int, ...], parameter: str, reference: Decimal) -> Item:
         name = key(k, parameter, "g")
@@ -164,8 +153,9 @@ class TrainingItemBuilder:
             shown_rule = f"mean ∂L/∂{parameter} over {which} at the start values"
         else:
             rule = self._pass_rule(f"dL/d{parameter}", inputs, positions, parameter)
-            shown_rule = f"mean ∂L/∂{parameter} over {which} at " + _assignments(self.names, inputs)
-        return self._item(name, "gradient", description, rule, reference, False, shown_rule, ("gradient", k, parameter))
+            shown_rule = f"mean ∂L/∂{parameter} over {which} at " + assignments(self.names, inputs)
+        return self._item(name, "gradient", description, rule, reference, False, shown_rule,
+                          lambda run: run.steps[k - 1].gradient[parameter])
 
     def _parameter_item(self, k: int, parameter: str, reference: Decimal, asked: bool) -> Item:
         name = key(k, parameter, "new")
@@ -194,25 +184,22 @@ class TrainingItemBuilder:
             expression = sympy.Function(self.rule.name)(*map(sympy.Symbol, (theta, gradient)))
         description = f"{parameter} after step {k}" + (f" ({self.rule.rule})" if k == 1 else "")
         rule = Rule(expression, inputs, compute)
-        return self._item(name, "parameter", description, rule, reference, asked, shown_rule, ("parameter", k, parameter))
-
-    def _final_parameter_item(self, last: int, parameter: str, reference: Decimal) -> Item:
-        name = key(last, parameter, "new")
-        description = (f"{parameter} after the last step, {last} (a run of more than {MAX_STEPS} steps is checked "
-                       "by its final values only)")
-        return self._item(name, "parameter", description, None, reference, True, "", ("parameter", last, parameter))
+        return self._item(name, "parameter", description, rule, reference, asked, shown_rule,
+                          lambda run: run.steps[k - 1].parameters[parameter])
 
     def _final_loss_item(self, last: int) -> Item:
         inputs = self._before(last + 1)
         everyone = tuple(range(len(self.plan.xs)))
         rule = self._pass_rule("L", inputs, everyone, None)
         description = f"the loss over all {len(everyone)} samples after the last step ({last}): their mean loss"
-        shown_rule = "mean loss over all samples at " + _assignments(self.names, inputs)
-        return self._item(FINAL, "loss", description, rule, self.run.final_loss, True, shown_rule, ("final",))
+        shown_rule = "mean loss over all samples at " + assignments(self.names, inputs)
+        return self._item(FINAL, "loss", description, rule, self.run.final_loss, True, shown_rule,
+                          lambda run: run.final_loss)
 
     # --- rules
 
-    def _pass_rule(self, symbol: str, inputs: tuple[str, ...], positions: tuple[int, ...], parameter: str | None) -> Rule:
+    def _pass_rule(self, symbol: str, inputs: tuple[str, ...], positions: tuple[int, ...],
+                   parameter: str | None) -> Rule:
         """The batch's mean loss (``parameter`` None) or mean gradient at the student's own parameters."""
         mean = self._mean
 
@@ -263,17 +250,3 @@ class TrainingItemBuilder:
 def _samples(samples: tuple[int, ...]) -> str:
     """``sample 3``, ``samples 1, 2``."""
     return ("sample " if len(samples) == 1 else "samples ") + ", ".join(map(str, samples))
-
-
-def _assignments(names: Sequence[str], inputs: Sequence[str]) -> str:
-    """Where a rule reads the student's parameters: each named for up to three, else the first and the last (an
-    answers skeleton has a line per quantity and step, and answers files are read up to 1 MB).
-
-    >>> _assignments(["w", "c"], ["w[1]", "c[1]"])
-    'w = w[1], c = c[1]'
-    >>> _assignments(["a", "b", "c", "d"], ["a[2]", "b[2]", "c[2]", "d[2]"])
-    'a[2], …, d[2]'
-    """
-    if len(names) <= 3:
-        return ", ".join(f"{name} = {value}" for name, value in zip(names, inputs))
-    return f"{inputs[0]}, …, {inputs[-1]}"
