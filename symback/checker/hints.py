@@ -88,7 +88,7 @@ def _loss_remark(slip: Slip) -> str:
     loss = slip.checklist.exercise(slip.item.exercise).exercise.loss or problem.loss
     if loss is None:
         return ""
-    return make_loss(loss.kind, problem.network.outputs if problem.network else 1).remark
+    return make_loss(loss.kind, 1).remark  # the remark is the same for any number of outputs
 
 
 def _touches_loss(slip: Slip) -> bool:
