@@ -22,11 +22,11 @@ import sympy
 import symback
 from symback.numbers.parse import parse_expression
 from symback.numbers.text import format_exact
-from symback.render.circuit_diagram import MAX_DIAGRAM_NODES
-from symback.render.circuit_sheet import build_circuit_sheet
+from symback.render.node_diagram import MAX_DIAGRAM_NODES
 from symback.render.environment import render
 from symback.render.notation import Notation
 from symback.render.pdf import latex_available
+from symback.render.sheet import build_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"
@@ -92,7 +92,7 @@ def cs231n():
 
 @pytest.fixture(scope="module")
 def cs231n_texts(cs231n):
-    sheet = build_circuit_sheet(cs231n)
+    sheet = build_sheet(cs231n)
     return {kind: render(sheet, kind) for kind in ("md", "tex")}
 
 
@@ -130,7 +130,7 @@ def test_every_node_of_cs231n_with_its_value_and_gradient(cs231n_texts, kind):
 def test_small_circuit_by_hand(kind):
     # f = (x + y)·z at x = −2, y = 5, z = −4: q1 = x + y = 3, f = q1·z = −12;
     # ∂f/∂q1 = z = −4, ∂f/∂z = q1 = 3, ∂f/∂x = ∂f/∂y = ∂f/∂q1 · 1 = −4.
-    text = render(build_circuit_sheet(small()), kind)
+    text = render(build_sheet(small()), kind)
     assert re.search(r"\$3\$", row(text, kind, "q_{1}")) and re.search(r"\$-12\$", row(text, kind, "f"))
     for name, gradient in (("q_{1}", "-4"), ("z", "3"), ("x", "-4"), ("y", "-4")):
         assert re.search(rf"\${re.escape(gradient)}\$", row(text, kind, rf"\frac{{\partial f}}{{\partial {name}}}"))
@@ -169,14 +169,14 @@ def test_a_loss_around_the_expression():
     steps = symback.run_exercise(p, "1").steps
     assert [(r.name, r.quantity.exact) for r in steps[0].rows][-1] == ("L", sympy.Rational(25, 2))
     assert steps[1].gradient("w").quantity.exact == 15 and [u.new.exact for u in steps[2:]] == [sympy.Rational(-11, 2)]
-    text = render(build_circuit_sheet(p), "md")
+    text = render(build_sheet(p), "md")
     assert r"\frac{\partial L}{\partial w}" in text and "w' = w" in text and r"- \frac{11}{2}" in text
 
 
 def test_ties_and_forks_are_stated():
     p = symback.loads('title = "t"\n[expression]\nf = "max(x, y) * x"\nat = { x = 3, y = 3 }\n'
                       '[[exercises]]\nid = "1"\ntask = "gradient"\n')
-    text = render(build_circuit_sheet(p), "md")
+    text = render(build_sheet(p), "md")
     assert "a tie: see the conventions" in text and "equal share" in text
     assert re.search(r"\$x\$ is used 2 times", text)
 
@@ -184,7 +184,7 @@ def test_ties_and_forks_are_stated():
 def test_hostile_text_is_escaped():
     p = small(title=r'"\\input{/etc/passwd} <script>alert(1)</script> $x$ | #"',
               notes=r'"\\end{document} ``` %"', text=r'"\\section{x} _ ~ <b>"')
-    sheet = build_circuit_sheet(p)
+    sheet = build_sheet(p)
     md, tex = render(sheet, "md"), render(sheet, "tex")
     assert "<script>" not in md and "<b>" not in md and r"\$x\$" in md and r"\`\`\`" in md
     assert r"\textbackslash{}input\{/etc/passwd\}" in tex and r"\textbackslash{}end\{document\}" in tex
@@ -222,8 +222,8 @@ def test_a_large_circuit_leaves_the_diagram_out():
     text = " + ".join(f"sin(x*{k})" for k in range(1, 12))
     p = symback.loads(f'title = "t"\n[expression]\nf = "{text}"\nat = {{ x = 1 }}\n'
                       '[[exercises]]\nid = "1"\ntask = "gradient"\n')
-    sheet = build_circuit_sheet(p)
-    assert sheet.diagram.size > MAX_DIAGRAM_NODES
+    sheet = build_sheet(p)
+    assert sheet.part.diagram.size > MAX_DIAGRAM_NODES
     for kind in ("md", "tex"):
         assert "too many for a readable diagram" in render(sheet, kind)
 

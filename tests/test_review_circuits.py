@@ -13,8 +13,8 @@ import sympy
 
 import symback
 from symback.numbers.parse import parse_expression
-from symback.render.circuit_sheet import build_circuit_sheet
 from symback.render.environment import render
+from symback.render.sheet import build_sheet
 
 
 def _whole(stages, at):
@@ -47,13 +47,13 @@ def test_stages_named_l_loss_and_l_loss_do_not_break_the_loss_node():
     for name, symbol in variables.items():
         expected = sympy.diff((f - target) ** 2, symbol).xreplace(point)
         assert sympy.simplify(result.grad[name] - expected) == 0
-    render(build_circuit_sheet(problem), "md")  # the sheet is built too
+    render(build_sheet(problem), "md")  # the sheet is built too
 
 
 @pytest.mark.parametrize("kind", ["md", "tex"])
 def test_a_node_f_does_not_depend_on_is_not_said_to_have_its_gradient_by_definition(kind):
     problem = symback.loads(_problem('stages = ["dead = exp(x)", "f = x * y"]\nat = { x = 2, y = 3 }', _GRADIENT))
-    text = render(build_circuit_sheet(problem), kind)
+    text = render(build_sheet(problem), kind)
     rows = [line for line in text.splitlines() if "by definition" in line]
     assert len(rows) == 1 and re.search(r"partial f}{\\partial f}", rows[0])
 
@@ -107,7 +107,7 @@ def test_repeated_wires_between_two_nodes_are_all_bent_apart():
     """max(x, x, x, x, x): five wires from x into one node; no two may be drawn on top of each other."""
     from symback.engine.circuit import build_circuit
     from symback.problem.model import ExpressionSpec
-    from symback.render.circuit_diagram import structure_diagram
+    from symback.render.node_diagram import structure_diagram
     from symback.render.notation import Notation
 
     circuit = build_circuit(ExpressionSpec((("f", "max(x, x, x, x, x)"),), {"x": 1}))
@@ -123,7 +123,7 @@ def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
 
     terms = " + ".join(f"x*{k}" for k in range(1, 41))
     problem = symback.loads(_problem(f'f = "{terms}"\nat = {{ x = 2 }}', _GRADIENT))
-    warnings = build_pdf(render(build_circuit_sheet(problem), "tex"), tmp_path / "wide.pdf", runs=1)
+    warnings = build_pdf(render(build_sheet(problem), "tex"), tmp_path / "wide.pdf", runs=1)
     widths = [float(width) for width in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\) in alignment", "\n".join(warnings))]
     assert not widths or max(widths) < 30
 
@@ -132,7 +132,7 @@ def test_negative_and_fractional_constants_in_diagram_labels_are_parenthesized()
     """x − (−3) must not be drawn as '−-3', nor (−1/2)^x as '−1/2^' (which reads −(1/2)^x)."""
     from symback.engine.circuit import build_circuit
     from symback.problem.model import ExpressionSpec
-    from symback.render.circuit_diagram import structure_diagram
+    from symback.render.node_diagram import structure_diagram
     from symback.render.notation import Notation
 
     circuit = build_circuit(ExpressionSpec((("f", "(x - (-3)) * (-2) + (1/2)^x + (-1/2)*x"),), {"x": 1}))

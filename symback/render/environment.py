@@ -1,33 +1,44 @@
 """Render a :class:`~symback.render.sheet.Sheet` with Jinja2: Markdown and LaTeX.
 
-Templates live in ``templates/`` (shipped inside the wheel as ``symback/templates``): a base per format and one
-template per kind of step. Undefined variables are errors (StrictUndefined). LaTeX templates use delimiters that
+Templates live in ``templates/`` (shipped inside the wheel as ``symback/templates``): a base per format
+(``base.md.j2``, ``base.tex.j2``) that the solution sheet and the feedback sheet extend, the problem part of each
+kind of problem (``problem_{kind}``), one exercise template that includes the body of the exercise's
+presentation (``exercise_{presentation}``), and one template per kind of step (``steps/{kind}``). Undefined variables are errors (StrictUndefined). LaTeX templates use delimiters that
 do not collide with TeX: ``((* block *))``, ``((( variable )))``, ``((= comment =))``.
 Filters are small pure functions registered by name; every text from the problem file goes through an escape.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import functools
+import inspect
 import os
 import re
 import tempfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 
+from ..derive import run_steps, steps
+from .exercise import exercise_view
 from .notation import Notation
-from .sheet import Sheet, exercise_view
+from .sheet import Sheet, notation_for
 from .training_plot import log_scale, plot_series
 
 FORMATS = ("md", "tex")
 
 
 def templates_folder() -> Path:
-    """The templates: the repository's ``templates/`` in a checkout, ``symback/templates`` when installed."""
+    """The templates: the repository's ``templates/`` in a checkout, ``symback/templates`` when installed.
+
+    >>> (templates_folder() / "md" / "base.md.j2").is_file()
+    True
+    """
     package = Path(__file__).resolve().parent.parent
     for candidate in (package.parent / "templates", package / "templates"):
         if (candidate / "md" / "sheet.md.j2").is_file():
@@ -35,12 +46,43 @@ def templates_folder() -> Path:
     raise FileNotFoundError("symback's templates are missing (reinstall symback)")
 
 
-_TEX_SPECIALS = {
+def step_kinds() -> tuple[str, ...]:
+    """Every kind of step record: the ``kind`` default of each record class of :mod:`symback.derive.steps` and
+    :mod:`symback.derive.run_steps`, in the order the classes are written.
+
+    >>> kinds = step_kinds()
+    >>> kinds[:3], "backward_table" in kinds, "training_run" in kinds
+    (('forward', 'loss', 'claim'), True, True)
+    """
+    found = []
+    for module in (steps, run_steps):
+        for _, record in inspect.getmembers(module, dataclasses.is_dataclass):
+            if record.__module__ != module.__name__:
+                continue  # imported from elsewhere: counted there
+            kind = {field.name: field.default for field in dataclasses.fields(record)}.get("kind")
+            if isinstance(kind, str):
+                found.append((inspect.getsourcelines(record)[1], module.__name__, kind))
+    return tuple(dict.fromkeys(kind for _, _, kind in sorted(found, key=lambda f: (f[1] != steps.__name__, f[0]))))
+
+
+def missing_step_templates(folder: Path | None = None) -> list[str]:
+    """The step templates missing from ``folder`` (default: :func:`templates_folder`): every step kind needs
+    ``md/steps/{kind}.md.j2`` and ``tex/steps/{kind}.tex.j2``, since a sheet prints a step by its kind.
+
+    >>> missing_step_templates()
+    []
+    """
+    folder = templates_folder() if folder is None else Path(folder)
+    wanted = [f"{kind}/steps/{step}.{kind}.j2" for step in step_kinds() for kind in FORMATS]
+    return [name for name in wanted if not (folder / name).is_file()]
+
+
+_TEX_SPECIALS = MappingProxyType({
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
     "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
     "|": r"\textbar{}",
-}
-_TEX_UNICODE = {
+})
+_TEX_UNICODE = MappingProxyType({
     "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
     "σ": r"$\sigma$", "θ": r"$\theta$", "η": r"$\eta$", "λ": r"$\lambda$", "≡": r"$\equiv$", "−": "-",
     "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
@@ -51,7 +93,7 @@ _TEX_UNICODE = {
     "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "⁷": r"\textsuperscript{7}",
     "⁸": r"\textsuperscript{8}", "⁹": r"\textsuperscript{9}", "⁻": r"\textsuperscript{-}", "ᵗ": r"\textsuperscript{t}",
     "ρ": r"$\rho$", "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
-}
+})
 
 
 def escape_tex(text) -> str:
@@ -186,35 +228,42 @@ def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
 
 
 def render_exercise(result, kind: str) -> str:
-    """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`).
+    """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`), in the
+    exercise's presentation, whatever the kind of problem.
 
     >>> import symback
     >>> text = render_exercise(symback.run_exercise(symback.load("problems/ws23_backprop.toml"), "4"), "md")
     >>> "Exercise 4" in text
     True
     """
-    if result.problem.expression is not None:
-        from .circuit_sheet import (
-            exercise_view as circuit_exercise_view,  # an expression's exercise
-        )
-
-        return render_for_problem("circuit_exercise", kind, result.problem,
-                                  exercise=circuit_exercise_view(result, Notation()))
-    return render_for_problem("exercise", kind, result.problem, exercise=exercise_view(result))
+    return render_for_problem("exercise", kind, result.problem,
+                              exercise=exercise_view(result, notation_for(result.problem)))
 
 
 def present(result, form: str) -> str:
-    """The presenter of :mod:`symback.display` for an exercise's result: ``form`` is "md" or "tex"."""
+    """The presenter of :mod:`symback.display` for an exercise's result: ``form`` is "md" or "tex".
+
+    >>> import symback
+    >>> "Exercise 1" in present(symback.run_exercise(symback.load("problems/circuit_cs231n.toml"), "1"), "tex")
+    True
+    """
     return render_exercise(result, form)
 
 
 def render_for_problem(template: str, kind: str, problem, **context) -> str:
-    """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s network needs
-    (layer numbers shown from two hidden layers on)."""
+    """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s names print in
+    (:func:`~symback.render.sheet.notation_for`: layer numbers shown from two hidden layers on).
+
+    >>> import symback
+    >>> from symback.render.exercise import exercise_view
+    >>> p = symback.load("problems/circuit_cs231n.toml")
+    >>> view = exercise_view(symback.run_exercise(p, "1"), notation_for(p))
+    >>> render_for_problem("exercise", "md", p, exercise=view).startswith("## Exercise 1")
+    True
+    """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    notation = Notation(show_layers=problem.network is not None and len(problem.network.layers) > 2)
-    return _cached_environment(kind, notation).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+    return _cached_environment(kind, notation_for(problem)).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
 
 
 def render(sheet: Sheet, kind: str) -> str:
@@ -228,6 +277,5 @@ def render(sheet: Sheet, kind: str) -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    name = getattr(sheet, "template", "sheet")  # a circuit's sheet has a template of its own
-    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/{name}.{kind}.j2")
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
     return template.render(sheet=sheet)

@@ -1,14 +1,17 @@
-"""The circuit diagram as layout data for the templates (TikZ in LaTeX, Mermaid in Markdown).
+"""A graph drawn node by node, as layout data for the templates (TikZ in LaTeX, Mermaid in Markdown): an
+expression's circuit, or any graph whose pass is presented as a table of nodes and wires.
 
-Nodes stand in columns by their depth from the variables, each at the mean height of its operands (pushed
-apart where they would overlap); every wire carries the value flowing forward along it and the gradient flowing
-back along it (what its child sends its parent). Circuits of more than MAX_DIAGRAM_NODES nodes are left out.
+Nodes stand in columns by their depth from the leaves, each at the mean height of its operands (pushed apart
+where they would overlap); a network's parameter stands in the column before the node that reads it. Every wire
+carries the value flowing forward along it and the gradient flowing back along it (what its child sends its
+parent). Graphs of more than MAX_DIAGRAM_NODES nodes are left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 
 from ..numbers.text import format_exact
 from .notation import Notation
@@ -16,26 +19,27 @@ from .notation import Notation
 MAX_DIAGRAM_NODES = 25  # more nodes make an unreadable diagram; the sheet says it left it out
 COLUMN_WIDTH, ROW_HEIGHT = 3.4, 1.9  # the grid, in cm
 
-_SYMBOLS = {  # operation -> (LaTeX, text) for the diagram
+_SYMBOLS = MappingProxyType({  # operation -> (LaTeX, text) for the diagram
     "id": ("=", "="), "add": ("+", "+"), "sub": ("-", "−"), "mul": (r"\times", "×"), "div": (r"\div", "÷"),
     "neg": ("-", "−"), "pow": (r"(\cdot)^{\square}", "^"), "exp": (r"\exp", "exp"), "log": (r"\log", "log"),
     "sqrt": (r"\sqrt{\ }", "√"), "abs": (r"\lvert\cdot\rvert", "abs"), "sigmoid": (r"\sigma", "σ"),
     "relu": (r"\mathrm{ReLU}", "ReLU"), "softplus": (r"\mathrm{softplus}", "softplus"), "sin": (r"\sin", "sin"),
     "cos": (r"\cos", "cos"), "tan": (r"\tan", "tan"), "sinh": (r"\sinh", "sinh"), "cosh": (r"\cosh", "cosh"),
     "tanh": (r"\tanh", "tanh"), "atan": (r"\arctan", "atan"), "max": (r"\max", "max"), "min": (r"\min", "min"),
-    "loss": (r"\mathrm{loss}", "loss"),
-}
+    "loss": (r"\mathrm{loss}", "loss"), "affine": (r"\Sigma", "Σ"),
+})
+_WHOLE = ("loss", "affine")  # drawn by their symbol alone, whatever constants they take
 
 
 @dataclass(frozen=True)
 class DiagramNode:
     id: str
     name: str
-    latex: str  # the operation's symbol (a variable: its name)
+    latex: str  # the operation's symbol (a leaf: its name)
     text: str
     x: float
     y: float
-    variable: bool
+    leaf: bool
 
 
 @dataclass(frozen=True)
@@ -43,14 +47,14 @@ class DiagramWire:
     source: str
     target: str
     value: Decimal | None  # the value carried forward (None: a diagram without numbers)
-    gradient: Decimal | None  # the gradient carried back along this wire
+    gradient: Decimal | None  # the gradient carried back along this wire (None: none, as to a network's input)
     value_text: str
     gradient_text: str
     bend: int  # degrees: wires that would overlap a node or each other are bent
 
 
 @dataclass(frozen=True)
-class CircuitDiagram:
+class NodeDiagram:
     nodes: tuple[DiagramNode, ...]
     wires: tuple[DiagramWire, ...]
     output: DiagramWire | None  # the top node's value and its gradient 1, on a wire leaving the circuit
@@ -60,11 +64,11 @@ class CircuitDiagram:
 
 def _label(node, notation: Notation) -> tuple[str, str]:
     """The symbol a node is drawn with: its operation, with the constants it takes (+1, ×2, ^2, max(0, ·))."""
-    if node.operation == "variable":
+    if node.is_leaf:
         return notation.latex_name(node.name), notation.plain_name(node.name)
     latex, text = _SYMBOLS.get(node.operation, (rf"\mathrm{{{node.operation}}}", node.operation))
     constants = [(k, o) for k, o in enumerate(node.operands) if not isinstance(o, int)]
-    if not constants or node.operation == "loss":
+    if not constants or node.operation in _WHOLE:
         return latex, text
     if node.operation == "pow" and len(node.operands) == 2:
         (k, value), = constants
@@ -90,14 +94,27 @@ def _constant(value, notation: Notation, plain) -> tuple[str, str]:
     return (latex, text) if plain(value) else (rf"\left({latex}\right)", f"({text})")
 
 
-def _layout(circuit) -> dict[int, tuple[float, float]]:
+def _depths(graph) -> dict[int, int]:
+    """Each node's column: a leaf's 0, a computed node's one past its deepest operand; a parameter's (a
+    network's weight) one before the first node that reads it, beside the values it is combined with."""
     depth: dict[int, int] = {}
-    for i, node in enumerate(circuit.nodes):
-        parents = [o for o in node.operands if isinstance(o, int)]
-        depth[i] = 0 if node.operation == "variable" else 1 + max((depth[p] for p in parents), default=0)
+    for i, node in enumerate(graph.nodes):
+        parents = [o for o in node.operands if isinstance(o, int) and graph.nodes[o].kind != "parameter"]
+        depth[i] = 0 if node.is_leaf else 1 + max((depth[p] for p in parents), default=0)
+    readers: dict[int, list[int]] = {}
+    for k, node in enumerate(graph.nodes):
+        for _, operand in node.node_operands():
+            if graph.nodes[operand].kind == "parameter":
+                readers.setdefault(operand, []).append(depth[k])
+    depth.update({parameter: max(min(columns) - 1, 0) for parameter, columns in readers.items()})
+    return depth
+
+
+def _layout(circuit) -> dict[int, tuple[float, float]]:
+    depth = _depths(circuit)
     row: dict[int, float] = {}
     for column in range(max(depth.values()) + 1):
-        members = [i for i in depth if depth[i] == column]
+        members = [i for i in depth if depth[i] == column and circuit.nodes[i].kind != "parameter"]
         wanted = {}
         for position, i in enumerate(members):
             parents = [o for o in circuit.nodes[i].operands if isinstance(o, int)]
@@ -106,6 +123,10 @@ def _layout(circuit) -> dict[int, tuple[float, float]]:
         placed: list[float] = []
         for i in members:
             placed.append(wanted[i] if not placed else max(wanted[i], placed[-1] + 1))
+        for i in (i for i in depth if depth[i] == column and circuit.nodes[i].kind == "parameter"):
+            wanted[i] = placed[-1] + 1 if placed else 0.0  # a network's weights below the values they weigh
+            placed.append(wanted[i])
+            members.append(i)
         shift = sum(wanted[i] for i in members) / len(members) - sum(placed) / len(placed)
         for i, r in zip(members, placed):
             row[i] = r + shift
@@ -134,13 +155,13 @@ def _decimal_text(value: Decimal | None) -> str:
     return format(value, "f") if -5 <= value.adjusted() <= 12 else str(value)
 
 
-def _diagram(circuit, notation: Notation, numbers=None) -> CircuitDiagram:
+def _diagram(circuit, notation: Notation, numbers=None) -> NodeDiagram:
     size = len(circuit.nodes)
     if size > MAX_DIAGRAM_NODES:
-        return CircuitDiagram((), (), None, True, size)
+        return NodeDiagram((), (), None, True, size)
     positions = _layout(circuit)
     nodes = tuple(DiagramNode(f"n{i}", node.name, *_label(node, notation), *positions[i],
-                              node.operation == "variable") for i, node in enumerate(circuit.nodes))
+                              node.is_leaf) for i, node in enumerate(circuit.nodes))
     pairs = [(o, child) for child, node in enumerate(circuit.nodes) for _, o in node.node_operands()]
     values, contributions = numbers or (None, None)
     wires = []
@@ -153,11 +174,11 @@ def _diagram(circuit, notation: Notation, numbers=None) -> CircuitDiagram:
     if numbers:
         top = values[circuit.top]
         output = DiagramWire(f"n{circuit.top}", "nout", top, Decimal(1), _decimal_text(top), "1", 0)
-    return CircuitDiagram(nodes, tuple(wires), output, False, size)
+    return NodeDiagram(nodes, tuple(wires), output, False, size)
 
 
-def structure_diagram(circuit, notation: Notation) -> CircuitDiagram:
-    """The circuit without numbers: its nodes and wires (a wire used twice, as in x · x, bent both ways).
+def structure_diagram(circuit, notation: Notation) -> NodeDiagram:
+    """The graph without numbers: its nodes and wires (a wire used twice, as in x · x, bent both ways).
 
     >>> from symback.engine.circuit import build_circuit
     >>> from symback.problem.model import ExpressionSpec
@@ -168,10 +189,19 @@ def structure_diagram(circuit, notation: Notation) -> CircuitDiagram:
     return _diagram(circuit, notation)
 
 
-def value_diagram(circuit, forward, backward, notation: Notation) -> CircuitDiagram:
-    """The circuit with each wire's value (forward) and the gradient flowing back along it."""
+def value_diagram(circuit, forward, backward, notation: Notation) -> NodeDiagram:
+    """The graph with each wire's value (forward, from a ``forward_table`` step) and the gradient flowing back
+    along it (from a ``backward_table`` step).
+
+    >>> import symback
+    >>> result = symback.run_exercise(symback.load("problems/circuit_cs231n.toml"), "2")
+    >>> forward, backward = result.steps
+    >>> diagram = value_diagram(result.result.graph, forward, backward, Notation())
+    >>> diagram.output.value_text, diagram.wires[0].gradient_text
+    ('1.546', '0.009046')
+    """
     values = [forward.row(node.name).quantity.decimal for node in circuit.nodes]
     by_wire = {(w.child, w.parent, w.position): w.product.decimal for w in backward.wires}
-    contributions = [by_wire[(node.name, circuit.nodes[o].name, position)]
+    contributions = [by_wire.get((node.name, circuit.nodes[o].name, position))  # None: nothing flows back to an input
                      for node in circuit.nodes for position, o in node.node_operands()]
     return _diagram(circuit, notation, (values, contributions))

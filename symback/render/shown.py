@@ -1,0 +1,112 @@
+"""How a value is shown: its exact form while that is short (or, in a table cell, compact), its decimal always.
+
+The rule of the house (design.md): a quantity's exact form is written while it is short, otherwise its correctly
+rounded decimal stands for it. :class:`Shown` records that choice once, for the templates' value macros
+(``templates/{md,tex}/values.*.j2``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from ..derive.steps import Quantity
+from ..numbers.tidy import at_most
+from .notation import Notation
+
+SHORT_EXACT = 60  # an exact form is shown up to this many characters of LaTeX, as on feedback sheets
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value as the sheet shows it: the exact form where it is short (``exact``), the decimal always;
+    ``equal`` where the decimal is the exact value itself (``=``, not ``≈``)."""
+
+    quantity: Quantity
+    exact: bool
+    equal: bool
+
+    @property
+    def negative(self) -> bool:
+        return self.quantity.decimal < 0
+
+
+def plain(latex: str) -> str:
+    r"""LaTeX without spaces and the ``\left``/``\right`` before brackets (they print nothing of their own).
+
+    >>> plain(r"\left(x + 1\right)")
+    '(x+1)'
+    """
+    return re.sub(r"\\(?:left|right)\b|\s", "", latex)
+
+
+def short(expr, notation: Notation) -> bool:
+    """Whether an exact form is short enough to show: at most SHORT_EXACT characters of LaTeX, not counting
+    spaces and ``\\left``/``\\right`` (the rule of symback.checker.feedback.right_value).
+
+    >>> import sympy
+    >>> short(sympy.E / (1 + sympy.E), Notation()), short(sum(sympy.exp(sympy.Rational(1, k)) for k in range(2, 12)), Notation())
+    (True, False)
+    """
+    if not at_most(expr, 4 * SHORT_EXACT):  # far too many nodes to print in SHORT_EXACT characters: don't print
+        return False
+    return len(plain(notation.latex(expr))) <= SHORT_EXACT
+
+
+def compact(expr, notation: Notation) -> bool:
+    """Whether an exact form fits a table cell: short, and no fraction inside a fraction (inline, that prints
+    too small to read).
+
+    >>> import sympy
+    >>> compact(sympy.E / (1 + sympy.E), Notation()), compact(1 / (1 + 1 / (1 + sympy.E)), Notation())
+    (True, False)
+    """
+    return short(expr, notation) and not _nested_fraction(notation.latex(expr))
+
+
+def _nested_fraction(latex: str) -> bool:
+    depth, inside = 0, []  # brace depth, and the depths at which the arguments of open fractions close
+    for match in re.finditer(r"\\frac|\\\\.|[{}]", latex):
+        token = match.group()
+        if token == "\\frac":
+            if inside:
+                return True
+            inside.append(depth)
+        elif token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+            if inside and depth == inside[-1] and latex[match.end():match.end() + 1] != "{":
+                inside.pop()  # the fraction's second argument has closed
+    return False
+
+
+def shown(quantity: Quantity, notation: Notation, table: bool = True) -> Shown:
+    """How a value is shown: exact if compact enough for a table cell (``table``) or short enough for a
+    display, the decimal always.
+
+    >>> import sympy
+    >>> from decimal import Decimal
+    >>> value = shown(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")), Notation())
+    >>> value.exact, value.equal
+    (True, True)
+    """
+    exact = quantity.exact
+    equal = bool(exact.is_Rational and quantity.decimal.is_finite()
+                 and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal))
+    return Shown(quantity, (compact if table else short)(exact, notation), equal)
+
+
+def only_in_display(values, notation: Notation) -> tuple[tuple[str, Shown], ...]:
+    """The values a table shows as decimals whose exact form is still short enough for a displayed formula:
+    (name, Shown in a table) pairs in, (name, Shown in a display) out.
+
+    >>> import sympy
+    >>> from decimal import Decimal
+    >>> tall = Quantity("q", 1 / (1 + 1 / (1 + sympy.E)), Decimal("0.5755"))
+    >>> [name for name, _ in only_in_display([("q", shown(tall, Notation()))], Notation())]
+    ['q']
+    """
+    return tuple((name, shown(value.quantity, notation, False)) for name, value in values
+                 if not value.exact and short(value.quantity.exact, notation))
