@@ -151,3 +151,15 @@ def test_the_default_presentation_is_the_kind_of_problems_own():
 def test_an_unknown_presentation_is_one_line_naming_the_key():
     with pytest.raises(ProblemError, match=r"exercises\[id=1\]\.presentation: expected one of 'paths', 'table'"):
         symback.loads(NETWORK.format(activation="sigmoid", presentation="tree"))
+
+
+def test_a_table_shows_a_frozen_parameters_gradient_which_no_update_moves():
+    problem = symback.loads(NETWORK.format(activation="sigmoid", presentation="table").replace(
+        "[network]\n", '[network]\nfrozen = ["c1"]\n'))
+    result = symback.run_exercise(problem, "1")
+    backward = result.of_kind("backward_table")[0]
+    loss, values = network_loss()
+    expected = gradients_by_diff(loss, values)
+    frozen = next(g for g in backward.gradients if g.node == "c1")
+    assert sympy.simplify(frozen.quantity.exact - expected["c1"]) == 0
+    assert "c1" not in backward.asked and "c1" not in updates_shown(result)

@@ -47,11 +47,19 @@ class ExerciseContext:
         return self.result.decimals(self.digits)
 
     @cached_property
-    def _leaf_decimals(self) -> dict:
-        """Decimals of the leaves a result does not name (a network's inputs and parameters are given)."""
-        leaves = {self.graph.nodes[i].name: i for i in (*self.graph.inputs, *self.graph.parameters)
-                  if self.graph.nodes[i].name not in self.decimals}
-        return self.result.rounded(lambda p: {name: p.values[i] for name, i in leaves.items()}, self.digits)
+    def _unnamed_decimals(self) -> dict:
+        """Decimals of what a result does not name: the leaves' values (a network's inputs and parameters are
+        given) and the gradients of frozen parameters (a table shows every node's)."""
+        graph, top = self.graph, self.top
+        leaves = {graph.nodes[i].name: i for i in (*graph.inputs, *graph.parameters)
+                  if graph.nodes[i].name not in self.decimals}
+        frozen = {f"d{top}/d{graph.nodes[i].name}": i for i in graph.parameters if graph.nodes[i].name in graph.frozen}
+
+        def quantities(p) -> dict:
+            return {**{name: p.values[i] for name, i in leaves.items()},
+                    **{name: p.gradients[i] for name, i in frozen.items()}}
+
+        return self.result.rounded(quantities, self.digits)
 
     def exact(self, name: str) -> sympy.Expr:
         """The exact value of a node or named quantity as SymPy."""
@@ -63,7 +71,7 @@ class ExerciseContext:
         """A named quantity (or a leaf) exact and correctly rounded; ∂top/∂top is 1."""
         if name == f"d{self.top}/d{self.top}":
             return Quantity(name, sympy.Integer(1), Decimal(1))
-        rounded = self.decimals[name] if name in self.decimals else self._leaf_decimals[name]
+        rounded = self.decimals[name] if name in self.decimals else self._unnamed_decimals[name]
         return Quantity(name, self.exact(name), rounded)
 
     @cached_property

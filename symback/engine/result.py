@@ -199,10 +199,15 @@ class BackpropResult:
         return LazyMapping(list(self._exact_named), lambda name: to_sympy(self._exact_named[name]))
 
     def exact(self, name: str):
-        """The exact value of a named quantity, or of any node (an input, a parameter), as SymEngine holds it
-        (cheap; no conversion to SymPy)."""
+        """The exact value of a named quantity, of any node (an input, a parameter) or of any node's gradient (a
+        frozen parameter's), as SymEngine holds it (cheap; no conversion to SymPy)."""
         found = self._exact_named.get(name)
-        return found if found is not None else self._exact.values[self.graph.index[name]]
+        if found is not None:
+            return found
+        prefix = f"d{self.top}/d"
+        if name.startswith(prefix) and name[len(prefix):] in self.graph.index:
+            return self._exact.gradients[self.graph.index[name[len(prefix):]]]
+        return self._exact.values[self.graph.index[name]]
 
     @cached_property
     def _exact_named(self) -> dict:
