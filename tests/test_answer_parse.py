@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symback.checker.answer_parse as answer_parse
-import symback.checker.answer_text as answer_text
+import symback.checker.answer_syntax as answer_syntax
 from symback.checker.answer_parse import PRECISION, Answer, read_answer
 from symback.errors import ParseError
 
@@ -501,10 +501,10 @@ def test_hostile_input_is_refused_quickly(raw):
 
 
 def test_answer_text_doctests():
-    assert doctest.testmod(answer_text).failed == 0
+    assert doctest.testmod(answer_syntax).failed == 0
 
 
 def test_source_never_runs_text():
-    source = Path(answer_parse.__file__).read_text() + Path(answer_text.__file__).read_text()
+    source = Path(answer_parse.__file__).read_text() + Path(answer_syntax.__file__).read_text()
     for banned in ("ev" + "al(", "ex" + "ec(", "symp" + "ify(", "parse_" + "expr(", "parse_" + "latex("):
         assert banned not in source

@@ -5,7 +5,7 @@ integers), ``numbers.Rational`` or ``numbers.Real`` (NumPy floats, read as ``rep
 constants (checked by :func:`symback.numbers.parse.exact_number`; a SymPy Float is read as the decimal it prints as).
 Text may be a decimal ("0.731", "2.36e-1", "2.36 × 10^-1", "2.36×10⁻¹", "0,731"), an exact form ("e/(1+e)",
 "3/8", "√(1+e)", "σ(1)", "½", "e²") or simple LaTeX ("\\frac{e}{1+e}"), also written with its decimal value
-("e/(1+e) ≈ 0.7311": the exact part is read). :mod:`symback.checker.answer_text` tidies and translates the text by
+("e/(1+e) ≈ 0.7311": the exact part is read). :mod:`symback.checker.answer_syntax` tidies and translates the text by
 plain string work, and the result goes through :func:`symback.numbers.parse.parse_number`: nothing is ever run.
 Every answer that can't be read raises :class:`~symback.errors.ParseError` with a one-line reason, as an
 unreadable answer is a verdict, not a crash. For a plain decimal (and an integer) the places and significant
@@ -25,7 +25,7 @@ from typing import Any
 
 import sympy
 
-from symback.checker.answer_text import latex_to_plain, normalise
+from symback.checker.answer_syntax import latex_to_plain, normalise
 from symback.errors import ParseError
 from symback.numbers.arithmetic import decimal_from_sympy
 from symback.numbers.parse import (

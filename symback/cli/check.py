@@ -17,7 +17,7 @@ from ..checker.folder import (
     save_report,
 )
 from ..checker.mark import check
-from ..checker.report_text import format_report
+from ..checker.terminal import format_report
 from ..checker.skeleton import answers_skeleton
 from ..errors import ArgumentError
 from ..numbers.tolerance import Tolerance
