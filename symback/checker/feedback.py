@@ -8,9 +8,7 @@ templates show; every text that came from a student or a file is escaped by the 
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import sympy
@@ -21,12 +19,12 @@ from ..problem.model import file_name
 from ..render.environment import approximately, decimal_text, render_for_problem
 from ..render.notation import Notation
 from ..render.pdf import build_pdf
+from ..render.shown import shown
 from ..render.write import write_atomically
 from .report import STATUSES, Report, Verdict
 
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
 NOTED = ("wrong", "unreadable")  # verdicts whose own note goes in the note column (carried forward: the templates)
-SHORT_EXACT = 60  # exact right values are shown up to this many characters of LaTeX (see right_value)
 TOLERANCE_SOURCES = {
     "default": "the default",
     "problem file": "set in the problem file",
@@ -91,8 +89,9 @@ def clip(text: str | None, limit: int | None = CLIP) -> str | None:
 def right_value(quantity: Quantity) -> str:
     r"""The right value as LaTeX math for the table: the exact form only where it is short, the decimal always.
 
-    The rule: the exact form is shown when its LaTeX has at most ``SHORT_EXACT`` (60) characters, not counting
-    spaces and the ``\left``/``\right`` before brackets (they print nothing of their own). That keeps
+    The rule (:func:`symback.render.shown.short`): the exact form is shown when its LaTeX has at most 60
+    characters, not counting spaces and the ``\left``/``\right`` before brackets (they print nothing of their own).
+    That keeps
     ``\frac{4 \left(39 + 14 e\right)^{2}}{625 \left(1 + e\right)^{2}}`` and lets go of the thousands of
     characters a deeper network's gradients take, which no table column holds. The decimal (correctly rounded)
     follows it, after ``=`` where it is the exact value itself and ``\approx`` where not; alone, it keeps its
@@ -112,15 +111,14 @@ def right_value(quantity: Quantity) -> str:
     >>> right_value(Quantity("n", sympy.Integer(2) ** 300, Decimal("2.037E+90")))
     '\\approx 2.037 \\cdot 10^{90}'
     """
-    exact = Notation().latex(quantity.exact)  # a number: no names, so any notation prints it the same
+    notation = Notation()  # a number: no names, so any notation prints it the same
     known_exactly = not quantity.exact.has(sympy.Float)  # a run's later steps are known as decimals only
-    if known_exactly and len(re.sub(r"\\(?:left|right)\b|\s", "", exact)) <= SHORT_EXACT:
+    view = shown(quantity, notation, table=False)
+    if known_exactly and view.exact:
         approx = approximately(quantity)
+        exact = notation.latex(quantity.exact)
         return f"{exact} {approx}" if approx else exact
-    decimal = quantity.decimal
-    equal = quantity.exact.is_Rational and decimal.is_finite() and \
-        Fraction(int(quantity.exact.p), int(quantity.exact.q)) == Fraction(decimal)
-    return decimal_text(decimal) if equal else f"\\approx {decimal_text(decimal)}"
+    return decimal_text(quantity.decimal) if view.equal else f"\\approx {decimal_text(quantity.decimal)}"
 
 
 def feedback_view(report: Report) -> FeedbackView:

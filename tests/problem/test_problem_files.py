@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 import decimal
-import re
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import sympy
+from docs_examples import documented_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -658,13 +658,6 @@ def test_edited_text_gives_problem_errors_only(data):
 
 # --- the documentation ------------------------------------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "problem-format.md"
-
-
-def documented_examples() -> list[str]:
-    return re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.DOTALL)
-
-
 def test_documentation_has_examples():
     assert len(documented_examples()) >= 10
     assert EXAMPLE.strip() in documented_examples()[0]
@@ -677,7 +670,7 @@ def test_documented_examples_load(number):
 
 
 def test_a_data_target_outside_the_loss_is_named_by_its_key(tmp_path):
-    text = (Path(__file__).resolve().parent.parent / "problems" / "xor_training.toml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "problems" / "xor_training.toml").read_text(encoding="utf-8")
     assert "y = [0, 1, 1, 0]" in text
     with pytest.raises(ProblemError, match=r"data\.y\[3\]: binary_cross_entropy needs targets between 0 and 1"):
         loads(text.replace("y = [0, 1, 1, 0]", "y = [0, 1, 2, 0]"))

@@ -24,7 +24,7 @@ from symback.render.training_plot import pgfplots
 from symback.render.write import write_sheets
 from symback.runs.optimizers import optimizer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPTIMIZERS = ROOT / "problems" / "ws23_optimizers.toml"
 XOR = ROOT / "problems" / "xor_training.toml"
 HAS_PDF = latex_available() and shutil.which("pdftotext") is not None

@@ -16,7 +16,7 @@ from symback.render.notation import Notation
 from symback.render.sheet import build_sheet
 from symback.render.write import write_sheets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WS23 = ROOT / "problems" / "ws23_backprop.toml"
 HAS_LATEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") is not None
 needs_latex = pytest.mark.skipif(not HAS_LATEX, reason="pdflatex and pdftotext are not installed")

@@ -24,7 +24,7 @@ from symback.checker.checklist import build_checklist
 from symback.checker.skeleton import answers_skeleton
 from symback.derive.exercise import run_exercise
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"
 mp = mpmath.mp
 DIGITS = 60  # mpmath's working precision here (other test modules set theirs at import: each test sets its own)

@@ -22,13 +22,13 @@ import sympy
 import symback
 from symback.numbers.parse import parse_expression
 from symback.numbers.text import format_exact
-from symback.render.node_diagram import MAX_DIAGRAM_NODES
 from symback.render.environment import render
+from symback.render.node_diagram import MAX_DIAGRAM_NODES
 from symback.render.notation import Notation
 from symback.render.pdf import latex_available
 from symback.render.sheet import build_sheet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CS231N = ROOT / "problems" / "circuit_cs231n.toml"
 HAS_PDF = latex_available() and shutil.which("pdftotext") is not None
 needs_latex = pytest.mark.skipif(not HAS_PDF, reason="pdflatex and pdftotext are not installed")

@@ -18,7 +18,7 @@ from cli_helpers import run
 import symback
 from symback.checker.checklist import build_checklist
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = str(ROOT / "problems" / "ws23_backprop.toml")
 
 

@@ -24,7 +24,7 @@ from symback.checker.checklist import build_checklist
 from symback.checker.items.runs import key
 from symback.checker.skeleton import answers_skeleton
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OPTIMIZERS = ROOT / "problems" / "ws23_optimizers.toml"
 mp = mpmath.mp
 DIGITS = 60

@@ -30,7 +30,7 @@ from symback.checker.checklist import build_checklist
 from symback.checker.mark import check
 from symback.numbers.tolerance import Tolerance
 
-PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
+PROBLEM = Path(__file__).resolve().parents[2] / "problems" / "ws23_backprop.toml"
 RAW = tomllib.loads(PROBLEM.read_text(encoding="utf-8"))
 MP = mpmath.MPContext()  # a private context: the global mpmath precision is left alone
 MP.dps = 50

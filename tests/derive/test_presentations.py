@@ -5,8 +5,8 @@ Every value is held against SymPy's diff of the whole function written out here,
 
 from __future__ import annotations
 
-import sympy
 import pytest
+import sympy
 
 import symback
 from symback.derive.exercise import presentation_of

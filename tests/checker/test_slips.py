@@ -19,7 +19,7 @@ from symback.errors import ArgumentError
 from symback.problem.activations import H
 from symback.problem.model import ActivationSpec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROBLEM = ROOT / "problems" / "ws23_backprop.toml"
 mpmath.mp.dps = 40
 

@@ -29,7 +29,7 @@ from symback.render.pdf import latex_available
 from symback.render.sheet import build_sheet
 from symback.render.write import write_sheets
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HAS_PDF = latex_available() and shutil.which("pdftotext") is not None
 needs_latex = pytest.mark.skipif(not HAS_PDF, reason="pdflatex and pdftotext are not installed")
 WIDEST_DISPLAY_LINE = 90  # symbols a displayed line may hold: about GitHub's content width at display size

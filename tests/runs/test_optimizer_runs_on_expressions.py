@@ -8,7 +8,6 @@ SymPy's diff and evaluated at 60 digits in mpmath, and each optimizer's loop wri
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from pathlib import Path
 
 import mpmath
@@ -20,7 +19,7 @@ import symback
 from symback.checker.checklist import build_checklist
 from symback.checker.skeleton import answers_skeleton
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "problems" / "circuit_optimizers.toml"
 
 W, B, X, Y = sympy.symbols("w b x y")
@@ -225,7 +224,7 @@ def test_check_marks_a_right_run_right(tmp_path):
 def test_a_slip_in_step_two_is_carried_forward_through_the_circuit(tmp_path, capsys):
     p = symback.load(SHIPPED)
     right = _textbook_sgd_in_mpmath(mpmath.mpf("0.15"), 4)
-    slipped = right[f"w[2]"] + 1  # the student adds wrong in step 2
+    slipped = right["w[2]"] + 1  # the student adds wrong in step 2
     theirs = _textbook_sgd_in_mpmath(mpmath.mpf("0.15"), 4, slip_at=2, slip=slipped)
     answers = {"2": {name: _as_text(value) for name, value in theirs.items()}}
     skeleton = tmp_path / "answers.toml"

@@ -15,7 +15,7 @@ import sympy
 import symback
 from symback.derive.exercise import run_exercise
 
-PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
+PROBLEM = Path(__file__).resolve().parents[2] / "problems" / "ws23_backprop.toml"
 RAW = tomllib.loads(PROBLEM.read_text(encoding="utf-8"))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import mpmath
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WS23 = ROOT / "problems" / "ws23_backprop.toml"
 
 VALID = """title = "t"

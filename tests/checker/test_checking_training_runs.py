@@ -22,10 +22,10 @@ from cli_helpers import fill_skeleton, run
 
 import symback
 from symback.checker.checklist import build_checklist
-from symback.checker.skeleton import answers_skeleton
 from symback.checker.items.runs import MAX_STEPS
+from symback.checker.skeleton import answers_skeleton
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 XOR = ROOT / "problems" / "xor_training.toml"
 F = mpmath.mpf
 DIGITS = 60

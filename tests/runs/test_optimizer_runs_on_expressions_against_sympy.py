@@ -19,7 +19,7 @@ from sympy import Rational
 import symback
 from symback.checker.skeleton import answers_skeleton
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "problems" / "circuit_optimizers.toml"
 TIES = {"mode": "split"}
 

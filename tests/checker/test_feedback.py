@@ -12,14 +12,15 @@ import pytest
 
 import symback
 from symback.checker.checklist import build_checklist
-from symback.checker.feedback import SHORT_EXACT, render_feedback, write_feedback
+from symback.checker.feedback import render_feedback, write_feedback
 from symback.errors import ArgumentError
 from symback.numbers.tolerance import Tolerance
 from symback.render.environment import escape_md, escape_tex
 from symback.render.notation import Notation
 from symback.render.pdf import PdfError, build_pdf, latex_available
+from symback.render.shown import SHORT_EXACT
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BREAK = r"\discretionary{}{}{}"  # where the LaTeX sheet lets a long answer or note break
 needs_latex = pytest.mark.skipif(not (latex_available() and shutil.which("pdftotext")),
                                  reason="pdflatex and pdftotext are not installed")

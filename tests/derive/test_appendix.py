@@ -26,7 +26,7 @@ from symback.derive.appendix import (
 )
 from symback.problem.model import ActivationSpec
 
-PROBLEM = Path(__file__).resolve().parent.parent / "problems" / "ws23_backprop.toml"
+PROBLEM = Path(__file__).resolve().parents[2] / "problems" / "ws23_backprop.toml"
 TEXT = PROBLEM.read_text(encoding="utf-8")
 RAW = tomllib.loads(TEXT)
 DIGITS = 4

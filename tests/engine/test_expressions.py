@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symback
-from symback.engine.circuit import build_circuit
 from symback.engine.backprop import backprop_exercise
+from symback.engine.circuit import build_circuit
 from symback.engine.guards import DomainError
 from symback.errors import ArgumentError, ParseError, ProblemError, SymbackError
 from symback.numbers.tree import Apply, Constant, parse_tree

@@ -349,12 +349,9 @@ def test_relu_exactly_at_its_kink_after_a_step(x):
 def test_the_skeleton_of_a_200_step_training_run_can_be_checked(tmp_path, capsys):
     """200 steps of the XOR network (9 parameters) one sample at a time: the answers skeleton used to be 1.2 MB, and
     `check` refuses answers files over 1 MB, so the file `answers` wrote could not be marked."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from cli_helpers import run
 
-    source = (Path(__file__).parent.parent / "problems" / "xor_training.toml").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "problems" / "xor_training.toml").read_text(encoding="utf-8")
     problem = tmp_path / "long.toml"
     problem.write_text(source + '\n[[exercises]]\nid = "4"\ntask = "train"\noptimizer = { kind = "adam", lr = 0.05 }\n'
                        'batch = 1\nepochs = 50\n', encoding="utf-8")
@@ -499,7 +496,7 @@ def test_a_power_of_a_power_in_step_one_is_bracketed(tmp_path, kind):
         assert (tmp_path / "exp.pdf").stat().st_size > 0
 
 
-WS23_OPTIMIZERS = Path(__file__).parent.parent / "problems" / "ws23_optimizers.toml"
+WS23_OPTIMIZERS = Path(__file__).resolve().parents[2] / "problems" / "ws23_optimizers.toml"
 
 
 def ws23_run_float(kind: str, steps: int, lr: float, **h) -> list[dict]:
@@ -554,9 +551,6 @@ def test_the_other_optimizers_of_the_ws23_sheet_against_float64(exercise, kind, 
 
 def test_a_run_that_overflows_is_one_line_naming_the_file_and_exercise(tmp_path, capsys):
     """A pre-activation of e^(e^5) ≈ 10⁶⁴ overflows exp in decimals: the error said neither file nor exercise."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from cli_helpers import run
 
     path = tmp_path / "huge.toml"

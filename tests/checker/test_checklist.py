@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 import sympy
-from test_problem_file import documented_examples
+from docs_examples import documented_examples
 
 import symback
 from symback.checker.checklist import build_checklist
