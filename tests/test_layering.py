@@ -174,3 +174,14 @@ def test_a_lower_layer_and_the_foundation_may_be_imported(tmp_path):
         "cli/main.py": "from ..engine import graph\n",
     })
     assert problems(package) == []
+
+
+def test_every_package_is_shipped_in_the_wheel():
+    """pyproject.toml names the packages one by one (the templates folder is mapped in beside them): a package
+    left out installs a symback that fails on import (a checkout's tests would not notice)."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    shipped = set(pyproject["tool"]["setuptools"]["packages"])
+    packages = {name for name, path in modules(PACKAGE).items() if path.name == "__init__.py"}
+    assert packages <= shipped, sorted(packages - shipped)
