@@ -176,7 +176,13 @@ def render_feedback(report: Report, kind: str) -> str:
 
 
 def present(report: Report, form: str) -> str:
-    """The presenter of :mod:`symback.display` for a checker's report: its feedback sheet in ``form``."""
+    """The presenter of :mod:`symback.display` for a checker's report: its feedback sheet in ``form``.
+
+    >>> import symback
+    >>> report = symback.check(symback.load("problems/ws23_backprop.toml"), {"1": {"L": "1"}})
+    >>> present(report, "md").startswith("# Feedback")
+    True
+    """
     return render_feedback(report, form)
 
 

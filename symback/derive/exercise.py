@@ -162,7 +162,13 @@ def conventions(problem: Problem, result: BackpropResult | None, presentation=No
 
 def node_remarks(graph: Graph) -> tuple[str, ...]:
     """Each activation's remark (layer by layer, as given) and each operation's (once, in the order they first
-    occur), without the empty ones of operations that need none."""
+    occur), without the empty ones of operations that need none.
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> node_remarks(build_circuit(ExpressionSpec((("f", "log(x) * x"),), {"x": 1})))
+    ('log is the natural logarithm',)
+    """
     operations = dict.fromkeys(node.operation for node in graph.nodes if node.kind == "operation")
     found = [activation.remark for activation in graph.layer_activations]
     found += [text for text in dict.fromkeys(remark(operation, graph.ties) for operation in operations) if text]
@@ -178,25 +184,53 @@ def _pass_steps(problem, exercise, digits, presentation, asked=None, rate=None):
 
 
 def forward_task(problem, exercise, digits, presentation):
-    """The forward pass (with the loss where the exercise gives a target)."""
+    """The forward pass (with the loss where the exercise gives a target).
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> steps, result = forward_task(p, p.exercise("3"), 4, PRESENTATIONS["paths"])
+    >>> [step.kind for step in steps]
+    ['forward', 'forward', 'forward', 'forward', 'forward', 'loss', 'claim']
+    """
     return _pass_steps(problem, exercise, digits, presentation)
 
 
 def gradient_task(problem, exercise, digits, presentation):
-    """The forward pass and the gradients asked (``params``, else every one)."""
+    """The forward pass and the gradients asked (``params``, else every one).
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> steps, result = gradient_task(p, p.exercise("4"), 4, PRESENTATIONS["table"])
+    >>> [step.kind for step in steps], steps[1].asked
+    (['forward_table', 'backward_table'], ('b12', 'a22'))
+    """
     context = ExerciseContext(problem, exercise, digits)
     asked = tuple(exercise.params) if exercise.params is not None else tuple(context.result.grad)
     return presentation.steps(context, asked) + context.claims(), context.result
 
 
 def sgd_task(problem, exercise, digits, presentation):
-    """Forward, backward, and one step of gradient descent on the parameters that move."""
+    """Forward, backward, and one step of gradient descent on the parameters that move.
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> steps, result = sgd_task(p, p.exercise("5"), 4, PRESENTATIONS["paths"])
+    >>> [step.new.exact for step in steps if step.kind == "update"]
+    [-1 + 8*E/(1 + E), -24*E/(1 + E)**2 + 1]
+    """
     return _pass_steps(problem, exercise, digits, presentation, moving_parameters(problem, exercise), exercise.lr)
 
 
 def optimize_task(problem, exercise, digits, presentation):
     """``exercise.steps`` steps of the exercise's optimizer at its point (one ``optimizer_run`` step); in a
-    table, step 1's gradient derived node by node first."""
+    table, step 1's gradient derived node by node first.
+
+    >>> import symback
+    >>> p = symback.load("problems/circuit_optimizers.toml")
+    >>> steps, result = optimize_task(p, p.exercise("2"), 4, PRESENTATIONS["table"])
+    >>> [step.kind for step in steps][-1]
+    'optimizer_run'
+    """
     run = run_optimizer(problem, exercise, digits)
     given = exercise.optimizer.options if exercise.optimizer is not None else {}
     if not presentation.derives_first_step:
@@ -208,14 +242,27 @@ def optimize_task(problem, exercise, digits, presentation):
 
 def train_task(problem, exercise, digits, presentation):
     """The exercise's training run: one ``training_run`` step (the loss over all samples measured as often as
-    the run's limit of sample passes allows, :func:`~symback.runs.training_plan.dataset_loss_mode`)."""
+    the run's limit of sample passes allows, :func:`~symback.runs.training_plan.dataset_loss_mode`).
+
+    >>> import symback
+    >>> from symback.runs.training import TOY
+    >>> toy = symback.loads(TOY)
+    >>> [step.kind for step in train_task(toy, toy.exercise("fit"), 4, PRESENTATIONS["paths"])[0]]
+    ['training_run']
+    """
     mode = dataset_loss_mode(problem, exercise)
     run = train(problem, exercise, digits=digits, dataset_loss=mode)
     return [training_run_step(run, problem, mode)], None
 
 
 def analysis_task(problem, exercise, digits, presentation):
-    """Binary cross-entropy as a function of the prediction: limits, derivative, best and worst case."""
+    """Binary cross-entropy as a function of the prediction: limits, derivative, best and worst case.
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> analysis_task(p, p.exercise("7"), 4, PRESENTATIONS["paths"])[0][0].kind
+    'cross_entropy_analysis'
+    """
     return [cross_entropy_analysis(digits)], None
 
 

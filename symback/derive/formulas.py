@@ -233,7 +233,11 @@ class DecimalLeaf(sympy.Symbol):
 
 
 def name_symbol(name: str) -> sympy.Symbol:
-    """A node's or variable's Symbol, as the circuit names it (real)."""
+    """A node's or variable's Symbol, as the circuit names it (real).
+
+    >>> name_symbol("q1").is_real
+    True
+    """
     return sympy.Symbol(name, real=True)
 
 

@@ -51,7 +51,14 @@ def target_symbols(graph: Graph) -> dict:
 
 
 def operand_symbols(graph: Graph, node: Node) -> tuple:
-    """A node's operands as written: node names as symbols, constants as they are."""
+    """A node's operands as written: node names as symbols, constants as they are.
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "2 * x"),), {"x": 1}))
+    >>> operand_symbols(graph, graph.node("f"))
+    (2, x)
+    """
     return tuple(symbol(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands)
 
 
@@ -109,7 +116,14 @@ def partial(graph: Graph, child: int, parent: int) -> sympy.Expr:
 
 def numbers(graph: Graph, values, targets=()) -> dict:
     """Every node's symbol -> its exact value (``values`` maps node names to them), and the targets' symbols
-    as the formulas of :func:`definition` and :func:`partial` write them -> the exercise's y."""
+    as the formulas of :func:`definition` and :func:`partial` write them -> the exercise's y.
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "2 * x"),), {"x": 1}), "squared_error")
+    >>> numbers(graph, {"x": 1, "f": 2, "L": 1}, [3])
+    {x: 1, f: 2, L: 1, y: 3}
+    """
     found = {symbol(node.name): values[node.name] for node in graph.nodes if node.name in values}
     shown = target_symbols(graph)
     found.update({shown.get(s, s): value for s, value in zip(graph.targets, targets)})
@@ -135,7 +149,15 @@ def shown_definition(graph: Graph, i: int) -> sympy.Expr:
 
 
 def shown_partial(graph: Graph, child: int, position: int) -> sympy.Expr:
-    """∂child/∂(operand at ``position``) as a teacher writes it (σ' = q(1 − q), [a > 0] for relu)."""
+    """∂child/∂(operand at ``position``) as a teacher writes it (σ' = q(1 − q), [a > 0] for relu).
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.numbers.text import format_exact
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "sigmoid(x)"),), {"x": 1}))
+    >>> format_exact(shown_partial(graph, graph.index["f"], 0))
+    'f*(1 - f)'
+    """
     node = graph.nodes[child]
     parent = node.operands[position]
     if node.kind == "operation" or (node.kind == "activation" and node.operation in _NAMED_ACTIVATIONS):

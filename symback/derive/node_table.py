@@ -22,7 +22,13 @@ from .steps import BackwardTableStep, ForwardTableStep, NodeGradient, NodeRow, Q
 
 def forward_table(context: ExerciseContext) -> ForwardTableStep:
     """One row per node: its definition as written, the numbers put in, its value (the loss only where the
-    exercise gives a target)."""
+    exercise gives a target).
+
+    >>> import symback
+    >>> context = ExerciseContext(symback.load("problems/ws23_backprop.toml"), "3", 4)
+    >>> [(row.name, row.quantity.exact) for row in forward_table(context).rows][-3:]
+    [('h1_2', E/(1 + E)), ('yhat', 0), ('L', 4)]
+    """
     graph, rows = context.graph, []
     for i, node in enumerate(graph.nodes):
         if node.kind == "loss" and not context.has_target:
@@ -42,7 +48,14 @@ def forward_table(context: ExerciseContext) -> ForwardTableStep:
 
 
 def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> BackwardTableStep:
-    """Every wire's local and upstream gradient and their product, backwards; every node's gradient."""
+    """Every wire's local and upstream gradient and their product, backwards; every node's gradient.
+
+    >>> import symback
+    >>> context = ExerciseContext(symback.load("problems/ws23_backprop.toml"), "4", 4)
+    >>> step = backward_table(context, ("a22",))
+    >>> step.gradient("a22").quantity.exact, [(w.child, w.parent) for w in step.wires][:2]
+    (12*E/(1 + E)**2, [('L', 'yhat'), ('yhat', 'b11')])
+    """
     graph, result, top = context.graph, context.result, context.top
     rounded = result.edge_decimals(context.digits)
     order = sorted(range(len(result.edges)), key=lambda k: -graph.index[result.edges[k].child])

@@ -62,7 +62,13 @@ EXACT_DECIDING = DecidingExactArithmetic()
 
 
 def mixed_sign(arithmetic):
-    """A sign for a decimal pass's domain checks, where constant operands keep their exact values."""
+    """A sign for a decimal pass's domain checks, where constant operands keep their exact values.
+
+    >>> from symback.numbers.arithmetic import DECIMAL
+    >>> sign = mixed_sign(DECIMAL)
+    >>> sign(decimal.Decimal("-0.5")), sign(symengine.Integer(0))
+    (-1, 0)
+    """
 
     def sign(value) -> int:
         return arithmetic.sign(value) if isinstance(value, decimal.Decimal) else EXACT_DECIDING.sign(value)
@@ -83,7 +89,15 @@ def where(node: Node) -> str:
 
 
 def fail(graph: Graph, node: Node, operand_values: list, problem: str, error_type: type = DomainError):
-    """Raise ``error_type`` naming the node and its operands' values ("{0}" in ``problem`` is the first)."""
+    """Raise ``error_type`` naming the node and its operands' values ("{0}" in ``problem`` is the first).
+
+    >>> graph = Graph()
+    >>> x = graph.add(Node("x", "variable", "variable"))
+    >>> q = graph.add(Node("q1", "operation", "log", (x,), stage="f", function=sympy.log(sympy.Symbol("x"))))
+    >>> fail(graph, graph.nodes[q], [symengine.Integer(0)], "log needs an argument > 0, but {0}")
+    Traceback (most recent call last):
+    symback.engine.guards.DomainError: expression stage f, node q1 = log(x): log needs an argument > 0, but x = 0
+    """
     labels = [_label(graph, operand, value) for operand, value in zip(node.operands, operand_values)]
     if node.kind != "loss":
         place = where(node)
@@ -101,7 +115,14 @@ def _label(graph: Graph, operand, value) -> str:
 
 
 def domain_problem(graph: Graph, node_id: int, values: list, sign) -> str | None:
-    """What is wrong with the operands' values of a node, or None (the rule's own check)."""
+    """What is wrong with the operands' values of a node, or None (the rule's own check).
+
+    >>> from symback.engine.circuit import build_circuit
+    >>> from symback.problem.model import ExpressionSpec
+    >>> graph = build_circuit(ExpressionSpec((("f", "log(x)"),), {"x": 1}))
+    >>> domain_problem(graph, graph.index["f"], [symengine.Integer(0)], EXACT_DECIDING.sign)
+    'log needs an argument > 0, but {0}'
+    """
     rule = graph.rules[node_id]
     check = getattr(rule, "domain", None)
     if check is None:
@@ -110,7 +131,11 @@ def domain_problem(graph: Graph, node_id: int, values: list, sign) -> str | None
 
 
 def decimal_node_problem(values: list) -> str | None:
-    """A decimal pass's value or partial that is not a finite number."""
+    """A decimal pass's value or partial that is not a finite number.
+
+    >>> decimal_node_problem([decimal.Decimal(1), None]), decimal_node_problem([decimal.Decimal("Infinity")])
+    (None, 'the value is undefined or infinite')
+    """
     if not all(number is None or number.is_finite() for number in values):
         return "the value is undefined or infinite"
     return None
@@ -167,7 +192,11 @@ def _rational_digits(number) -> float:
 
 
 def power_fits(values: list) -> bool:
-    """Whether base^exponent stays within :data:`MAX_VALUE_DIGITS` digits (exact operands of a pow node)."""
+    """Whether base^exponent stays within :data:`MAX_VALUE_DIGITS` digits (exact operands of a pow node).
+
+    >>> power_fits([symengine.Integer(10), symengine.Integer(100)]), power_fits([symengine.Integer(10), symengine.Integer(10**6)])
+    (True, False)
+    """
     base, exponent = values
     if not isinstance(exponent, symengine.Rational):
         return True
@@ -176,7 +205,11 @@ def power_fits(values: list) -> bool:
 
 
 def size_problem(values: list, tree_size: TreeSizes) -> str | None:
-    """What makes an exact value too large to go on with (or undefined), or None."""
+    """What makes an exact value too large to go on with (or undefined), or None.
+
+    >>> size_problem([symengine.Integer(2) ** 100], TreeSizes()), size_problem([symengine.zoo], TreeSizes())
+    (None, 'the value is undefined or infinite')
+    """
     for value in values:
         if value is None:
             continue
@@ -191,7 +224,13 @@ def size_problem(values: list, tree_size: TreeSizes) -> str | None:
 
 
 def check_gradient_sizes(graph: Graph, gradients: list, tree_size: TreeSizes) -> None:
-    """Refuse a gradient too long to write out (:class:`ExactTooLarge` naming it)."""
+    """Refuse a gradient too long to write out (:class:`ExactTooLarge` naming it).
+
+    >>> graph = Graph()
+    >>> graph.top = graph.add(Node("f", "variable", "variable"))
+    >>> check_gradient_sizes(graph, [symengine.Integer(1)], TreeSizes()) is None
+    True
+    """
     for node, gradient in zip(graph.nodes, gradients):
         if gradient is not None and tree_size(gradient) > MAX_TREE_NODES:
             top = graph.nodes[graph.top].name
@@ -199,4 +238,10 @@ def check_gradient_sizes(graph: Graph, gradients: list, tree_size: TreeSizes) ->
 
 
 def is_decimal(arithmetic) -> bool:
+    """Whether a pass in ``arithmetic`` computes in decimals (and decides its branches from them).
+
+    >>> from symback.numbers.arithmetic import DECIMAL
+    >>> is_decimal(DECIMAL), is_decimal(EXACT_DECIDING)
+    (True, False)
+    """
     return isinstance(arithmetic, DecimalArithmetic)

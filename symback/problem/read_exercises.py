@@ -46,11 +46,22 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # ids shown unquoted in key paths
 
 
 def read_loss(table: Any) -> LossSpec:
+    """The ``[loss]`` table: its ``kind``.
+
+    >>> read_loss({"kind": "half_squared_error"})
+    LossSpec(kind='half_squared_error')
+    """
     fields = Fields(table, "loss", ("kind",))
     return loss_kind(fields.get("kind", required=True), fields.key("kind"))
 
 
 def loss_kind(value: Any, key: str) -> LossSpec:
+    """A loss's name, checked against the registry; a mistake names ``key``.
+
+    >>> loss_kind("l3", "loss.kind")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: loss.kind: unknown loss 'l3' (known: squared_error, half_squared_error, mean_squared_error, binary_cross_entropy, softmax_cross_entropy)
+    """
     if not isinstance(value, str):
         raise ProblemError(key, f"expected a loss name, got {describe(value)}")
     if value not in KNOWN_LOSSES:
@@ -70,6 +81,14 @@ class Subject:
 
 
 def read_exercises(value: Any, subject: Subject) -> tuple[ExerciseSpec, ...]:
+    """The ``[[exercises]]`` tables in order, each read against the problem's ``subject`` (its network or
+    expression, loss and data); an exercise may take its point from an earlier one (``at``).
+
+    >>> from symback.problem.model import ExpressionSpec
+    >>> subject = Subject(None, ExpressionSpec((("f", "x*x"),), {"x": 1}), None)
+    >>> [(e.id, e.task) for e in read_exercises([{"id": 1, "task": "gradient"}], subject)]
+    [('1', 'gradient')]
+    """
     if value is None:
         return ()
     if not isinstance(value, list):

@@ -114,7 +114,12 @@ def _node_line(row) -> str:
 
 
 def format_steps(result) -> str:
-    """An exercise's steps as plain text, one quantity a line."""
+    """An exercise's steps as plain text, one quantity a line.
+
+    >>> import symback
+    >>> print(format_steps(symback.run_exercise(symback.load("problems/ws23_backprop.toml"), "3")).splitlines()[-2])
+    L = (yhat - y)**2 = (0 - 2)**2 = 4 ≈ 4
+    """
     exercise = result.exercise
     lines = [f"Exercise {exercise.id} ({exercise.task})"]
     if exercise.text:

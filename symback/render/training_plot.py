@@ -78,7 +78,13 @@ def plot_series(run) -> tuple[tuple[str, str], ...]:
 
 
 def present(run, form: str, title: str | None = None) -> str:
-    """The presenter of :mod:`symback.display` for a training run: ``form`` "svg"."""
+    """The presenter of :mod:`symback.display` for a training run: ``form`` "svg".
+
+    >>> import symback
+    >>> from symback.runs.training import TOY
+    >>> present(symback.train(symback.loads(TOY), "fit"), "svg").startswith("<svg")
+    True
+    """
     if form != "svg":
         raise ValueError(f"a training run is shown as svg, not {form!r}")
     return training_svg(run, title)
