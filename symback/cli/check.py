@@ -17,8 +17,8 @@ from ..checker.folder import (
     save_report,
 )
 from ..checker.mark import check
-from ..checker.terminal import format_report
 from ..checker.skeleton import answers_skeleton
+from ..checker.terminal import format_report
 from ..errors import ArgumentError
 from ..numbers.tolerance import Tolerance
 from ..problem.load import load

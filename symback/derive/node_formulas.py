@@ -4,7 +4,7 @@ A weighted sum is Σ w·h (+ b), an activation f(z), an expression's operation i
 expression in the outputs and the target. :func:`definition` and :func:`partial` are mathematics (SymPy),
 for chain-rule factors and the checker's rules; :func:`shown_definition` and :func:`shown_partial` are the same
 as a teacher writes them (display operations of :mod:`symback.derive.formulas`: σ' = q(1 − q), [a > b]).
-Every name is a real :func:`symbol`; the loss's target is written by the name the sheet shows it by.
+Every name is a real :func:`~symback.derive.formulas.name_symbol`; the loss's target is written by the name the sheet shows it by.
 """
 
 from __future__ import annotations
@@ -13,16 +13,7 @@ import sympy
 
 from ..engine.graph import Graph, Node
 from ..problem.activations import Z
-from .formulas import as_display, local_partial_display, operation_display
-
-
-def symbol(name: str) -> sympy.Symbol:
-    """The SymPy symbol of a node or a variable (real, so that printing and simplification behave).
-
-    >>> symbol("z1_2")
-    z1_2
-    """
-    return sympy.Symbol(name, real=True)
+from .formulas import as_display, local_partial_display, name_symbol, operation_display
 
 
 def target_name(taken) -> str:
@@ -47,7 +38,7 @@ def target_symbols(graph: Graph) -> dict:
     if graph.loss is None or not graph.variables:
         return {}
     name = target_name({node.name for node in graph.nodes})
-    return {graph.targets[0]: symbol(name)}
+    return {graph.targets[0]: name_symbol(name)}
 
 
 def operand_symbols(graph: Graph, node: Node) -> tuple:
@@ -59,7 +50,7 @@ def operand_symbols(graph: Graph, node: Node) -> tuple:
     >>> operand_symbols(graph, graph.node("f"))
     (2, x)
     """
-    return tuple(symbol(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands)
+    return tuple(name_symbol(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands)
 
 
 def definition(graph: Graph, i: int) -> sympy.Expr:
@@ -73,12 +64,12 @@ def definition(graph: Graph, i: int) -> sympy.Expr:
     """
     node = graph.nodes[i]
     if node.kind == "affine":
-        products = [_operand(graph, w) * symbol(graph.nodes[s].name) for w, s in graph.terms(i)]
+        products = [_operand(graph, w) * name_symbol(graph.nodes[s].name) for w, s in graph.terms(i)]
         bias = graph.bias(i)
         return sympy.Add(*products, *([_operand(graph, bias)] if bias is not None else []))
     if node.kind == "activation":
         source, activation = graph.activation_of(i)
-        return activation.expression.xreplace({Z: symbol(graph.nodes[source].name)})
+        return activation.expression.xreplace({Z: name_symbol(graph.nodes[source].name)})
     if node.kind == "loss" and node.function is None:  # a network's loss: in the outputs' own names ŷ, y
         return graph.loss.expression
     return node.function.xreplace(target_symbols(graph))
@@ -100,13 +91,13 @@ def partial(graph: Graph, child: int, parent: int) -> sympy.Expr:
             if source == parent:
                 parts.append(_operand(graph, weight))
             if weight == parent:
-                parts.append(symbol(graph.nodes[source].name))
+                parts.append(name_symbol(graph.nodes[source].name))
         if graph.bias(child) == parent:
             parts.append(sympy.Integer(1))
         return sympy.Add(*parts)
     if node.kind == "activation":
         source, activation = graph.activation_of(child)
-        return activation.derivative.xreplace({Z: symbol(graph.nodes[source].name)})
+        return activation.derivative.xreplace({Z: name_symbol(graph.nodes[source].name)})
     if node.kind == "loss" and node.function is None:
         return graph.loss.partials[graph.outputs.index(parent)]
     renamed = target_symbols(graph)
@@ -124,7 +115,7 @@ def numbers(graph: Graph, values, targets=()) -> dict:
     >>> numbers(graph, {"x": 1, "f": 2, "L": 1}, [3])
     {x: 1, f: 2, L: 1, y: 3}
     """
-    found = {symbol(node.name): values[node.name] for node in graph.nodes if node.name in values}
+    found = {name_symbol(node.name): values[node.name] for node in graph.nodes if node.name in values}
     shown = target_symbols(graph)
     found.update({shown.get(s, s): value for s, value in zip(graph.targets, targets)})
     return found
@@ -162,7 +153,7 @@ def shown_partial(graph: Graph, child: int, position: int) -> sympy.Expr:
     parent = node.operands[position]
     if node.kind == "operation" or (node.kind == "activation" and node.operation in _NAMED_ACTIVATIONS):
         own = node.partials[position].xreplace(target_symbols(graph)) if node.partials else partial(graph, child, parent)
-        return local_partial_display(node.operation, operand_symbols(graph, node), position, symbol(node.name), own)
+        return local_partial_display(node.operation, operand_symbols(graph, node), position, name_symbol(node.name), own)
     return as_display(partial(graph, child, parent))
 
 
@@ -170,4 +161,4 @@ _NAMED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")  # written as the o
 
 
 def _operand(graph: Graph, operand) -> sympy.Expr:
-    return symbol(graph.nodes[operand].name) if isinstance(operand, int) else operand
+    return name_symbol(graph.nodes[operand].name) if isinstance(operand, int) else operand

@@ -17,7 +17,14 @@ from ..engine.graph import Graph, Node
 from .context import ExerciseContext
 from .formulas import with_numbers
 from .node_formulas import shown_definition, shown_partial
-from .steps import BackwardTableStep, ForwardTableStep, NodeGradient, NodeRow, Quantity, WireRow
+from .steps import (
+    BackwardTableStep,
+    ForwardTableStep,
+    NodeGradient,
+    NodeRow,
+    Quantity,
+    WireRow,
+)
 
 
 def forward_table(context: ExerciseContext) -> ForwardTableStep:

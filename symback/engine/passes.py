@@ -29,6 +29,7 @@ from ..numbers.arithmetic import UndecidableSign, compile_expression
 from .graph import Graph, LocalRule, WeightedSum
 from .guards import (
     EXACT_DECIDING,
+    TOO_MANY_DIGITS,
     DomainError,
     ExactTooLarge,
     TreeSizes,
@@ -40,7 +41,6 @@ from .guards import (
     mixed_sign,
     power_fits,
     size_problem,
-    TOO_MANY_DIGITS,
 )
 
 

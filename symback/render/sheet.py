@@ -17,10 +17,27 @@ from typing import Callable
 from ..derive.exercise import run_exercise
 from ..engine.backprop import problem_kind
 from ..problem.model import Problem
-from .exercise import ExerciseView, exercise_view, pass_key, shows_backward, shows_forward
-from .layers import NetworkPart, network_appendix, network_conventions, network_notation, network_part
+from .exercise import (
+    ExerciseView,
+    exercise_view,
+    pass_key,
+    shows_backward,
+    shows_forward,
+)
+from .layers import (
+    NetworkPart,
+    network_appendix,
+    network_conventions,
+    network_notation,
+    network_part,
+)
 from .notation import Notation
-from .stages import ExpressionPart, expression_conventions, expression_notation, expression_part
+from .stages import (
+    ExpressionPart,
+    expression_conventions,
+    expression_notation,
+    expression_part,
+)
 from .training_plot import training_svg
 
 

@@ -13,8 +13,7 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from ..errors import NumericError
-from ..errors import ArgumentError
+from ..errors import ArgumentError, NumericError
 from ..numbers.rounding import trimmed
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from ..problem.optimizer_options import range_problem

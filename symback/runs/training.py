@@ -28,8 +28,7 @@ import sympy
 from ..display import present
 from ..engine.guards import DomainError
 from ..engine.result import to_sympy
-from ..errors import NumericError
-from ..errors import ArgumentError
+from ..errors import ArgumentError, NumericError
 from ..numbers.arithmetic import DECIMAL, EXACT
 from ..numbers.rounding import working_context
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem

@@ -16,9 +16,9 @@ from typing import Mapping, Sequence
 
 import sympy
 
-from ..engine.graph import Graph
 from ..engine.backprop import problem_graph
 from ..engine.gradients import objective_and_gradients
+from ..engine.graph import Graph
 from ..errors import ArgumentError
 from ..numbers.arithmetic import DECIMAL, DecimalArithmetic
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem

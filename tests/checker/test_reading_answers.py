@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
-import time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import mpmath
 import pytest
 import sympy
+from deadline import no_hang
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -326,10 +326,8 @@ def test_numpy_values():
     ],
 )
 def test_sympy_values_that_are_refused_quickly(raw, reason):
-    start = time.perf_counter()
-    with pytest.raises(ParseError) as error:
+    with no_hang(), pytest.raises(ParseError) as error:
         read_answer(raw)
-    assert time.perf_counter() - start < 1.0
     assert reason in error.value.reason
 
 
@@ -383,12 +381,14 @@ def test_answer_is_immutable_and_cached():
     assert read_answer(" e/(1+e) ") is answer  # same text once stripped: the cached object
 
 
-def test_plain_decimals_are_fast():
+def test_plain_decimals_are_fast(monkeypatch):
+    """Plain decimals are read by a pattern, never by the expression parser (which is 100 times slower)."""
+    parsed = []
+    monkeypatch.setattr(answer_parse, "parse_number", lambda text: parsed.append(text))
     texts = [f"{i / 997:.4f}" for i in range(2000)]
-    start = time.perf_counter()
-    for text in texts:
-        read_answer(text)
-    assert (time.perf_counter() - start) / len(texts) < 200e-6  # aim ~20 µs; loose for slow machines
+    values = [read_answer(text).value for text in texts]
+    assert parsed == []
+    assert values == [sympy.Rational(text) for text in texts]
 
 
 @given(
@@ -493,10 +493,8 @@ HOSTILE = [
 
 @pytest.mark.parametrize("raw", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_input_is_refused_quickly(raw):
-    start = time.perf_counter()
-    with pytest.raises(ParseError) as error:
+    with no_hang(), pytest.raises(ParseError) as error:
         read_answer(raw)
-    assert time.perf_counter() - start < 1.0
     assert "\n" not in error.value.reason
 
 

@@ -10,7 +10,6 @@ from the student's own earlier values, as by hand with a calculator.
 from __future__ import annotations
 
 import json
-import time
 import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +20,7 @@ from typing import Callable
 import mpmath
 import pytest
 import sympy
+from deadline import no_hang
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
@@ -566,11 +566,10 @@ def test_fully_hostile_sheet_is_marked_quickly_without_a_crash(checklist):
         answers.setdefault(exercise, {})[key] = pool[n % len(pool)]
     answers["3"]["'; DROP TABLE students; --"] = "1"  # a hostile key: a note, not a crash
     answers["3"]["h1_1"] = "9" * 5000
-    start = time.perf_counter()
-    report = check(checklist, answers)
-    json.dumps(report.as_dict())
-    report.headline
-    assert time.perf_counter() - start < 10
+    with no_hang():
+        report = check(checklist, answers)
+        json.dumps(report.as_dict())
+        report.headline
     assert {v.status for v in report.verdicts} <= {"unreadable", "missing"}
     assert all(v.reason.strip() for v in report.verdicts if v.status == "unreadable")
     assert any("DROP TABLE" in note for note in report.notes)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import mpmath
 import pytest
+from deadline import no_hang
 
 ROOT = Path(__file__).resolve().parents[2]
 WS23 = ROOT / "problems" / "ws23_backprop.toml"
@@ -79,9 +79,8 @@ def test_broken_problem_file_gives_one_line_and_exit_2(tmp_path, name):
     text, key = broken_files()[name]
     path = tmp_path / "broken.toml"
     path.write_text(text, encoding="utf-8")
-    started = time.monotonic()
-    done = run("grad", path, "--x", "1,3", "--y", "2", cwd=tmp_path)
-    assert time.monotonic() - started < 30
+    with no_hang():
+        done = run("grad", path, "--x", "1,3", "--y", "2", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()

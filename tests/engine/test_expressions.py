@@ -8,12 +8,12 @@ together from one random tree. Decimals are held against mpmath values rounded h
 
 from __future__ import annotations
 
-import time
 from decimal import ROUND_HALF_UP, Context, Decimal
 
 import mpmath
 import pytest
 import sympy
+from deadline import no_hang
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -410,10 +410,8 @@ def test_domain_error_names_the_stage_and_the_loss():
 
 def test_exact_values_cannot_explode():
     stages = [(f"s{i}", f"s{i - 1} * s{i - 1}" if i else "x * x") for i in range(40)] + [("f", "s39")]
-    started = time.monotonic()
-    with pytest.raises(DomainError, match="more than 10000 digits"):
+    with no_hang(), pytest.raises(DomainError, match="more than 10000 digits"):
         symback.backprop(problem(stages, {"x": 12345}))
-    assert time.monotonic() - started < 5
 
 
 HOSTILE = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import decimal
-import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import sympy
+from deadline import no_hang
 from docs_examples import documented_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -480,9 +480,8 @@ def test_hostile_number_strings_fail_fast(hostile):
         ("x = [1, 3]", f"x = [{quoted}, 3]", "exercises[id=6].x[1]"),
         ("[[1, -1]]", f"[[1, {quoted}]]", "network.layers[2].values[1][2]"),
     ]:
-        started = time.perf_counter()
-        error = problem_error(variant(EXAMPLE, old, new))
-        assert time.perf_counter() - started < 1.0
+        with no_hang():
+            error = problem_error(variant(EXAMPLE, old, new))
         assert str(error).startswith(f"sheet.toml: {key}: ")
 
 
@@ -504,9 +503,8 @@ def test_huge_but_valid_constants_do_not_crash():
 )
 def test_hostile_activation_expressions(hostile):
     text = variant(EXAMPLE, 'activation = "sigmoid"', f'activation = "{hostile}"')
-    started = time.perf_counter()
-    error = problem_error(text)
-    assert time.perf_counter() - started < 1.0
+    with no_hang():
+        error = problem_error(text)
     assert str(error).startswith("sheet.toml: network.layers[1].activation: ")
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import decimal
 import math
-import time
 from decimal import Decimal
 
 import mpmath
 import pytest
 import sympy
+from deadline import no_hang
 
 import symback
 from symback.errors import ArgumentError
@@ -170,11 +170,11 @@ def test_ws23_first_adam_step_is_exact(ws23):
     assert later.count(None) > len(later) // 2  # exact values swell: decimals only
 
 
-def test_ws23_five_steps_take_well_under_a_second(ws23):
-    for kind in KINDS:
-        begin = time.perf_counter()
-        run_optimizer(ws23, exercise(kind, steps=5, lr=2))
-        assert time.perf_counter() - begin < 1.5, kind
+def test_ws23_five_steps_finish_with_every_rule(ws23):
+    for kind in KINDS:  # how fast is bench/'s business: here, that no rule hangs on five steps
+        with no_hang():
+            run = run_optimizer(ws23, exercise(kind, steps=5, lr=2))
+        assert len(run.steps) == 5, kind
 
 
 def test_f_zero_keeps_every_gradient_exactly_zero(ws23):

@@ -18,8 +18,8 @@ from typing import Callable, Mapping
 
 import sympy
 
-from ...derive.formulas import local_partial_display
-from ...derive.node_formulas import operand_symbols, partial, symbol
+from ...derive.formulas import local_partial_display, name_symbol
+from ...derive.node_formulas import operand_symbols, partial
 from ...engine.graph import Graph
 from ...numbers.text import format_exact
 from ...problem.activations import H
@@ -68,19 +68,19 @@ def local_rules(graph: Graph, child: int, parent: int, put_in: Mapping | None = 
         _, activation = graph.activation_of(child)
         shown = f"{activation.name}'({graph.nodes[parent].name})" if activation.name not in ("custom", "zero") else ""
         in_output = activation.derivative_in_output
-        alternatives = (in_output.xreplace({H: symbol(node.name)}),) if in_output is not None else ()
+        alternatives = (in_output.xreplace({H: name_symbol(node.name)}),) if in_output is not None else ()
         return LocalRules(formula, alternatives, shown)
     if node.kind != "operation":
         return LocalRules(formula)
     positions = [position for position, operand in node.node_operands() if operand == parent]
     in_output = _IN_OUTPUT.get(node.operation)
     if in_output is not None and len(positions) == 1:  # the sheet's form first; the partial in the operand too
-        return LocalRules(in_output(symbol(node.name)), (formula,))
+        return LocalRules(in_output(name_symbol(node.name)), (formula,))
     if not OPERATIONS[node.operation].piecewise_linear:
         return LocalRules(formula)
     operands = operand_symbols(graph, node)  # [a > b] as the sheet writes it, not a Piecewise
     parts = [_TIE_RULES[graph.ties] if tied(position) else format_exact(local_partial_display(
-        node.operation, operands, position, symbol(node.name), formula)) for position in positions]
+        node.operation, operands, position, name_symbol(node.name), formula)) for position in positions]
     same = len(parts) > 1 and len(set(parts)) == 1 and all(tied(position) for position in positions)
     shown = f"{len(parts)} × {parts[0]}" if same else " + ".join(parts)
     return LocalRules(formula, (), shown, remark(node.operation, graph.ties))

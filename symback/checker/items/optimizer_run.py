@@ -40,7 +40,9 @@ from typing import Sequence
 import sympy
 
 from ...numbers.arithmetic import DECIMAL
-from ...numbers.parse import exact_number  # parameters are exact already; ints become Integers
+from ...numbers.parse import (
+    exact_number,  # parameters are exact already; ints become Integers
+)
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.gradient_source import gradient_source
 from ...runs.optimize import OptimizerRun, run_optimizer

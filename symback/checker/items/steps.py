@@ -39,7 +39,12 @@ from typing import Callable
 import sympy
 
 from ...derive.exercise import ExerciseResult
-from ...derive.node_formulas import definition, partial, shown_definition, target_symbols
+from ...derive.node_formulas import (
+    definition,
+    partial,
+    shown_definition,
+    target_symbols,
+)
 from ...derive.node_table import tied
 from ...derive.steps import (
     BackwardTableStep,

@@ -46,7 +46,9 @@ import sympy
 
 from ...engine.gradients import objective_and_gradients
 from ...numbers.arithmetic import DECIMAL
-from ...numbers.parse import exact_number  # parameters are exact already; ints become Integers
+from ...numbers.parse import (
+    exact_number,  # parameters are exact already; ints become Integers
+)
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import SgdState, optimizer
 from ...runs.training import TrainingRun, train
