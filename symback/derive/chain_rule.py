@@ -13,36 +13,24 @@ import sympy
 from ..engine.graph import Graph
 from ..engine.passes import Pass
 from ..engine.result import BackpropResult, to_sympy
-from .node_formulas import definition, partial, target_symbols
-from .steps import Factor, ForwardStep, GradientStep, LossStep, Quantity, UpdateStep
+from .budget import plain_latex_length
+from .formulas import DecimalLeaf, as_display, with_numbers
+from .node_formulas import definition, partial, target_symbols, written_definition, written_partial
+from .steps import AdjointStep, Factor, ForwardStep, GradientStep, LossStep, ProbabilityStep, Quantity, UpdateStep
 
-MAX_PATHS = 16  # beyond this many chain-rule paths a gradient is shown through adjoints instead
-
-
-def unevaluated(expr: sympy.Expr, values: dict) -> sympy.Expr:
-    """``expr`` with numbers put in for symbols, left as written (−2·2 + 2·0, not −4).
-
-    >>> y, yhat = sympy.symbols("y yhat")
-    >>> unevaluated(2 * (yhat - y), {yhat: sympy.Integer(0), y: sympy.Integer(2)})
-    -2*2 + 2*0
-    """
-    if expr in values:
-        return values[expr]
-    if not expr.args or not expr.free_symbols & set(values):
-        return expr
-    args = [unevaluated(arg, values) for arg in expr.args]
-    if isinstance(expr, sympy.Mul) and len(args) == 2 and expr.args[0] == -1 and args[1].is_Number:
-        return -args[1]  # −y with y = 2 reads −2, not −1·2
-    try:
-        return expr.func(*args, evaluate=False)
-    except TypeError:  # heads such as Piecewise's pairs take no evaluate flag
-        return expr.func(*args)
+MAX_PATHS = 4  # past this many chain-rule paths (or MAX_FACTORS factors on one) a gradient goes through adjoints
+MAX_PUT_IN = 24  # characters of LaTeX of an exact value put into a later formula (e/(1 + e) is 15)
+MAX_FACTORS = 6  # a path of more factors does not fit a line: backpropagate layer by layer instead
 
 
 class Deriver:
     """Builds the chain-rule steps of one exercise from a :class:`BackpropResult` of any graph, with decimals at
     ``digits``: a forward step per node computed, the loss, each gradient as the sum over paths from the top
-    down to the parameter of the product of the local partials along the path, and updates."""
+    down to the parameter of the product of the local partials along the path (or, for a deep graph, through
+    the adjoints of the nodes between, each derived before), and updates.
+
+    Every value is put in exactly while its exact form is within the budget (:mod:`symback.derive.budget`),
+    else as its correctly rounded decimal, and the step's value then follows with ≈."""
 
     def __init__(self, result: BackpropResult, digits: int):
         self.result = result
@@ -50,6 +38,8 @@ class Deriver:
         self.top = self.graph.nodes[self.graph.top].name
         self.digits = digits
         self.requests: dict[str, Callable[[Pass], object]] = {}
+        self.targets = self._target_numbers()
+        self.probabilities = self._probability_requests()
 
     # --- requests: a quantity as a function of a pass, exact on the exact pass, decimal on a decimal pass
     def request(self, name: str, of: Callable[[Pass], object]) -> str:
@@ -60,7 +50,8 @@ class Deriver:
         return self.request(self.graph.nodes[node_id].name, lambda p: p.values[node_id])
 
     def finish(self) -> Callable[[str], Quantity]:
-        """Compute every requested decimal at once; returns name -> Quantity."""
+        """Compute every requested decimal at once; returns name -> Quantity (exact values stay the engine's
+        until asked for)."""
         requests = self.requests
         decimals = self.result.rounded(lambda p: {name: of(p) for name, of in requests.items()}, self.digits)
         exact_pass = self.result.exact_pass
@@ -68,58 +59,96 @@ class Deriver:
 
         def quantity(name: str) -> Quantity:
             if name not in cache:
-                cache[name] = Quantity(name, to_sympy(self.requests[name](exact_pass)), decimals[name])
+                cache[name] = Quantity(name, self.requests[name](exact_pass), decimals[name])
             return cache[name]
 
         return quantity
 
-    # --- the forward pass
-    def exact_value(self, node_id: int) -> sympy.Expr:
-        return to_sympy(self.result.exact_pass.values[node_id])
+    # --- values put into formulas
+    def needs(self, written: sympy.Expr) -> sympy.Expr:
+        """Request the value of every name in a written formula (to be put in later); returns the formula."""
+        for symbol in written.free_symbols:
+            node_id = self.graph.index.get(symbol.name)
+            if node_id is not None and symbol not in self.targets:
+                self.value_request(node_id)
+        return written
 
-    def numbers_for(self, expr: sympy.Expr) -> dict:
-        """The exact values of the symbols in ``expr``: nodes (inputs, parameters, earlier nodes) and targets."""
-        found = {}
-        targets = self._target_numbers()
-        for sym in expr.free_symbols:
-            node_id = self.graph.index.get(sym.name)
-            if sym in targets:
-                found[sym] = targets[sym]
-            elif node_id is not None:
-                found[sym] = self.exact_value(node_id)
-        return found
+    def put_in(self, written: sympy.Expr, quantity: Callable[[str], Quantity]) -> tuple[sympy.Expr, bool]:
+        """``written`` with every value put in (exact where short, else its rounded decimal); whether a decimal
+        was put in."""
+        numbers, approximate = {}, False
+        for symbol in written.free_symbols:
+            if symbol in self.targets:
+                numbers[symbol] = self.targets[symbol]
+                continue
+            if symbol.name in self.probabilities or symbol.name in self.graph.index or symbol.name in self.requests:
+                value = quantity(symbol.name)
+                if value.short and plain_enough(value.exact):
+                    numbers[symbol] = value.exact
+                else:
+                    numbers[symbol], approximate = DecimalLeaf(value.decimal), True
+        return with_numbers(written, numbers), approximate
 
     def _target_numbers(self) -> dict:
         shown = target_symbols(self.graph)
         return {shown.get(s, s): value for s, value in zip(self.graph.targets, self.result.targets)}
 
+    def _probability_requests(self) -> dict[str, sympy.Expr]:
+        """softmax: p_k = ∂L/∂ŷ_k + y_k (the loss's partial is p_k − y_k), name -> p_k in the outputs."""
+        graph, loss = self.graph, self.graph.loss
+        if loss is None or not loss.probabilities or graph.nodes[graph.top].function is not None or not self.targets:
+            return {}
+        found = {}
+        for output, target, (symbol, formula) in zip(graph.outputs, self.result.targets, loss.probabilities):
+            def probability(p: Pass, output=output, target=target):
+                return p.arithmetic.add([p.local_partial(graph.top, output), p.arithmetic.from_sympy(target)])
+
+            self.request(symbol.name, probability)
+            found[symbol.name] = formula
+        return found
+
+    # --- the forward pass
+    def exact_value(self, node_id: int) -> sympy.Expr:
+        return to_sympy(self.result.exact_pass.values[node_id])
+
     def forward_steps(self) -> list[Callable[[Callable], object]]:
-        """Deferred steps (they need the decimals): one per node computed, then the loss where there is one."""
+        """Deferred steps (they need the decimals): one per node computed, then the probabilities and the loss
+        where there is one."""
         graph, pending = self.graph, []
         for node_id, node in enumerate(graph.nodes):
             if node.is_leaf or node.kind == "loss":
                 continue
             name = self.value_request(node_id)
-            formula = definition(graph, node_id)
-            substituted = unevaluated(formula, self.numbers_for(formula))
+            written = self.needs(written_definition(graph, node_id))
             function = argument = None
             if node.kind == "activation":
                 source, activation = graph.activation_of(node_id)
                 function, argument = activation.latex, graph.nodes[source].name
-            pending.append(
-                lambda q, name=name, d=formula, s=substituted, layer=node.layer, f=function, a=argument: ForwardStep(
-                    q(name), d, s, layer, f, a
-                )
-            )
+            pending.append(partial_step(ForwardStep, self, name, written, definition(graph, node_id),
+                                        layer=node.layer, function=function, argument=argument))
         if graph.loss is not None:
+            for name, formula in self.probabilities.items():
+                pending.append(partial_step(ProbabilityStep, self, name, self.needs(as_display(formula)), formula))
             pending.append(self.loss_step())
         return pending
 
     def loss_step(self):
-        formula = definition(self.graph, self.graph.top)
-        name = self.value_request(self.graph.top)
-        substituted = unevaluated(formula, self.numbers_for(formula))
-        return lambda q: LossStep(q(name), formula, substituted)
+        graph = self.graph
+        name = self.value_request(graph.top)
+        written = self.needs(written_definition(graph, graph.top))
+        taught = graph.loss.taught if graph.nodes[graph.top].function is None else None
+        with_targets, dropped = None, ()
+        if taught is not None and graph.loss.name.endswith("cross_entropy"):
+            evaluated = taught.xreplace(self.targets)
+            dropped = tuple(s.name for s, v in self.targets.items() if v == 0 and s in taught.free_symbols)
+            with_targets = as_display(evaluated) if dropped or len(self.targets) == 1 else None
+        formula = definition(graph, graph.top)
+
+        def build(q):
+            substituted, approximate = self.put_in(with_targets if with_targets is not None else written, q)
+            return LossStep(q(name), formula, substituted, written, with_targets, dropped, approximate)
+
+        return build
 
     # --- gradients by the chain rule
     def factor(self, child: int, parent: int) -> Callable[[Callable], Factor]:
@@ -127,35 +156,12 @@ class Deriver:
         numerator, denominator = graph.nodes[child].name, graph.nodes[parent].name
         name = self.request(f"d{numerator}/d{denominator}", lambda p: p.local_partial(child, parent))
         formula = partial(graph, child, parent)
+        written = self.needs(written_partial(graph, child, parent))
         vanishes = formula == 0 and graph.nodes[child].kind == "activation"
-        substituted = unevaluated(formula, self.numbers_for(formula))
 
         def build(q):
-            value = q(name)
-            return Factor(numerator, denominator, formula, substituted, value.exact, value.decimal, vanishes)
-
-        return build
-
-    def gradient_step(self, parameter: str):
-        graph = self.graph
-        target = graph.index[parameter]
-        reaches = _reaching(graph, target)
-        count = _count_paths(graph.top, target, graph, reaches)
-        name = self.request(f"d{self.top}/d{parameter}", lambda p: p.gradient(target))
-        if count <= MAX_PATHS:
-            chains = _paths(graph.top, target, graph, reaches)
-            complete = True
-            builders = [[self.factor(a, b) for a, b in zip(chain, chain[1:])] for chain in chains]
-        else:
-            complete = False
-            builders = [
-                [self.adjoint_factor(user), self.factor(user, target)]
-                for user in dict.fromkeys(user for user, _ in graph.uses(target))
-            ]
-
-        def build(q):
-            paths = tuple(tuple(b(q) for b in path) for path in builders)
-            return GradientStep(parameter, paths, q(name), complete)
+            substituted, _ = self.put_in(written, q)
+            return Factor(numerator, denominator, formula, substituted, q(name), written, vanishes)
 
         return build
 
@@ -166,9 +172,54 @@ class Deriver:
 
         def build(q):
             value = q(name)
-            return Factor(self.top, node_name, formula, value.exact, value.exact, value.decimal)
+            shown = value.exact if value.short else DecimalLeaf(value.decimal)
+            return Factor(self.top, node_name, formula, shown, value, formula)
 
         return build
+
+    def through_adjoints(self, target: int) -> bool:
+        """Whether the gradient of ``target`` is written through adjoints: too many or too long paths."""
+        graph = self.graph
+        reaches = _reaching(graph, target)
+        return _count_paths(graph.top, target, graph, reaches) > MAX_PATHS or \
+            _longest(graph.top, target, graph, reaches) > MAX_FACTORS
+
+    def gradient_step(self, parameter: str, step=GradientStep, paths: bool = False):
+        """The deferred gradient step of ``parameter``: along chain-rule paths, or through adjoints where they
+        would be too many or too long (``paths``: along paths up to 4 × MAX_PATHS of them, to count factors)."""
+        graph = self.graph
+        target = graph.index[parameter]
+        name = self.request(f"d{self.top}/d{parameter}", lambda p: p.gradient(target))
+        users = list(dict.fromkeys(user for user, _ in graph.uses(target)))
+        along = _count_paths(graph.top, target, graph, _reaching(graph, target)) <= 4 * MAX_PATHS if paths else \
+            not self.through_adjoints(target)
+        if step is GradientStep and along:
+            chains = _paths(graph.top, target, graph, _reaching(graph, target))
+            complete = True
+            builders = [[self.factor(a, b) for a, b in zip(chain, chain[1:])] for chain in chains]
+        else:
+            complete = False
+            builders = [[self.factor(user, target)] if user == graph.top else
+                        [self.adjoint_factor(user), self.factor(user, target)] for user in users]
+
+        def build(q):
+            paths = tuple(tuple(b(q) for b in path) for path in builders)
+            approximate = any(isinstance(leaf, DecimalLeaf) for path in paths for f in path
+                              for leaf in f.substituted.atoms(DecimalLeaf))
+            return step(parameter, paths, q(name), complete, approximate)
+
+        return build
+
+    def adjoint_steps(self, asked) -> list[Callable[[Callable], AdjointStep]]:
+        """∂L/∂node for every node between L and the parameters in ``asked`` whose gradients go through
+        adjoints, top down (each from the adjoints of its users, which come before it)."""
+        graph = self.graph
+        deep = [graph.index[name] for name in asked if self.through_adjoints(graph.index[name])]
+        if not deep:
+            return []
+        between = set().union(*(_reaching(graph, target) for target in deep)) - set(deep) - {graph.top}
+        between = {node for node in between if not graph.nodes[node].is_leaf}
+        return [self.gradient_step(graph.nodes[node].name, AdjointStep) for node in sorted(between, reverse=True)]
 
     def update_step(self, parameter: str, rate: sympy.Expr):
         graph = self.graph
@@ -182,6 +233,28 @@ class Deriver:
         new = self.request(f"{parameter}'", updated)
         old = self.exact_value(target)
         return lambda q: UpdateStep(parameter, old, rate, q(gradient), q(new))
+
+
+def plain_enough(exact: sympy.Expr) -> bool:
+    """Whether a short exact value is put into later formulas as it is: numbers and powers of e, but not a named
+    function's value (tanh(0.2) goes in as 0.1974, as a lecturer writes it).
+
+    >>> plain_enough(sympy.E / (1 + sympy.E)), plain_enough(sympy.tanh(sympy.Rational(1, 5)))
+    (True, False)
+    """
+    if any(not isinstance(f, sympy.exp) for f in exact.atoms(sympy.Function)):
+        return False
+    return exact.is_Rational or plain_latex_length(exact) <= MAX_PUT_IN
+
+
+def partial_step(kind, deriver: Deriver, name: str, written: sympy.Expr, formula: sympy.Expr, **fields):
+    """A deferred forward step of ``kind``: the values are put into ``written`` once the decimals are known."""
+
+    def build(q):
+        substituted, approximate = deriver.put_in(written, q)
+        return kind(q(name), formula, substituted, written=written, approximate=approximate, **fields)
+
+    return build
 
 
 def _reaching(graph: Graph, target: int) -> set[int]:
@@ -215,3 +288,14 @@ def _paths(node: int, target: int, graph: Graph, reaches: set[int]) -> list[list
         if parent in reaches
         for rest in _paths(parent, target, graph, reaches)
     ]
+
+
+def _longest(node: int, target: int, graph: Graph, reaches: set[int], memo=None) -> int:
+    """The most factors on one chain-rule path from ``node`` down to ``target``."""
+    memo = {} if memo is None else memo
+    if node == target:
+        return 0
+    if node not in memo:
+        memo[node] = 1 + max(_longest(parent, target, graph, reaches, memo)
+                             for parent in dict.fromkeys(graph.parents(node)) if parent in reaches)
+    return memo[node]

@@ -72,7 +72,7 @@ class ExerciseContext:
         if name == f"d{self.top}/d{self.top}":
             return Quantity(name, sympy.Integer(1), Decimal(1))
         rounded = self.decimals[name] if name in self.decimals else self._unnamed_decimals[name]
-        return Quantity(name, self.exact(name), rounded)
+        return Quantity(name, self.result.exact(name), rounded)  # SymPy only when asked for: it may be huge
 
     @cached_property
     def target_name(self) -> str | None:
@@ -109,7 +109,7 @@ class ExerciseContext:
         zeros = [name for name, value in exact.items() if _is_zero(value)]
         rounded = correctly_rounded(evaluate, self.digits, zeros)
         return [UpdateStep(name, result.point[name], rate, self.quantity(f"d{self.top}/d{name}"),
-                           Quantity(f"{name}'", to_sympy(exact[name]), trimmed(rounded[name], exact[name])))
+                           Quantity(f"{name}'", exact[name], trimmed(rounded[name], exact[name])))
                 for name in parameters]
 
     def claims(self) -> list[ClaimStep]:

@@ -85,6 +85,7 @@ class Paths:
         pending = deriver.forward_steps()
         if not context.has_target and context.graph.loss is not None:
             pending = pending[:-1]
+        pending += deriver.adjoint_steps(asked or ())
         pending += [deriver.gradient_step(name) for name in asked or ()]
         quantity = deriver.finish()
         return [build(quantity) for build in pending]

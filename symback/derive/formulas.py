@@ -98,10 +98,25 @@ class Times(Display):
     precedence = PRODUCT
 
     def latex(self, p):
-        return r" \cdot ".join(self.part(p, arg, SUM + 1) for arg in self.args)
+        shown = self.part(p, self.args[0], SUM + 1)
+        for k, arg in enumerate(self.args[1:], start=1):
+            # a name or a bracket follows without a dot (2(ŷ − y), w₁₁x₁); a number, or anything after an inner
+            # number, after a dot (b₁₁ · 0 · x₁)
+            dot = _number_like(arg) or (k > 1 and _number_like(self.args[k - 1]))
+            shown += (r" \cdot " if dot else " ") + self.part(p, arg, SUM + 1)
+        return shown
 
     def text(self, p):
         return "*".join(self.part(p, arg, SUM + 1, "(", ")") for arg in self.args)
+
+
+def _number_like(expr) -> bool:
+    """Whether a factor prints as a number first (so that a product needs a dot before it): 3, 0.25, ½."""
+    if isinstance(expr, (DecimalLeaf, Over)):
+        return True
+    if isinstance(expr, (Times, Power)):
+        return _number_like(expr.args[0])
+    return isinstance(expr, sympy.Basic) and not isinstance(expr, Display) and expr.is_number
 
 
 class Over(Display):
@@ -183,6 +198,7 @@ _FUNCTION_LATEX = {
     "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}", "softplus": r"\operatorname{softplus}", "log": r"\log",
     "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh",
     "atan": r"\arctan", "max": r"\max", "min": r"\min", "sign": r"\operatorname{sgn}", "id": "",
+    "leaky_relu": r"\operatorname{LReLU}",
 }
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import sympy
 
 from ..engine.graph import Graph, Node
-from ..problem.activations import Z
-from .formulas import as_display, local_partial_display, name_symbol, operation_display
+from ..problem.activations import H, Z
+from .formulas import (Apply, Indicator, Plus, Times, as_display, local_partial_display, name_symbol,
+                       operation_display)
 
 
 def target_name(taken) -> str:
@@ -162,3 +163,72 @@ _NAMED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")  # written as the o
 
 def _operand(graph: Graph, operand) -> sympy.Expr:
     return name_symbol(graph.nodes[operand].name) if isinstance(operand, int) else operand
+
+
+def written_definition(graph: Graph, i: int) -> sympy.Expr:
+    """The node as the chain-rule sheet writes it, in display operations: z = w₁x₁ + w₂x₂ + b, h = σ(z),
+    L in the taught form of its loss (in p = softmax(ŷ) for softmax cross-entropy).
+
+    >>> import symback
+    >>> from symback.engine.backprop import problem_graph
+    >>> from symback.numbers.text import format_exact
+    >>> graph = problem_graph(symback.load("problems/ws23_backprop.toml"))
+    >>> [format_exact(written_definition(graph, graph.index[name])) for name in ("z1_2", "h1_2", "L")]
+    ['a21*x1 + a22*x2', 'sigmoid(z1_2)', '(yhat - y)**2']
+    """
+    node = graph.nodes[i]
+    if node.kind == "affine":
+        terms = [Times(_operand(graph, w), name_symbol(graph.nodes[s].name)) for w, s in graph.terms(i)]
+        bias = graph.bias(i)
+        terms += [_operand(graph, bias)] if bias is not None else []
+        return _sum(terms)
+    if node.kind == "activation":
+        source, activation = graph.activation_of(i)
+        argument = name_symbol(graph.nodes[source].name)
+        if activation.is_identity:
+            return argument
+        name = activation.name if activation.name in _APPLIED else "f"
+        return Apply(sympy.Symbol(name), argument)
+    if node.kind == "loss" and node.function is None:
+        return as_display(graph.loss.taught)
+    return shown_definition(graph, i)
+
+
+def written_partial(graph: Graph, child: int, parent: int) -> sympy.Expr:
+    """∂child/∂parent as the chain-rule sheet writes it: the weight or the input of a weighted sum, h(1 − h) or
+    1 − h² for σ and tanh, [z > 0] for ReLU, 2(ŷ − y) or p − y for the loss (summed where used twice).
+
+    >>> import symback
+    >>> from symback.engine.backprop import problem_graph
+    >>> from symback.numbers.text import format_exact
+    >>> graph = problem_graph(symback.load("problems/ws23_backprop.toml"))
+    >>> [format_exact(written_partial(graph, graph.index[c], graph.index[p])) for c, p in (("L", "yhat"), ("h1_2", "z1_2"))]
+    ['2*(yhat - y)', 'h1_2*(1 - h1_2)']
+    """
+    node = graph.nodes[child]
+    if node.kind == "activation":
+        _, activation = graph.activation_of(child)
+        own = name_symbol(node.name)
+        if activation.derivative_in_output is not None:
+            return as_display(activation.derivative_in_output.xreplace({H: own}))
+        if activation.name == "relu" and activation.derivative.has(sympy.Piecewise):
+            return Indicator(name_symbol(graph.nodes[parent].name), sympy.Integer(0))
+        return as_display(activation.derivative.xreplace({Z: name_symbol(graph.nodes[parent].name)}))
+    if node.kind == "loss" and node.function is None:
+        return as_display(graph.loss.taught_partials[graph.outputs.index(parent)])
+    if node.kind == "affine":
+        return as_display(partial(graph, child, parent))
+    parts = [shown_partial(graph, child, position) for position, operand in node.node_operands() if operand == parent]
+    return _sum(parts)
+
+
+_APPLIED = ("sigmoid", "tanh", "relu", "leaky_relu", "softplus")  # activations written by their own name
+
+
+def _sum(terms: list) -> sympy.Expr:
+    if not terms:
+        return sympy.Integer(0)
+    total = terms[0]
+    for term in terms[1:]:
+        total = Plus(total, term)
+    return total

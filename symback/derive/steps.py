@@ -16,19 +16,62 @@ from decimal import Decimal
 
 import sympy
 
+from ..engine.result import to_sympy
+from .budget import within_budget
 
-@dataclass(frozen=True)
+
 class Quantity:
-    """A named value: ``name`` as in the API (``h1_2``, ``dL/da22``), exact and correctly rounded."""
+    """A named value: ``name`` as in the API (``h1_2``, ``dL/da22``), exact and correctly rounded.
 
-    name: str
-    exact: sympy.Expr
-    decimal: Decimal
+    ``exact`` may be given as the engine's (SymEngine) value: it becomes SymPy only when asked for, so a value
+    past the exact-form budget (:mod:`symback.derive.budget`) is never turned into a tree it would not print.
+
+    >>> Quantity("h", sympy.Rational(1, 2), Decimal("0.5"))
+    Quantity(name='h', exact=1/2, decimal=Decimal('0.5'))
+    >>> Quantity("g", sympy.exp(sympy.exp(2)), Decimal("1618")).short
+    False
+    """
+
+    __slots__ = ("name", "decimal", "_source", "_exact", "_short")
+
+    def __init__(self, name: str, exact, decimal: Decimal):
+        self.name, self.decimal, self._source = name, decimal, exact
+        self._exact = exact if isinstance(exact, sympy.Basic) else None
+        self._short = None
+
+    @property
+    def exact(self) -> sympy.Expr:
+        if self._exact is None:
+            self._exact = to_sympy(self._source)
+        return self._exact
+
+    @property
+    def short(self) -> bool:
+        """Whether the exact form is within the budget: written out on a sheet, not only named."""
+        if self._short is None:
+            self._short = within_budget(self._source)
+        return self._short
+
+    def _key(self):
+        return self.name, self.exact, self.decimal
+
+    def __eq__(self, other):
+        return isinstance(other, Quantity) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return f"Quantity(name={self.name!r}, exact={self.exact!r}, decimal={self.decimal!r})"
 
 
 @dataclass(frozen=True)
 class ForwardStep:
-    """node = its definition in its parents' symbols; the same with the numbers put in; the value."""
+    """node = its definition as written (``written``: σ(z₁), w₁₁x₁ + w₁₂x₂) = the same with the values put in
+    (``substituted``: exact where short, else the rounded decimal of the named value) = the value.
+
+    ``definition`` is the same definition as mathematics (SymPy), for the checker's rules; ``approximate`` says
+    a rounded decimal was put in, so that the value follows with ≈."""
 
     quantity: Quantity
     definition: sympy.Expr
@@ -36,16 +79,31 @@ class ForwardStep:
     layer: int = 0
     function: str | None = None  # an activation node: the activation's name in LaTeX (\sigma) ...
     argument: str | None = None  # ... and the node it is applied to (z1_2)
+    written: sympy.Expr | None = None
+    approximate: bool = False
     kind: str = "forward"
 
 
 @dataclass(frozen=True)
+class ProbabilityStep(ForwardStep):
+    """p_k = softmax(ŷ)_k, the probability softmax cross-entropy compares with the one-hot target."""
+
+    kind: str = "probability"
+
+
+@dataclass(frozen=True)
 class LossStep:
-    """L = the loss in ŷ and y; the same with the numbers put in; the value."""
+    """L = the loss as taught (``written``) = the same with the targets put in, where that drops terms
+    (``with_targets``; ``dropped`` names the zero targets whose terms vanish) = the values put in = the value.
+    ``definition`` is L in ŷ and y as mathematics, for the checker's rules."""
 
     quantity: Quantity
     definition: sympy.Expr
     substituted: sympy.Expr
+    written: sympy.Expr | None = None
+    with_targets: sympy.Expr | None = None
+    dropped: tuple[str, ...] = ()
+    approximate: bool = False
     kind: str = "loss"
 
 
@@ -64,37 +122,56 @@ class ClaimStep:
 class Factor:
     """One local partial ∂numerator/∂denominator on a chain-rule path.
 
-    ``formula`` is the partial in symbols, ``substituted`` the same with the numbers put in.
-    ``vanishes`` is True where the partial is 0 whatever the values (the derivative of f ≡ 0).
+    ``formula`` is the partial in symbols as mathematics (for the checker's rules), ``written`` as taught
+    (h(1 − h), 2(ŷ − y)), ``substituted`` the taught form with the values put in; ``value`` its exact value
+    and decimal. ``vanishes`` is True where the partial is 0 whatever the values (the derivative of f ≡ 0).
     """
 
     numerator: str
     denominator: str
     formula: sympy.Expr
     substituted: sympy.Expr
-    exact: sympy.Expr
-    decimal: Decimal
+    value: Quantity
+    written: sympy.Expr | None = None
     vanishes: bool = False
+
+    @property
+    def exact(self) -> sympy.Expr:
+        return self.value.exact
+
+    @property
+    def decimal(self) -> Decimal:
+        return self.value.decimal
 
 
 @dataclass(frozen=True)
 class GradientStep:
     """dL/dθ = Σ over paths of the product of the local partials along the path (the chain rule).
 
-    ``complete`` is True where every path runs from L down to θ. Where there would be too many paths, each
-    path starts at an intermediate node instead, whose adjoint ∂L/∂node is a factor of its own: still exact.
+    ``complete`` is True where every path runs from L down to θ. Where there would be too many or too long
+    paths, each path starts at an intermediate node instead, whose adjoint ∂L/∂node is a factor of its own (an
+    :class:`AdjointStep` before it derives it): still exact. ``approximate`` says a rounded decimal was put in.
     """
 
     parameter: str
     paths: tuple[tuple[Factor, ...], ...]
     quantity: Quantity
     complete: bool = True
+    approximate: bool = False
     kind: str = "gradient"
 
     @property
     def vanishes(self) -> bool:
         """Every path holds a factor that is identically 0."""
         return bool(self.paths) and all(any(f.vanishes for f in path) for path in self.paths)
+
+
+@dataclass(frozen=True)
+class AdjointStep(GradientStep):
+    """∂L/∂node for an intermediate node, from the adjoints of its users (backpropagation layer by layer): the
+    way a deep network's gradients are written when their chain-rule paths would not fit a line."""
+
+    kind: str = "adjoint"
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,9 @@ class Loss:
     partials: tuple[sympy.Expr, ...]  # ∂L/∂ŷ_k, from sympy.diff
     latex: str  # the loss in the sheet's notation
     remark: str  # one line for the conventions box
+    taught: sympy.Expr | None = None  # L as taught, in the probabilities' symbols where there are some
+    taught_partials: tuple[sympy.Expr, ...] = ()  # ∂L/∂ŷ_k as taught: 2(ŷ − y), p − y (tests hold them to diff)
+    probabilities: tuple[tuple[sympy.Symbol, sympy.Expr], ...] = ()  # softmax: (p_k, p_k in the outputs)
 
 
 def _squared_errors(outputs, targets):
@@ -68,11 +71,55 @@ def _softmax_cross_entropy(outputs, targets):
     return -sympy.Add(*[y * (logit - log_partition) for logit, y in zip(outputs, targets)])
 
 
+def probability_symbols(count: int) -> tuple[sympy.Symbol, ...]:
+    """The softmax probabilities p = softmax(ŷ) as SymPy symbols, named like :func:`output_symbols`.
+
+    >>> probability_symbols(2)
+    (p1, p2)
+    """
+    if count == 1:
+        return (sympy.Symbol("p", real=True),)
+    return tuple(sympy.Symbol(f"p{k}", real=True) for k in range(1, count + 1))
+
+
+def _softmax(outputs):
+    """p_k = e^{ŷ_k} / Σ_j e^{ŷ_j} for each output."""
+    total = sympy.Add(*[sympy.exp(logit) for logit in outputs])
+    return tuple((p, sympy.exp(logit) / total) for p, logit in zip(probability_symbols(len(outputs)), outputs))
+
+
+def _taught_softmax(outputs, targets, expression):
+    """L = −Σ y_k log p_k and ∂L/∂ŷ_k = p_k − y_k, in the probabilities' symbols."""
+    probabilities = probability_symbols(len(outputs))
+    taught = -sympy.Add(*[y * sympy.log(p) for p, y in zip(probabilities, targets)])
+    return taught, tuple(_difference(p, y) for p, y in zip(probabilities, targets)), _softmax(outputs)
+
+
+def _difference(a, b):
+    """a − b kept in that order (SymPy would write −b + a)."""
+    return sympy.Add(a, -b, evaluate=False)
+
+
+def _scaled(factor, expr):
+    """factor · expr kept as written, or expr alone where the factor is 1."""
+    return expr if factor == 1 else sympy.Mul(factor, expr, evaluate=False)
+
+
+def _taught(each: Callable) -> Callable:
+    """The loss as it is, and ∂L/∂ŷ_k = ``each(ŷ_k, y_k, K)`` as taught, kept as written (not evaluated)."""
+
+    def taught(outputs, targets, expression):
+        return expression, tuple(each(yhat, y, len(outputs)) for yhat, y in zip(outputs, targets)), ()
+
+    return taught
+
+
 @dataclass(frozen=True)
 class _Definition:
     expression: Callable
     latex: str
     remark: str
+    taught: Callable  # (outputs, targets, L) -> (L, partials, probabilities) as taught
 
 
 REGISTRY: dict[str, _Definition] = {
@@ -80,26 +127,32 @@ REGISTRY: dict[str, _Definition] = {
         _squared_errors,
         r"\sum_k (\hat y_k - y_k)^2",
         "squared error (ŷ − y)², no factor ½, summed over outputs",
+        _taught(lambda yhat, y, k: _scaled(sympy.Integer(2), _difference(yhat, y))),
     ),
     "half_squared_error": _Definition(
         lambda o, t: _squared_errors(o, t) / 2,
         r"\tfrac12 \sum_k (\hat y_k - y_k)^2",
         "half squared error ½(ŷ − y)², so ∂L/∂ŷ = ŷ − y; summed over outputs",
+        _taught(lambda yhat, y, k: _difference(yhat, y)),
     ),
     "mean_squared_error": _Definition(
         lambda o, t: _squared_errors(o, t) / len(o),
         r"\frac1K \sum_k (\hat y_k - y_k)^2",
         "mean squared error: the mean over the K outputs of (ŷ_k − y_k)², no factor ½",
+        _taught(lambda yhat, y, k: _scaled(sympy.Rational(2, k), _difference(yhat, y))),
     ),
     "binary_cross_entropy": _Definition(
         _binary_cross_entropy,
         r"-\sum_k \left[y_k \log \hat y_k + (1 - y_k) \log(1 - \hat y_k)\right]",
         "binary cross-entropy with the natural logarithm; ŷ must lie strictly between 0 and 1",
+        _taught(lambda yhat, y, k: sympy.Mul(_difference(yhat, y), sympy.Pow(
+            sympy.Mul(yhat, _difference(1, yhat), evaluate=False), -1, evaluate=False), evaluate=False)),
     ),
     "softmax_cross_entropy": _Definition(
         _softmax_cross_entropy,
         r"-\sum_k y_k \log \operatorname{softmax}(\hat y)_k",
         "softmax cross-entropy on the logits ŷ with a one-hot target, natural logarithm",
+        _taught_softmax,
     ),
 }
 
@@ -119,7 +172,9 @@ def make_loss(name: str, outputs: int) -> Loss:
     yhat, y = output_symbols(outputs), target_symbols(outputs)
     expression = definition.expression(yhat, y)
     partials = tuple(shortest_form(sympy.diff(expression, symbol)) for symbol in yhat)
-    return Loss(name, yhat, y, expression, partials, definition.latex, definition.remark)
+    taught, taught_partials, probabilities = definition.taught(yhat, y, expression)
+    return Loss(name, yhat, y, expression, partials, definition.latex, definition.remark, taught, taught_partials,
+                probabilities)
 
 
 def target_problem(loss: str, targets: Sequence[sympy.Expr]) -> str | None:

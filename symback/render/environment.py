@@ -26,7 +26,8 @@ import jinja2
 
 from ..derive import run_steps, steps
 from .exercise import exercise_view
-from .notation import Notation
+from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
+from .notation import Notation, decimal_text
 from .sheet import Sheet, notation_for
 from .training_plot import log_scale, plot_series
 
@@ -142,23 +143,6 @@ def breakable_tex(text) -> str:
     return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
 
 
-def decimal_text(value: Decimal) -> str:
-    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
-
-    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
-    ('0.7311', '1.234 \\\\cdot 10^{-9}')
-    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
-    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
-    """
-    if not value.is_finite():
-        return str(value)
-    exponent = value.adjusted()
-    if -5 <= exponent <= 12:
-        return format(value, "f")
-    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
-    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"
-
-
 def approximately(quantity) -> str:
     """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
 
@@ -212,6 +196,12 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         partial=notation.partial,
         decimal=decimal_text,
         approx=approximately,
+        step_rows=lambda step: step_rows(step, notation),
+        gradient_rows=lambda step: gradient_rows(step, notation),
+        update_rows=lambda step: update_rows(step, True, notation),
+        layered_symbol_rows=lambda step: symbol_rows(step, Notation(show_layers=True)),
+        concluded=lambda quantity: " ".join(f"{relation} {notation.latex(value)}"
+                                            for relation, value in conclusion(quantity)),
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,

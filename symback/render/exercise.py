@@ -6,8 +6,10 @@ whatever the kind of problem.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Mapping
 
 from ..derive.exercise import ExerciseResult
 from ..engine.backprop import problem_kind
@@ -74,7 +76,7 @@ def pass_key(exercise: ExerciseSpec) -> tuple:
 
 def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str | None = None,
                   backward_as_in: str | None = None, plot_file: str | None = None,
-                  data_as_in: str | None = None) -> ExerciseView:
+                  data_as_in: str | None = None, gradients_as_in: Mapping[str, str] | None = None) -> ExerciseView:
     """One exercise's steps as the sheet shows them, in the exercise's presentation; passes shown in an earlier
     exercise are referred to; ``plot_file`` names the SVG file of a training run's plot beside the Markdown sheet
     (None: the Markdown shows no image).
@@ -87,6 +89,8 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
     """
     exercise, problem = result.exercise, result.problem
     body = PRESENTATION_VIEWS[result.presentation](result, notation, forward_as_in, backward_as_in)
+    if isinstance(body, PathsView) and gradients_as_in:
+        body = dataclasses.replace(body, gradients_as_in=tuple(gradients_as_in.items()))
     start = problem_kind(problem).start(problem)
     return ExerciseView(
         id=exercise.id,
@@ -138,3 +142,17 @@ def shows_backward(view: ExerciseView) -> bool:
     [False, True]
     """
     return view.body is not None and view.body.shows_backward
+
+
+def derived_gradients(view: ExerciseView) -> tuple[str, ...]:
+    """The parameters whose gradients the exercise derives as chain-rule paths (a later exercise at the same
+    point refers to them).
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> derived_gradients(exercise_view(symback.run_exercise(p, "4"), Notation()))
+    ('b12', 'a22')
+    """
+    if not isinstance(view.body, PathsView):
+        return ()
+    return tuple(step.parameter for step in view.body.derived if step.kind == "gradient")

@@ -16,6 +16,8 @@ from ..derive.appendix import build_appendix
 from ..engine.graph import Graph
 from ..engine.network import build_graph
 from ..problem.activations import make_activation
+from ..derive.formulas import Apply, as_display
+from ..problem.activations import H, Z, make_activation
 from ..problem.losses import make_loss
 from ..problem.model import Problem
 from .notation import Notation
@@ -60,20 +62,24 @@ class NetworkPart:
     layers: tuple[LayerView, ...]
     formula: str  # the network as a formula in LaTeX, g(x) = B σ(A x)
     loss_latex: str  # the loss in the registry's general notation (sums over outputs)
-    loss_expression: sympy.Expr  # the loss for this network's outputs
+    loss_expression: sympy.Expr  # the loss for this network's outputs, as taught (in p for softmax)
     loss_remark: str
     inputs: tuple[str, ...]
     diagram: Diagram
+    probabilities: tuple[tuple[str, sympy.Expr], ...] = ()  # softmax: p_k and its definition in the outputs
 
 
 def network_notation(problem: Problem) -> Notation:
-    """Layer numbers are shown from two hidden layers on (z^{(1)}_2), else not (z_2).
+    """Layer numbers are shown wherever two layers have a z (two hidden layers, or an output layer with its own
+    activation): z^{(1)}_2; else not: z_2.
 
     >>> import symback
     >>> network_notation(symback.load("problems/ws23_backprop.toml")).show_layers
     False
     """
-    return Notation(show_layers=len(problem.network.layers) > 2)
+    layers = problem.network.layers
+    output_keeps_z = len(layers) == 2 and make_activation(layers[-1].activation).expression != Z
+    return Notation(show_layers=len(layers) > 2 or output_keeps_z)
 
 
 def network_part(problem: Problem, notation: Notation) -> NetworkPart:
@@ -92,8 +98,9 @@ def network_part(problem: Problem, notation: Notation) -> NetworkPart:
         layers=layers,
         formula=network_formula(layers),
         loss_latex=loss.latex,
-        loss_expression=loss.expression,
+        loss_expression=as_display(loss.taught),
         loss_remark=loss.remark,
+        probabilities=tuple((symbol.name, as_display(formula)) for symbol, formula in loss.probabilities),
         inputs=network.inputs,
         diagram=_diagram(graph),
     )
@@ -157,9 +164,25 @@ def _layer_view(problem: Problem, graph: Graph, number: int) -> LayerView:
             tuple((value(e),) for e in layer.bias),
         )
     return LayerView(
-        number, weights, bias, activation.name, activation.latex, activation.expression, activation.derivative,
+        number, weights, bias, activation.name, activation.latex, activation.expression, taught_derivative(activation),
         activation.is_identity,
     )
+
+
+def taught_derivative(activation) -> sympy.Expr:
+    """f'(z) as taught: through f itself where a course writes it so (σ(z)(1 − σ(z)), 1 − tanh²(z)), else
+    SymPy's derivative.
+
+    >>> from symback.numbers.text import format_exact
+    >>> from symback.problem.activations import make_activation
+    >>> from symback.problem.model import ActivationSpec
+    >>> format_exact(taught_derivative(make_activation(ActivationSpec("sigmoid"))))
+    'sigmoid(z)*(1 - sigmoid(z))'
+    """
+    if activation.derivative_in_output is None:
+        return activation.derivative
+    applied = Apply(sympy.Symbol(activation.name), Z)
+    return as_display(activation.derivative_in_output).xreplace({H: applied})
 
 
 def network_formula(layers: tuple[LayerView, ...]) -> str:

@@ -6,6 +6,7 @@ Pure functions of a name (and whether layer numbers are shown); the renderers us
 from __future__ import annotations
 
 import decimal
+from decimal import Decimal
 import functools
 import re
 from dataclasses import dataclass
@@ -134,7 +135,7 @@ class _SheetLatexPrinter(LatexPrinter):
     long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0."""
 
     def _print_Rational(self, expr):
-        return _scientific(expr) or super()._print_Rational(expr)
+        return _scientific(expr) or _short_decimal(expr) or super()._print_Rational(expr)
 
     def _print_Integer(self, expr):
         return _scientific(expr) or super()._print_Rational(expr)
@@ -161,10 +162,33 @@ def _escape_math_text(text: str) -> str:
 def latex_number(value: sympy.Expr) -> str:
     """An exact number in LaTeX (for matrices and tables).
 
-    >>> latex_number(sympy.Rational(-4, 5))
-    '- \\\\frac{4}{5}'
+    >>> latex_number(sympy.Rational(-4, 5)), latex_number(sympy.Rational(1, 3))
+    ('-0.8', '\\\\frac{1}{3}')
     """
-    return sympy.latex(value)
+    return _SheetLatexPrinter().doprint(value)
+
+
+def _short_decimal(number: sympy.Rational) -> str | None:
+    r"""A fraction that is a decimal of at most 6 significant digits, written as people write it (and as problem
+    files give it): 3.14 for 157/50, -0.5, 10^{-8}; None for any other number (1/3 stays a fraction).
+
+    >>> _short_decimal(sympy.Rational(157, 50)), _short_decimal(sympy.Rational(-1, 2)), _short_decimal(sympy.Rational(1, 10**8))
+    ('3.14', '-0.5', '10^{-8}')
+    >>> _short_decimal(sympy.Rational(1, 3)), _short_decimal(sympy.Integer(4))
+    (None, None)
+    """
+    if number.q == 1:
+        return None
+    value = terminating_decimal(int(number.p), int(number.q))
+    if value is None or len(value.as_tuple().digits) > 6:
+        return None
+    exponent = value.adjusted()
+    if exponent >= -4:
+        return format(value, "f")
+    mantissa = value.scaleb(-exponent)
+    sign = "-" if mantissa < 0 else ""
+    power = f"10^{{{exponent}}}"
+    return sign + power if abs(mantissa) == 1 else f"{mantissa} \\cdot {power}"
 
 
 def _scientific(number: sympy.Rational) -> str | None:
@@ -190,3 +214,20 @@ def _scientific(number: sympy.Rational) -> str | None:
     if mantissa.copy_abs() == 1:
         return ("-" if sign else "") + power
     return f"{mantissa} \\cdot {power}"
+
+
+def decimal_text(value: Decimal) -> str:
+    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
+
+    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
+    ('0.7311', '1.234 \\\\cdot 10^{-9}')
+    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
+    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
+    """
+    if not value.is_finite():
+        return str(value)
+    exponent = value.adjusted()
+    if -5 <= exponent <= 12:
+        return format(value, "f")
+    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
+    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"

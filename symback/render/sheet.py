@@ -19,6 +19,7 @@ from ..engine.backprop import problem_kind
 from ..problem.model import Problem
 from .exercise import (
     ExerciseView,
+    derived_gradients,
     exercise_view,
     pass_key,
     shows_backward,
@@ -146,6 +147,7 @@ def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str)
     [None, None, None, '3', '3', None, None]
     """
     views, forward_seen, backward_seen, plot_files, data_shown = [], {}, {}, set(), None
+    gradients_seen: dict[tuple, str] = {}
     for exercise in problem.exercises:
         result = run_exercise(problem, exercise.id, digits)
         key = pass_key(exercise)
@@ -154,8 +156,13 @@ def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str)
             plot_file = plot_file_name(stem, exercise.id, plot_files)
             plot_files.add(plot_file)
             data_as_in, data_shown = data_shown, data_shown or exercise.id
-        view = exercise_view(result, notation, forward_seen.get(key), backward_seen.get(key), plot_file, data_as_in)
+        earlier = {parameter: exercise_id for (seen_key, parameter), exercise_id in gradients_seen.items()
+                   if seen_key == key}
+        view = exercise_view(result, notation, forward_seen.get(key), backward_seen.get(key), plot_file, data_as_in,
+                             earlier)
         views.append(view)
+        for parameter in derived_gradients(view):
+            gradients_seen.setdefault((key, parameter), exercise.id)
         if shows_forward(view):
             forward_seen.setdefault(key, exercise.id)
         if shows_backward(view):

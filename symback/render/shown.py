@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+import sympy
+
+from ..derive.budget import within_budget
 from ..derive.steps import Quantity
 from ..numbers.tidy import at_most
 from .notation import Notation
@@ -42,16 +45,18 @@ def plain(latex: str) -> str:
 
 
 def short(expr, notation: Notation) -> bool:
-    """Whether an exact form is short enough to show: at most SHORT_EXACT characters of LaTeX, not counting
-    spaces and ``\\left``/``\\right`` (the rule of symback.checker.feedback.right_value).
+    """Whether an exact form is short enough to show: within the exact-form budget of
+    :mod:`symback.derive.budget` (few nodes, few transcendental numbers, none of another, 60 characters).
 
     >>> import sympy
     >>> short(sympy.E / (1 + sympy.E), Notation()), short(sum(sympy.exp(sympy.Rational(1, k)) for k in range(2, 12)), Notation())
     (True, False)
     """
+    if isinstance(expr, Quantity):
+        return expr.short
     if not at_most(expr, 4 * SHORT_EXACT):  # far too many nodes to print in SHORT_EXACT characters: don't print
         return False
-    return len(plain(notation.latex(expr))) <= SHORT_EXACT
+    return within_budget(expr) if not expr.free_symbols else len(plain(notation.latex(expr))) <= SHORT_EXACT
 
 
 def compact(expr, notation: Notation) -> bool:
@@ -92,10 +97,11 @@ def shown(quantity: Quantity, notation: Notation, table: bool = True) -> Shown:
     >>> value.exact, value.equal
     (True, True)
     """
-    exact = quantity.exact
+    exact = quantity.exact if quantity.short else sympy.nan
     equal = bool(exact.is_Rational and quantity.decimal.is_finite()
                  and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal))
-    return Shown(quantity, (compact if table else short)(exact, notation), equal)
+    fits = quantity.short and (not table or not _nested_fraction(notation.latex(quantity.exact)))
+    return Shown(quantity, fits, equal)
 
 
 def only_in_display(values, notation: Notation) -> tuple[tuple[str, Shown], ...]:
@@ -109,4 +115,4 @@ def only_in_display(values, notation: Notation) -> tuple[tuple[str, Shown], ...]
     ['q']
     """
     return tuple((name, shown(value.quantity, notation, False)) for name, value in values
-                 if not value.exact and short(value.quantity.exact, notation))
+                 if not value.exact and value.quantity.short)

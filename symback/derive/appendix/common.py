@@ -66,9 +66,9 @@ def readable(value) -> sympy.Expr:
 
 
 def gradient_steps(result: BackpropResult, names: list[str], digits: int) -> tuple[GradientStep, ...]:
-    """The chain-rule steps of ``names``' gradients on one pass, decimals to ``digits``."""
+    """The chain-rule steps of ``names``' gradients on one pass along their paths, decimals to ``digits``."""
     deriver = Deriver(result, digits)
-    builders = [deriver.gradient_step(name) for name in names]
+    builders = [deriver.gradient_step(name, paths=True) for name in names]
     quantity = deriver.finish()
     return tuple(build(quantity) for build in builders)
 

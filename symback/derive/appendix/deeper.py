@@ -104,8 +104,8 @@ def _path_length(step: GradientStep) -> int:
 
 
 def _deeper_gradient(before: GradientStep, after: GradientStep, digits: int) -> DeeperGradient:
-    ratio = None
-    if before.quantity.exact != 0:
+    ratio = None  # exact where both are short; a deep network's exact gradients are never made SymPy trees
+    if before.quantity.short and after.quantity.short and before.quantity.exact != 0:
         ratio = constant_quantities({"ratio": sympy.powsimp(after.quantity.exact / before.quantity.exact)}, digits)["ratio"]
     return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio)
 

@@ -1,0 +1,90 @@
+"""The exact-form budget: a value is written exactly while its exact form is short, otherwise by its name and its
+correctly rounded decimal, as a lecturer writes it: h₁⁽³⁾ = σ(z₁⁽³⁾) = σ(0.3912) ≈ 0.5966.
+
+Short means: few nodes (counted on the engine's value before anything is converted, so that a value of unbounded
+size is never turned into a SymPy tree), at most :data:`MAX_ATOMS` distinct transcendental numbers (e and its
+powers count as one), no transcendental function of a transcendental number (no e^{e/(1+e)}), and at most
+:data:`MAX_LATEX` characters of LaTeX. It keeps e/(1 + e), 12e/(1 + e)² and 4(39 + 14e)²/(625(1 + e)²).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+
+from ..engine.result import to_sympy
+
+MAX_NODES = 48  # nodes of the exact value's tree; past this it cannot print in MAX_LATEX characters
+MAX_ATOMS = 2  # distinct transcendental numbers in one exact form
+MAX_LATEX = 60  # characters of LaTeX, not counting spaces and \left/\right
+MAX_DIGITS = 16  # digits of a rational's numerator or denominator
+
+
+def node_count_at_most(value, limit: int) -> bool:
+    """Whether a SymPy or SymEngine value has at most ``limit`` nodes; stops as soon as it has more.
+
+    >>> import symengine
+    >>> node_count_at_most(symengine.exp(1) / (1 + symengine.exp(1)), 10), node_count_at_most(sympy.E ** 2 + 1, 2)
+    (True, False)
+    """
+    stack, seen = [value], 0
+    while stack:
+        seen += 1
+        if seen > limit:
+            return False
+        stack.extend(stack.pop().args)
+    return True
+
+
+def _transcendental(expr) -> bool:
+    if expr is sympy.E or isinstance(expr, sympy.Function):
+        return True
+    return bool(expr.is_Pow and not expr.exp.is_Integer)
+
+
+def _atom(expr):
+    """A transcendental number up to integer powers of e: exp(2) and E count as e."""
+    if isinstance(expr, sympy.exp) and expr.args[0].is_Integer:
+        return sympy.E
+    return expr
+
+
+def _transcendentals(expr) -> tuple[set, bool]:
+    """The distinct transcendental numbers in ``expr``, and whether one is a function of another."""
+    atoms, nested = set(), False
+    for node in sympy.preorder_traversal(expr):
+        if _transcendental(node):
+            atoms.add(_atom(node))
+            if node.args and any(_transcendental(inner) for arg in node.args for inner in sympy.preorder_traversal(arg)):
+                nested = nested or not (node.is_Pow and node.base is sympy.E)
+    return atoms, nested
+
+
+def plain_latex_length(expr) -> int:
+    r"""Characters of ``expr``'s LaTeX without spaces and ``\left``/``\right`` (they print nothing of their own).
+
+    >>> plain_latex_length(sympy.E / (1 + sympy.E))
+    15
+    """
+    return len(re.sub(r"\\(?:left|right)\b|\s", "", sympy.latex(expr)))
+
+
+def within_budget(value) -> bool:
+    """Whether an exact value (SymPy or SymEngine) is short enough to write out.
+
+    >>> e = sympy.E
+    >>> [within_budget(v) for v in (e / (1 + e), 12 * e / (1 + e) ** 2, 4 * (39 + 14 * e) ** 2 / (625 * (1 + e) ** 2))]
+    [True, True, True]
+    >>> within_budget(sympy.exp(e / (1 + e))), within_budget(sympy.tanh(sympy.Rational(1, 5)) + sympy.tanh(2) + sympy.tanh(3))
+    (False, False)
+    """
+    if not node_count_at_most(value, MAX_NODES):
+        return False
+    expr = value if isinstance(value, sympy.Basic) else to_sympy(value)
+    if expr.is_Rational:
+        return max(len(str(abs(expr.p))), len(str(expr.q))) <= MAX_DIGITS
+    atoms, nested = _transcendentals(expr)
+    if nested or len(atoms) > MAX_ATOMS:
+        return False
+    return plain_latex_length(expr) <= MAX_LATEX
