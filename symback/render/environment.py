@@ -26,6 +26,7 @@ import jinja2
 
 from ..derive import run_steps, steps
 from .exercise import exercise_view
+from .markdown import code_span, finish_markdown
 from .notation import Notation
 from .sheet import Sheet, notation_for
 from .training_plot import log_scale, plot_series
@@ -132,6 +133,15 @@ def escape_md(text) -> str:
     return re.sub(r"([\\`*_\[\]|$~])", r"\\\1", text).replace("\n", " ")
 
 
+def code_tex(text) -> str:
+    r"""Text from a file in typewriter type, every character printed as it is.
+
+    >>> code_tex("ws23_backprop.toml")
+    '\\texttt{ws23\\_backprop.toml}'
+    """
+    return rf"\texttt{{{escape_tex(text)}}}"
+
+
 def breakable_tex(text) -> str:
     r"""Like :func:`escape_tex`, but a line may break after any character (long answers in narrow columns);
     an empty discretionary costs a penalty, so lines still break at spaces where they can.
@@ -215,6 +225,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
+        code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
         plot_series=plot_series,
         log_scale=log_scale,
@@ -227,7 +238,7 @@ def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
     return _environment(kind, notation)
 
 
-def render_exercise(result, kind: str) -> str:
+def render_exercise(result, kind: str, *, markdown: str = "github") -> str:
     """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`), in the
     exercise's presentation, whatever the kind of problem.
 
@@ -236,7 +247,7 @@ def render_exercise(result, kind: str) -> str:
     >>> "Exercise 4" in text
     True
     """
-    return render_for_problem("exercise", kind, result.problem,
+    return render_for_problem("exercise", kind, result.problem, markdown=markdown,
                               exercise=exercise_view(result, notation_for(result.problem)))
 
 
@@ -247,12 +258,13 @@ def present(result, form: str) -> str:
     >>> "Exercise 1" in present(symback.run_exercise(symback.load("problems/circuit_cs231n.toml"), "1"), "tex")
     True
     """
-    return render_exercise(result, form)
+    return render_exercise(result, form, markdown="math-first")  # Jupyter shows a ```math fence as code
 
 
-def render_for_problem(template: str, kind: str, problem, **context) -> str:
+def render_for_problem(template: str, kind: str, problem, *, markdown: str = "github", **context) -> str:
     """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s names print in
-    (:func:`~symback.render.sheet.notation_for`: layer numbers shown from two hidden layers on).
+    (:func:`~symback.render.sheet.notation_for`: layer numbers shown from two hidden layers on). Markdown is
+    finished for where it is read (``markdown``: :data:`~symback.render.markdown.MARKDOWN_TARGETS`).
 
     >>> import symback
     >>> from symback.render.exercise import exercise_view
@@ -263,11 +275,13 @@ def render_for_problem(template: str, kind: str, problem, **context) -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    return _cached_environment(kind, notation_for(problem)).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+    text = _cached_environment(kind, notation_for(problem)).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+    return finish_markdown(text, markdown) if kind == "md" else text
 
 
-def render(sheet: Sheet, kind: str) -> str:
-    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+def render(sheet: Sheet, kind: str, *, markdown: str = "github") -> str:
+    """The sheet as Markdown (``kind="md"``, finished for ``markdown``: see
+    :func:`~symback.render.markdown.finish_markdown`) or LaTeX (``kind="tex"``).
 
     >>> import symback
     >>> from symback.render.sheet import build_sheet
@@ -278,4 +292,5 @@ def render(sheet: Sheet, kind: str) -> str:
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
     template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
-    return template.render(sheet=sheet)
+    text = template.render(sheet=sheet)
+    return finish_markdown(text, markdown) if kind == "md" else text
