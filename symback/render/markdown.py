@@ -8,7 +8,7 @@ Jupyter, VS Code, pandoc and markdown-it's dollarmath take the math out first. T
   display math and Markdown leaves a fence's content alone.
 - Inline math stays ``$…$`` (the form every renderer knows), rewritten into a TeX-equivalent form that no
   Markdown construct can touch: no space just inside the dollars; ``\,`` ``\{`` ``\|`` and the other
-  backslash-punctuation pairs written as control words (``\thinspace``, ``\lbrace``, ``\Vert``…); ``*`` as
+  backslash-punctuation pairs written without the pair (``\mkern3mu``, ``\lbrace``, ``\Vert``…); ``*`` as
   ``\ast`` (its meaning in TeX's math mode); a space after every ``_`` that Markdown could read as opening
   emphasis (one after ``}``, ``)`` or a space: ``}_ {2}``; an ``_`` after a letter or digit cannot open one);
   ``|`` as ``\vert`` in a table row. Both kinds of renderer then get the same characters. (GitHub's
@@ -30,10 +30,11 @@ MARKDOWN_TARGETS = ("github", "math-first", "template")
 which finds math before Markdown and shows a fence as code: ``$$`` blocks kept, inline math guarded) or
 "template" (as the templates wrote it)."""
 
-# Backslash + ASCII punctuation is a Markdown escape; in TeX math each of these has a control-word twin of the same
-# width ("\:" and "\;" as \mkern: the width of their glue; only display math stretches, and that is fenced).
+# Backslash + ASCII punctuation is a Markdown escape; in TeX math each of these has a twin without one: the spaces
+# as the \mkern of their glue's width (\thinmuskip 3mu, \medmuskip 4mu, \thickmuskip 5mu; only display math
+# stretches, and that is fenced), braces and bars as their control words, a row end as \cr.
 _CONTROL_SYMBOLS = {
-    ",": r"\thinspace", "!": r"\negthinspace", ":": r"\mkern4mu", ">": r"\mkern4mu", ";": r"\mkern5mu",
+    ",": r"\mkern3mu", "!": r"\mkern-3mu", ":": r"\mkern4mu", ">": r"\mkern4mu", ";": r"\mkern5mu",
     "{": r"\lbrace", "}": r"\rbrace", "|": r"\Vert", "\\": r"\cr",
 }
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
@@ -53,15 +54,15 @@ def code_span(text) -> str:
 
 
 def _space_before(tex: str, i: int) -> str:
-    """A space that ends a control word put before ``tex[i]``, where a letter follows."""
-    return " " if tex[i:i + 1].isascii() and tex[i:i + 1].isalpha() else ""
+    """A space that ends a control word (or a dimension) put before ``tex[i]``, where a letter or digit follows."""
+    return " " if tex[i:i + 1].isascii() and tex[i:i + 1].isalnum() else ""
 
 
 def guard_inline_math(tex: str, *, in_table: bool = False) -> str:
     r"""Inline LaTeX that reads the same after a Markdown pass (see the module's docstring).
 
     >>> guard_inline_math(r" \hat{y}_{1} = a \, b^{*} ")
-    '\\hat{y}_ {1} = a \\thinspace b^{\\ast}'
+    '\\hat{y}_ {1} = a \\mkern3mu b^{\\ast}'
     >>> guard_inline_math(r"\left\{x_{1}\right\}")
     '\\left\\lbrace x_{1}\\right\\rbrace'
     """
@@ -147,7 +148,7 @@ def for_github(markdown: str, *, math_fences: bool = True) -> str:
     r"""The post-pass: ``$$`` blocks to ```` ```math ```` fences, inline math guarded, code blocks untouched.
 
     >>> print(for_github("Let $x_{1} \\, y $ be\n\n$$\nA = \\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix} \n$$\n"))
-    Let $x_{1} \thinspace y$ be
+    Let $x_{1} \mkern3mu y$ be
     <BLANKLINE>
     ```math
     A = \begin{pmatrix} 1 \\ 2 \end{pmatrix}
