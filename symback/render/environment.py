@@ -20,7 +20,6 @@ import tempfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from types import MappingProxyType
 
 import jinja2
 
@@ -29,6 +28,7 @@ from .exercise import exercise_view
 from .markdown import code_span, finish_markdown
 from .notation import Notation
 from .sheet import Sheet, notation_for
+from .tex_text import breakable_tex, escape_tex
 from .training_plot import log_scale, plot_series
 
 FORMATS = ("md", "tex")
@@ -78,51 +78,6 @@ def missing_step_templates(folder: Path | None = None) -> list[str]:
     return [name for name in wanted if not (folder / name).is_file()]
 
 
-_TEX_SPECIALS = MappingProxyType({
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
-    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-})
-_TEX_UNICODE = MappingProxyType({
-    "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
-    "σ": r"$\sigma$", "θ": r"$\theta$", "η": r"$\eta$", "λ": r"$\lambda$", "≡": r"$\equiv$", "−": "-",
-    "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
-    "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
-    "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
-    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}", "₃": r"\textsubscript{3}",
-    "⁰": r"\textsuperscript{0}", "¹": r"\textsuperscript{1}", "⁴": r"\textsuperscript{4}",
-    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "⁷": r"\textsuperscript{7}",
-    "⁸": r"\textsuperscript{8}", "⁹": r"\textsuperscript{9}", "⁻": r"\textsuperscript{-}", "ᵗ": r"\textsuperscript{t}",
-    "ρ": r"$\rho$", "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
-})
-
-
-def escape_tex(text) -> str:
-    r"""Text from a file, safe in LaTeX: specials escaped, common math symbols mapped, other symbols dropped.
-
-    >>> escape_tex(r"\input{/etc/passwd} 50% ŷ")
-    '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
-    """
-    out = []
-    text = re.sub("([A-Za-z])\u0302", lambda m: f"\x00{m.group(1)}", str(text).replace("\x00", ""))  # x̂ (x + combining hat)
-    for character in text:
-        if out and out[-1] == "\x00":
-            out[-1] = rf"$\hat{{{character}}}$"
-        elif character == "\x00":
-            out.append(character)
-        elif character in _TEX_SPECIALS:
-            out.append(_TEX_SPECIALS[character])
-        elif character in _TEX_UNICODE:
-            out.append(_TEX_UNICODE[character])
-        elif ord(character) < 0x20 and character not in "\n\t":
-            continue
-        elif ord(character) > 0xFF:
-            out.append("?")  # pdflatex has no glyph for it; a visible mark beats a failed build
-        else:
-            out.append(character)
-    return "".join(out)
-
-
 def escape_md(text) -> str:
     r"""Text from a file, safe in Markdown: no HTML, no emphasis, no stray math.
 
@@ -140,16 +95,6 @@ def code_tex(text) -> str:
     '\\texttt{ws23\\_backprop.toml}'
     """
     return rf"\texttt{{{escape_tex(text)}}}"
-
-
-def breakable_tex(text) -> str:
-    r"""Like :func:`escape_tex`, but a line may break after any character (long answers in narrow columns);
-    an empty discretionary costs a penalty, so lines still break at spaces where they can.
-
-    >>> breakable_tex("a_b")
-    'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
-    """
-    return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
 
 
 def decimal_text(value: Decimal) -> str:

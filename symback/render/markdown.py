@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MARKDOWN_TARGETS", "for_github", "finish_markdown", "code_span", "guard_inline_math"]
+__all__ = ["MARKDOWN_TARGETS", "code_span", "finish_markdown", "for_github", "guard_inline_math"]
 
 MARKDOWN_TARGETS = ("github", "math-first", "template")
 """Where rendered Markdown is read: "github" (files: math fences, guarded inline math), "math-first" (Jupyter,
