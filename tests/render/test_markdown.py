@@ -193,3 +193,15 @@ def test_formulas_with_every_construct_markdown_eats(tex):
     meant = f"Text ${tex}$ and ${tex}$ again.\n\n| a | b |\n|---|---|\n| ${in_cell}$ | x |\n"
     assert troubles(meant, for_github(meant)) == []
     assert troubles(meant, meant)  # as written, the formula does not survive
+
+
+def test_a_notebook_gets_dollar_blocks_with_the_same_formulas():
+    """Jupyter finds math before Markdown and shows a ```math fence as code: it gets $$ blocks, inline math guarded,
+    and every formula TeX-equal to the template's."""
+    from symback.render.environment import render_exercise
+    result = symback.run_exercise(symback.load(ROOT / "problems" / "ws23_backprop.toml"), "4")
+    shown = result._repr_markdown_()
+    assert "$$" in shown and "```math" not in shown
+    meant = render_exercise(result, "md", markdown="template")
+    pairs = list(zip(math_first_formulas(meant), math_first_formulas(shown), strict=True))
+    assert pairs and all((k, tex_tokens(a)) == (j, tex_tokens(b)) for (k, a), (j, b) in pairs)
