@@ -161,8 +161,9 @@ def feedback_view(report: Report) -> FeedbackView:
     )
 
 
-def render_feedback(report: Report, kind: str) -> str:
-    """The feedback sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+def render_feedback(report: Report, kind: str, *, markdown: str = "github") -> str:
+    """The feedback sheet as Markdown (``kind="md"``, finished for ``markdown``: see
+    :func:`~symback.render.markdown.finish_markdown`) or LaTeX (``kind="tex"``).
 
     >>> import symback
     >>> report = symback.check(symback.load("problems/ws23_backprop.toml"), {"1": {"yhat": "0", "L": "0.5"}})
@@ -172,7 +173,7 @@ def render_feedback(report: Report, kind: str) -> str:
     >>> "First wrong step: exercise 1, L" in text
     True
     """
-    return render_for_problem("feedback", kind, report.problem, feedback=feedback_view(report))
+    return render_for_problem("feedback", kind, report.problem, markdown=markdown, feedback=feedback_view(report))
 
 
 def present(report: Report, form: str) -> str:
@@ -183,7 +184,7 @@ def present(report: Report, form: str) -> str:
     >>> present(report, "md").startswith("# Feedback")
     True
     """
-    return render_feedback(report, form)
+    return render_feedback(report, form, markdown="math-first")  # Jupyter shows a ```math fence as code
 
 
 def write_feedback(report: Report, path: Path) -> None:

@@ -20,15 +20,16 @@ import tempfile
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from types import MappingProxyType
 
 import jinja2
 
 from ..derive import run_steps, steps
 from .exercise import exercise_view
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
+from .markdown import code_span, finish_markdown
 from .notation import Notation, decimal_text
 from .sheet import Sheet, notation_for
+from .tex_text import breakable_tex, escape_tex
 from .training_plot import log_scale, plot_series
 
 FORMATS = ("md", "tex")
@@ -78,51 +79,6 @@ def missing_step_templates(folder: Path | None = None) -> list[str]:
     return [name for name in wanted if not (folder / name).is_file()]
 
 
-_TEX_SPECIALS = MappingProxyType({
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
-    "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}", ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-})
-_TEX_UNICODE = MappingProxyType({
-    "ŷ": r"$\hat{y}$", "ᵀ": r"\textsuperscript{T}", "∂": r"$\partial$", "α": r"$\alpha$", "β": r"$\beta$",
-    "σ": r"$\sigma$", "θ": r"$\theta$", "η": r"$\eta$", "λ": r"$\lambda$", "≡": r"$\equiv$", "−": "-",
-    "·": r"$\cdot$", "×": r"$\times$", "≈": r"$\approx$", "≤": r"$\le$", "≥": r"$\ge$", "∈": r"$\in$",
-    "→": r"$\to$", "∞": r"$\infty$", "²": r"\textsuperscript{2}", "³": r"\textsuperscript{3}", "′": "'",
-    "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\dots{}", "½": r"$\frac12$",
-    "₀": r"\textsubscript{0}", "₁": r"\textsubscript{1}", "₂": r"\textsubscript{2}", "₃": r"\textsubscript{3}",
-    "⁰": r"\textsuperscript{0}", "¹": r"\textsuperscript{1}", "⁴": r"\textsuperscript{4}",
-    "⁵": r"\textsuperscript{5}", "⁶": r"\textsuperscript{6}", "⁷": r"\textsuperscript{7}",
-    "⁸": r"\textsuperscript{8}", "⁹": r"\textsuperscript{9}", "⁻": r"\textsuperscript{-}", "ᵗ": r"\textsuperscript{t}",
-    "ρ": r"$\rho$", "∑": r"$\sum$", "Δ": r"$\Delta$", "ε": r"$\varepsilon$", "γ": r"$\gamma$", "μ": r"$\mu$", "√": r"$\surd$", "ℝ": r"$\mathbb{R}$", "≠": r"$\ne$", "±": r"$\pm$", "π": r"$\pi$",
-})
-
-
-def escape_tex(text) -> str:
-    r"""Text from a file, safe in LaTeX: specials escaped, common math symbols mapped, other symbols dropped.
-
-    >>> escape_tex(r"\input{/etc/passwd} 50% ŷ")
-    '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
-    """
-    out = []
-    text = re.sub("([A-Za-z])\u0302", lambda m: f"\x00{m.group(1)}", str(text).replace("\x00", ""))  # x̂ (x + combining hat)
-    for character in text:
-        if out and out[-1] == "\x00":
-            out[-1] = rf"$\hat{{{character}}}$"
-        elif character == "\x00":
-            out.append(character)
-        elif character in _TEX_SPECIALS:
-            out.append(_TEX_SPECIALS[character])
-        elif character in _TEX_UNICODE:
-            out.append(_TEX_UNICODE[character])
-        elif ord(character) < 0x20 and character not in "\n\t":
-            continue
-        elif ord(character) > 0xFF:
-            out.append("?")  # pdflatex has no glyph for it; a visible mark beats a failed build
-        else:
-            out.append(character)
-    return "".join(out)
-
-
 def escape_md(text) -> str:
     r"""Text from a file, safe in Markdown: no HTML, no emphasis, no stray math.
 
@@ -133,14 +89,13 @@ def escape_md(text) -> str:
     return re.sub(r"([\\`*_\[\]|$~])", r"\\\1", text).replace("\n", " ")
 
 
-def breakable_tex(text) -> str:
-    r"""Like :func:`escape_tex`, but a line may break after any character (long answers in narrow columns);
-    an empty discretionary costs a penalty, so lines still break at spaces where they can.
+def code_tex(text) -> str:
+    r"""Text from a file in typewriter type, every character printed as it is.
 
-    >>> breakable_tex("a_b")
-    'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
+    >>> code_tex("ws23_backprop.toml")
+    '\\texttt{ws23\\_backprop.toml}'
     """
-    return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
+    return rf"\texttt{{{escape_tex(text)}}}"
 
 
 def approximately(quantity) -> str:
@@ -205,6 +160,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
+        code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
         plot_series=plot_series,
         log_scale=log_scale,
@@ -217,7 +173,7 @@ def _cached_environment(kind: str, notation: Notation) -> jinja2.Environment:
     return _environment(kind, notation)
 
 
-def render_exercise(result, kind: str) -> str:
+def render_exercise(result, kind: str, *, markdown: str = "github") -> str:
     """One exercise's worked solution alone (what a notebook shows for an :class:`ExerciseResult`), in the
     exercise's presentation, whatever the kind of problem.
 
@@ -226,7 +182,7 @@ def render_exercise(result, kind: str) -> str:
     >>> "Exercise 4" in text
     True
     """
-    return render_for_problem("exercise", kind, result.problem,
+    return render_for_problem("exercise", kind, result.problem, markdown=markdown,
                               exercise=exercise_view(result, notation_for(result.problem)))
 
 
@@ -237,12 +193,13 @@ def present(result, form: str) -> str:
     >>> "Exercise 1" in present(symback.run_exercise(symback.load("problems/circuit_cs231n.toml"), "1"), "tex")
     True
     """
-    return render_exercise(result, form)
+    return render_exercise(result, form, markdown="math-first")  # Jupyter shows a ```math fence as code
 
 
-def render_for_problem(template: str, kind: str, problem, **context) -> str:
+def render_for_problem(template: str, kind: str, problem, *, markdown: str = "github", **context) -> str:
     """Render ``templates/{kind}/{template}.{kind}.j2`` with the notation ``problem``'s names print in
-    (:func:`~symback.render.sheet.notation_for`: layer numbers shown from two hidden layers on).
+    (:func:`~symback.render.sheet.notation_for`: layer numbers shown from two hidden layers on). Markdown is
+    finished for where it is read (``markdown``: :data:`~symback.render.markdown.MARKDOWN_TARGETS`).
 
     >>> import symback
     >>> from symback.render.exercise import exercise_view
@@ -253,11 +210,13 @@ def render_for_problem(template: str, kind: str, problem, **context) -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    return _cached_environment(kind, notation_for(problem)).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+    text = _cached_environment(kind, notation_for(problem)).get_template(f"{kind}/{template}.{kind}.j2").render(**context)
+    return finish_markdown(text, markdown) if kind == "md" else text
 
 
-def render(sheet: Sheet, kind: str) -> str:
-    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+def render(sheet: Sheet, kind: str, *, markdown: str = "github") -> str:
+    """The sheet as Markdown (``kind="md"``, finished for ``markdown``: see
+    :func:`~symback.render.markdown.finish_markdown`) or LaTeX (``kind="tex"``).
 
     >>> import symback
     >>> from symback.render.sheet import build_sheet
@@ -268,4 +227,5 @@ def render(sheet: Sheet, kind: str) -> str:
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
     template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
-    return template.render(sheet=sheet)
+    text = template.render(sheet=sheet)
+    return finish_markdown(text, markdown) if kind == "md" else text

@@ -13,7 +13,7 @@ from ..errors import SymbackError
 
 INSTALL_HINT = (
     "no LaTeX found (pdflatex): install it to get the PDF, e.g. "
-    "'apt-get install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-pictures'"
+    "'apt-get install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-pictures lmodern'"
 )
 
 
