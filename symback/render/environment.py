@@ -267,7 +267,8 @@ def render_for_problem(template: str, kind: str, problem, **context) -> str:
 
 
 def render(sheet: Sheet, kind: str) -> str:
-    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``).
+    """The sheet as Markdown (``kind="md"``) or LaTeX (``kind="tex"``); a solution sheet or, for a
+    :class:`~symback.render.questions.QuestionSheet`, the exercise sheet without solutions.
 
     >>> import symback
     >>> from symback.render.sheet import build_sheet
@@ -277,5 +278,6 @@ def render(sheet: Sheet, kind: str) -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
+    name = "questions" if sheet.questions else "sheet"
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/{name}.{kind}.j2")
     return template.render(sheet=sheet)

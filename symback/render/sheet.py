@@ -87,6 +87,7 @@ class Sheet:
     rounding: Rounding
     tables: bool  # the LaTeX needs longtable and graphicx: a table exercise, or a diagram scaled to the page
     plots: tuple[PlotFile, ...] = ()  # files the Markdown sheet links to (LaTeX draws the same with pgfplots)
+    questions: bool = False  # a solution sheet (the questions sheet is symback.render.questions.QuestionSheet)
 
 
 def notation_for(problem: Problem) -> Notation:
