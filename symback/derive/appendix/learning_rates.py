@@ -183,7 +183,7 @@ def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> str:
     if moves:
         parts.append(f"As α grows, L' {'; then it '.join(moves)}.")
     if any(word == "stays" for word, _, _ in trend):
-        still = ", not an overshoot: each of these steps still lowers L" if not raising else ""
+        still = ", not an overshoot (each of these steps still lowers L)" if not raising else ""
         parts.append(f"Where L' stays the same, the larger steps change it by less than the digits shown: a "
                      f"plateau{still}.")
     return " ".join(parts)
