@@ -33,6 +33,10 @@ class DeeperGradient:
     factors_before: int  # local partials on one chain-rule path
     factors_after: int
     ratio: Quantity | None  # after / before (None where before is 0)
+    shown: tuple[tuple[bool, bool], ...] = ()  # before, after: (the sum of paths is short, the exact value is short)
+
+
+MAX_SHOWN_PATHS = 4  # a sum over more chain-rule paths is named by its count, not written out
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,9 @@ def _deeper_gradient(before: GradientStep, after: GradientStep, passes, digits) 
     ratio = None
     if before.quantity.exact != 0:
         ratio = _ratio(before.parameter, passes, digits)
-    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio)
+    shown = tuple((len(step.paths) <= MAX_SHOWN_PATHS, len(str(step.quantity.exact)) <= SHORT_EXACT)
+                  for step in (before, after))
+    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio, shown)
 
 
 def _ratio(name: str, passes, digits) -> Quantity:
