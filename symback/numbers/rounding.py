@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import decimal
 import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping
 
 import sympy
 

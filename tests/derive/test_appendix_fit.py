@@ -9,14 +9,14 @@ from pathlib import Path
 
 import mpmath
 import pytest
-
-import symback
 from cli_helpers import run
 from deadline import no_hang
+from test_appendix import runs_of
+
+import symback
 from symback.derive.appendix import build_appendix
 from symback.render.environment import render
 from symback.render.sheet import build_sheet
-from test_appendix import runs_of
 
 WS23 = Path(__file__).resolve().parents[2] / "problems" / "ws23_backprop.toml"
 SIG4 = {"A": [[0.5, -0.3], [0.2, 0.7]], "B": [[0.4, 0.1], [-0.6, 0.9]], "C": [[1.2, -0.8], [0.3, 0.5]],

@@ -12,9 +12,9 @@ from pathlib import Path
 import mpmath
 import pytest
 import sympy
+from cli_helpers import run
 
 import symback
-from cli_helpers import run
 from symback.numbers.rounding import Rounding, correctly_rounded, round_exact
 from symback.render.environment import render
 from symback.render.sheet import build_sheet

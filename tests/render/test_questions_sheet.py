@@ -12,9 +12,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+from cli_helpers import run
 
 import symback
-from cli_helpers import run
 from symback.render.environment import render
 from symback.render.questions import build_questions
 

@@ -32,6 +32,7 @@ from .common import (
     readable,
 )
 
+
 @dataclass(frozen=True)
 class RateRow:
     """One SGD step with α = factor · (the exercise's α): the updated parameters and the loss after it (exact
