@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..derive.exercise import run_exercise
 from ..engine.backprop import backprop
 from ..errors import ArgumentError, SymbackError
+from ..numbers.rounding import Rounding
 from ..numbers.text import format_exact, split_numbers
 from ..problem.load import load
 from ..render.terminal import format_steps
@@ -24,9 +25,8 @@ def _grad(args) -> int:
     unknown = [name for name in wanted if name not in result.grad]
     if unknown:
         raise ArgumentError(f"--params: unknown or frozen parameter {unknown[0]!r} (trainable: {', '.join(result.grad)})")
-    digits = args.digits or problem.digits
     names = [name for name in result.values if not name.startswith("dL/d")] + [f"dL/d{name}" for name in wanted]
-    decimals = result.decimals(digits)
+    decimals = result.decimals(rounding_of(args) or problem.rounding)
     print(problem.title)
     for name in names:
         print(f"{name} = {format_exact(result.values[name])} ≈ {decimals[name]}")
@@ -46,18 +46,42 @@ def _exercise(args) -> int:
     problem = load(args.problem)
     ids = [args.id] if args.id else [exercise.id for exercise in problem.exercises]
     for exercise_id in ids:
-        print(format_steps(run_exercise(problem, exercise_id, args.digits)))
+        print(format_steps(run_exercise(problem, exercise_id, rounding_of(args))))
     return 0
 
 
 def _solve(args) -> int:
     problem = load(args.problem)
-    report = write_sheets(problem, Path(args.output), parse_formats(args.format), args.digits)
+    report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
+                          appendix=not args.no_appendix, questions=args.questions)
     for path in report.written:
         print(f"wrote {path}")
     for remark in report.remarks:
         print(f"symback: {remark}", file=sys.stderr)
     return 0
+
+
+def rounding_of(args) -> Rounding | None:
+    """The rounding the command line asks for (``--digits`` or ``--decimals``); None: the problem file's.
+
+    >>> rounding_of(argparse.Namespace(digits=None, decimals=2))
+    Rounding(count=2, fixed=True)
+    """
+    if args.decimals is not None:
+        if not 0 <= args.decimals <= 1000:
+            raise ArgumentError(f"--decimals must be between 0 and 1000, got {args.decimals}")
+        return Rounding(args.decimals, fixed=True)
+    if args.digits is not None:
+        if not 1 <= args.digits <= 1000:
+            raise ArgumentError(f"--digits must be between 1 and 1000, got {args.digits}")
+        return Rounding(args.digits)
+    return None
+
+
+def _add_rounding(command: argparse.ArgumentParser) -> None:
+    choice = command.add_mutually_exclusive_group()
+    choice.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
+    choice.add_argument("--decimals", type=int, help="fixed decimal places instead of significant digits")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -69,18 +93,21 @@ def parser() -> argparse.ArgumentParser:
     grad.add_argument("--x", required=True, help="input, comma-separated: 1,3 or 1/2,sqrt(2)")
     grad.add_argument("--y", required=True, help="target, comma-separated for several outputs")
     grad.add_argument("--params", help="only these gradients, comma-separated (default: every trainable one)")
-    grad.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
+    _add_rounding(grad)
     grad.set_defaults(run=_grad)
     solve = commands.add_parser("solve", help="write the solution sheet: Markdown, LaTeX and PDF")
     solve.add_argument("problem", help="problem file (TOML)")
     solve.add_argument("-o", "--output", default="output", help="folder for the sheets (default: output)")
     solve.add_argument("--format", default="md,tex,pdf", help="comma-separated: md, tex, pdf (default: all three)")
-    solve.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
+    _add_rounding(solve)
+    solve.add_argument("--no-appendix", action="store_true", help="leave out the appendix of follow-up questions")
+    solve.add_argument("--questions", action="store_true",
+                       help="write the exercise sheet without solutions (<stem>-questions.<ext>) instead")
     solve.set_defaults(run=_solve)
     exercise = commands.add_parser("exercise", help="the steps of one exercise (or of all), as plain text")
     exercise.add_argument("problem", help="problem file (TOML)")
     exercise.add_argument("id", nargs="?", help="exercise id (default: every exercise)")
-    exercise.add_argument("--digits", type=int, help="significant digits of the decimals (default: the problem's)")
+    _add_rounding(exercise)
     exercise.set_defaults(run=_exercise)
     add_check_commands(commands)
     return top
@@ -90,8 +117,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 fine, 1 answers not all right, 2 bad input)."""
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "digits", None) is not None and not 1 <= args.digits <= 1000:
-            raise SymbackError(f"--digits must be between 1 and 1000, got {args.digits}")
         return args.run(args)
     except SymbackError as err:
         print(f"symback: {err}", file=sys.stderr)

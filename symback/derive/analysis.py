@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import sympy
 
-from ..numbers.rounding import round_significant
+from ..numbers.rounding import round_exact
 from .steps import CrossEntropyAnalysisStep, LimitRow, Quantity
 
 P = sympy.Symbol("p", positive=True)
@@ -16,7 +16,7 @@ TABLE_POINTS = (sympy.Rational(1, 100), sympy.Rational(1, 10), sympy.Rational(1,
 
 
 def _decimal(value: sympy.Expr, digits: int) -> Decimal:
-    return round_significant(Decimal(str(sympy.N(value, digits + 20))), digits)
+    return round_exact(value, digits, guard=20)
 
 
 def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:

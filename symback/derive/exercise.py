@@ -132,7 +132,7 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
         exercise = problem.exercise(str(exercise_id))
     except KeyError as err:
         raise ArgumentError(err.args[0]) from err
-    digits = problem.digits if digits is None else digits
+    digits = problem.rounding if digits is None else digits
     builder = TASKS.get(exercise.task)
     if builder is None:
         raise ArgumentError(f"exercise {exercise.id}: task {exercise.task} has no worked solution yet")

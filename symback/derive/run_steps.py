@@ -20,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 import sympy
 
 from ..numbers.parse import exact_number
-from ..numbers.rounding import round_significant, terminating_decimal
+from ..numbers.rounding import round_exact, terminating_decimal
 from ..problem.model import Problem
 from ..runs.optimize import OptimizerRun, RunValue
 from ..runs.optimizers import optimizer
@@ -91,7 +91,7 @@ def exact_cell(value, digits: int) -> Cell:
         if exact_decimal is not None:  # 10^30 is 1E+30, not thirty zeros (nor the context's 28 digits)
             shortest = exact_decimal.normalize(decimal.Context(prec=max(len(exact_decimal.as_tuple().digits), 1)))
             return cell(RunValue(value, shortest))
-    return cell(RunValue(value, round_significant(Decimal(str(sympy.N(value, digits + 30))), digits)))
+    return cell(RunValue(value, round_exact(value, digits)))
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,11 @@ class Quantity:
     def __init__(self, name: str, exact, decimal: Decimal):
         self.name, self.decimal, self._source = name, decimal, exact
         self._exact = exact if isinstance(exact, sympy.Basic) else None
-        self._short = None
+        self._short = False if exact is None else None  # None: no exact form kept (only the decimal)
 
     @property
     def exact(self) -> sympy.Expr:
-        if self._exact is None:
+        if self._exact is None and self._source is not None:
             self._exact = to_sympy(self._source)
         return self._exact
 

@@ -20,7 +20,7 @@ import sympy
 from ..errors import ArgumentError, NumericError, ParseError
 from ..numbers.arithmetic import DECIMAL
 from ..numbers.parse import exact_number
-from ..numbers.rounding import correctly_rounded, trimmed
+from ..numbers.rounding import correctly_rounded, trimmed, valid_rounding
 from ..numbers.tidy import tidy
 from ..problem.model import Problem
 from .graph import Graph, Node
@@ -302,5 +302,5 @@ CircuitResult = BackpropResult
 
 
 def _check_digits(digits) -> None:
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
-        raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
+    if not valid_rounding(digits):
+        raise ArgumentError(f"digits must be a whole number from 1 to 1000 (or a Rounding), got {digits!r}")

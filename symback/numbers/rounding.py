@@ -1,19 +1,101 @@
 """Correctly rounded decimals from passes at growing precision (Ziv's strategy).
 
-A value is rounded to the requested significant digits once two passes at different precisions round to the
-same decimal; otherwise the precision grows. Ties round half up, as taught in school (0.125 → 0.13).
+A value is rounded as a :class:`Rounding` asks (significant digits, or fixed decimal places) once two passes at
+different precisions round to the same decimal; otherwise the precision grows. Ties round half up, as taught in
+school (0.125 → 0.13).
 """
 
 from __future__ import annotations
 
 import decimal
 import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Callable, Iterable, Mapping
+
+import sympy
 
 MAX_DIGITS = 2000
 ZERO_DIGITS = 400  # a value still exactly 0 at this many digits is taken to be 0
+GUARD_DIGITS = 3  # fixed places are settled only at a precision this many digits past the last place
+
+
+@dataclass(frozen=True)
+class Rounding:
+    """How a sheet rounds its decimals: to ``count`` significant digits, or (``fixed``) to ``count`` decimal
+    places. One value passed down from the problem file or the command line to every place that rounds.
+
+    >>> Rounding(4).round(Decimal("3.14159")), Rounding(2, fixed=True).round(Decimal("3.14159"))
+    (Decimal('3.142'), Decimal('3.14'))
+    >>> str(Rounding(4)), str(Rounding(2, fixed=True)), str(Rounding(1, fixed=True))
+    ('4 significant digits', '2 decimal places', '1 decimal place')
+    """
+
+    count: int
+    fixed: bool = False
+
+    def round(self, value: Decimal) -> Decimal:
+        """``value`` rounded, ties half up; a value that rounds to 0 is 0 without a sign (never "−0.00")."""
+        if self.fixed:
+            if not value:
+                return Decimal(0).quantize(Decimal(1).scaleb(-self.count))
+            room = max(value.adjusted(), 0) + self.count + 2  # enough digits for the quantized result
+            context = decimal.Context(prec=room, rounding=ROUND_HALF_UP, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+            rounded = value.quantize(Decimal(1).scaleb(-self.count), context=context)
+            return rounded.copy_abs() if not rounded else rounded
+        return round_significant(value, self.count)
+
+    def settled(self, earlier: Decimal, now: Decimal, precision: int) -> bool:
+        """Whether two passes (the later at ``precision`` digits) fix the rounded value: they round alike, and for
+        fixed places the precision reaches past the last place (a large value needs digits before the point)."""
+        if self.round(earlier) != self.round(now):
+            return False
+        return not self.fixed or not now or precision >= now.adjusted() + 1 + self.count + GUARD_DIGITS
+
+    def working_digits(self, magnitude: int = 0) -> int:
+        """Significant digits enough to round a value near 10^``magnitude`` (before any guard digits)."""
+        return self.count + max(magnitude + 1, 1) if self.fixed else self.count
+
+    def __str__(self) -> str:
+        unit = ("decimal place" if self.fixed else "significant digit") + ("s" if self.count != 1 else "")
+        return f"{self.count} {unit}"
+
+
+def as_rounding(digits: int | Rounding) -> Rounding:
+    """A Rounding from a count of significant digits (the API's ``digits=4``) or a Rounding as it is.
+
+    >>> as_rounding(4) == Rounding(4), as_rounding(Rounding(2, fixed=True)).fixed
+    (True, True)
+    """
+    return digits if isinstance(digits, Rounding) else Rounding(digits)
+
+
+def valid_rounding(digits) -> bool:
+    """Whether ``digits`` is a Rounding or a count of significant digits the API accepts (1 to 1000; 0 to 1000
+    fixed places).
+
+    >>> valid_rounding(4), valid_rounding(0), valid_rounding(Rounding(0, fixed=True)), valid_rounding(True)
+    (True, False, True, False)
+    """
+    if isinstance(digits, Rounding):
+        return type(digits.count) is int and (0 if digits.fixed else 1) <= digits.count <= 1000
+    return isinstance(digits, int) and not isinstance(digits, bool) and 1 <= digits <= 1000
+
+
+def round_exact(value, rounding: int | Rounding, guard: int = 30) -> Decimal:
+    """A SymPy number rounded as ``rounding`` asks, from ``guard`` digits more than it needs (for values whose
+    exact form is at hand and small; a pass's values go through :func:`correctly_rounded`).
+
+    >>> import sympy
+    >>> round_exact(sympy.pi * 1000, Rounding(2, fixed=True)), round_exact(sympy.pi, 3)
+    (Decimal('3141.59'), Decimal('3.14'))
+    """
+    rounding = as_rounding(rounding)
+    magnitude = 0
+    if rounding.fixed and value != 0:
+        magnitude = max(int(sympy.floor(sympy.log(abs(sympy.N(value, 15)), 10))), 0)
+    return rounding.round(Decimal(str(sympy.N(value, rounding.working_digits(magnitude) + guard))))
 
 
 def round_significant(value: Decimal, digits: int) -> Decimal:
@@ -46,13 +128,13 @@ def working_context(digits: int) -> decimal.Context:
 
 def correctly_rounded(
     evaluate: Callable[[], Mapping[str, Decimal]],
-    digits: int,
+    digits: int | Rounding,
     known_zero: Iterable[str] = (),
     *,
     refine_zeros_to: int | None = ZERO_DIGITS,
     max_digits: int = MAX_DIGITS,
 ) -> dict[str, Decimal]:
-    """Round every quantity ``evaluate()`` returns to ``digits`` significant digits, correctly.
+    """Round every quantity ``evaluate()`` returns as ``digits`` asks (significant digits, or a Rounding), correctly.
 
     ``evaluate`` computes all quantities in the current decimal context; it is called at growing precision
     until consecutive results agree after rounding. ``known_zero`` names quantities whose exact value is 0.
@@ -67,12 +149,15 @@ def correctly_rounded(
     >>> tiny = lambda: {"d": Decimal(81).exp() / (Decimal(81).exp() + 1) - 1}   # −e⁻⁸¹/(1 + e⁻⁸¹)
     >>> correctly_rounded(tiny, 3)     # exactly 0 at 15 and at 42 digits
     {'d': Decimal('-6.64E-36')}
+    >>> correctly_rounded(lambda: {"big": Decimal(10) ** 30 / 3}, Rounding(2, fixed=True))["big"]
+    Decimal('333333333333333333333333333333.33')
     """
+    rounding = as_rounding(digits)
     zeros = set(known_zero)
-    precision = digits + 12
+    precision = rounding.count + 12
     with decimal.localcontext(working_context(precision)):
         previous = evaluate()
-    result = {name: Decimal(0) for name in previous if name in zeros}
+    result = {name: rounding.round(Decimal(0)) for name in previous if name in zeros}
     pending = {name: value for name, value in previous.items() if name not in zeros}
     while pending:
         precision = min(2 * precision + 12, max_digits)
@@ -83,14 +168,14 @@ def correctly_rounded(
             now = current[name]
             if now == 0 and refine_zeros_to is not None and precision < refine_zeros_to:
                 unresolved[name] = now
-            elif round_significant(earlier, digits) == round_significant(now, digits):
-                result[name] = round_significant(now, digits)
+            elif rounding.settled(earlier, now, precision):
+                result[name] = rounding.round(now)
             else:
                 unresolved[name] = now
         if precision >= max_digits:
             # Still moving at the last precision: a zero that the exact arithmetic did not see as zero.
             for name, value in unresolved.items():
-                result[name] = Decimal(0) if value.adjusted() < -max_digits // 2 else round_significant(value, digits)
+                result[name] = rounding.round(Decimal(0) if value.adjusted() < -max_digits // 2 else value)
             break
         pending = unresolved
     return {name: result[name] for name in previous}

@@ -35,8 +35,9 @@ from .read_activation import ACTIVATION_OPTIONS, read_activation
 from .read_exercises import Subject, read_exercises, read_loss
 from .read_expression import read_expression
 from .read_optimizer import read_data
+from .read_sheet import read_sheet_settings
 
-_TOP_KEYS = ("title", "notes", "digits", "network", "loss", "parameters", "exercises", "tolerance", "expression",
+_TOP_KEYS = ("title", "notes", "intro", "digits", "decimals", "appendix", "network", "loss", "parameters", "exercises", "tolerance", "expression",
              "data")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
 _LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
@@ -101,12 +102,7 @@ def _read_problem(data: dict, source: str) -> Problem:
     top = Fields(data, "", _TOP_KEYS)
     title = top.string("title", required=True)
     notes = top.string("notes")
-    digits = top.get("digits")
-    if digits is None:
-        digits = 4
-    elif type(digits) is not int or not 1 <= digits <= 100:
-        shown = digits if type(digits) is int else describe(digits)
-        raise ProblemError("digits", f"expected an integer from 1 to 100 (decimals shown on sheets), got {shown}")
+    sheet = read_sheet_settings(top)
     expression = network = data = None
     if "expression" in top:
         for key in ("network", "parameters", "data"):
@@ -122,8 +118,9 @@ def _read_problem(data: dict, source: str) -> Problem:
             _check_data_targets(data, loss)
     exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data))
     tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
-    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=digits, tolerance=tolerance,
-                   expression=expression, data=data)
+    return Problem(title, network, loss, exercises, source=source, notes=notes, digits=sheet.digits,
+                   tolerance=tolerance, expression=expression, data=data, decimals=sheet.decimals,
+                   appendix=sheet.appendix, intro=sheet.intro)
 
 
 def _check_data_targets(data: DatasetSpec, loss: LossSpec) -> None:

@@ -12,6 +12,7 @@ from typing import Mapping, Union
 
 import sympy
 
+from ..numbers.rounding import Rounding
 from ..numbers.tolerance import Tolerance
 
 Entry = Union[str, sympy.Expr]
@@ -19,6 +20,7 @@ Entry = Union[str, sympy.Expr]
 
 TASKS = ("forward", "loss", "gradient", "sgd", "optimize", "train", "cross_entropy_analysis")
 PRESENTATIONS = ("paths", "table")
+APPENDIX_SECTIONS = ("learning_rates", "relu", "adam", "loss_comparison", "deeper")  # in the sheet's order
 """How a pass may be derived: chain-rule paths from L to each parameter, or a table of nodes and wires."""
 
 
@@ -183,11 +185,23 @@ class Problem:
     loss: LossSpec | None  # None for an expression problem whose exercises differentiate f itself
     exercises: tuple[ExerciseSpec, ...] = ()
     source: str | None = None
-    notes: str | None = None
-    digits: int = 4
+    notes: str | None = None  # remarks for the author: never printed
+    digits: int = 4  # significant digits of the sheet's decimals (and the checker's)
     tolerance: Tolerance | None = None  # how close a student's answer must be (None: the checker's default)
     expression: ExpressionSpec | None = None  # a circuit instead of a network
     data: DatasetSpec | None = None  # samples for training runs
+    decimals: int | None = None  # fixed decimal places instead of significant digits on sheets
+    appendix: tuple[str, ...] = APPENDIX_SECTIONS  # the appendix sections wanted (those that fit are printed)
+    intro: str | None = None  # text printed under the title
+
+    @property
+    def rounding(self) -> Rounding:
+        """How the sheet rounds: ``decimals`` fixed places where given, else ``digits`` significant digits.
+
+        >>> str(Problem("t", None, None, decimals=2).rounding), str(Problem("t", None, None).rounding)
+        ('2 decimal places', '4 significant digits')
+        """
+        return Rounding(self.digits) if self.decimals is None else Rounding(self.decimals, fixed=True)
 
     @property
     def source_name(self) -> str:

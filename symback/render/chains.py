@@ -15,6 +15,9 @@ from .equations import equation_rows
 from .notation import Notation, decimal_text
 
 
+MAX_WRITTEN_PATHS = 4  # a sum over more chain-rule paths is named by its count where only its shape matters
+
+
 def conclusion(quantity: Quantity, approximate: bool = False, before=None) -> list[tuple[str, object]]:
     r"""The end of a chain: ``= exact`` where short and no decimal was put in (unless the chain already ends
     with it), then ``= d`` where the decimal is the exact value, ``≈ d`` where it is not, nothing after a whole
@@ -102,6 +105,8 @@ def symbol_rows(step: GradientStep, notation: Notation) -> list[str]:
     """A gradient's chain-rule paths in ∂ symbols only, then its value (where only the shape of the paths
     matters, as when a layer is added)."""
     symbols = [r" \cdot ".join(notation.partial(f.numerator, f.denominator) for f in path) for path in step.paths]
+    if len(symbols) > MAX_WRITTEN_PATHS:
+        symbols = [rf"\text{{a sum over {len(symbols)} chain-rule paths}}"]
     lhs = notation.latex_name(step.quantity.name)
     return equation_rows(lhs, [("=", _sum(symbols, notation))] + conclusion(step.quantity), notation)
 

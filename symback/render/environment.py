@@ -216,7 +216,8 @@ def render_for_problem(template: str, kind: str, problem, *, markdown: str = "gi
 
 def render(sheet: Sheet, kind: str, *, markdown: str = "github") -> str:
     """The sheet as Markdown (``kind="md"``, finished for ``markdown``: see
-    :func:`~symback.render.markdown.finish_markdown`) or LaTeX (``kind="tex"``).
+    :func:`~symback.render.markdown.finish_markdown`) or LaTeX (``kind="tex"``); a solution sheet or, for a
+    :class:`~symback.render.questions.QuestionSheet`, the exercise sheet without solutions.
 
     >>> import symback
     >>> from symback.render.sheet import build_sheet
@@ -226,6 +227,7 @@ def render(sheet: Sheet, kind: str, *, markdown: str = "github") -> str:
     """
     if kind not in FORMATS:
         raise ValueError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
-    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/sheet.{kind}.j2")
+    name = "questions" if sheet.questions else "sheet"
+    template = _cached_environment(kind, sheet.notation).get_template(f"{kind}/{name}.{kind}.j2")
     text = template.render(sheet=sheet)
     return finish_markdown(text, markdown) if kind == "md" else text

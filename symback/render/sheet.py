@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..derive.exercise import run_exercise
 from ..engine.backprop import problem_kind
+from ..numbers.rounding import Rounding, as_rounding
 from ..problem.model import Problem
 from .exercise import (
     ExerciseView,
@@ -76,7 +77,7 @@ class Sheet:
     conventions, every exercise and the appendix."""
 
     title: str
-    notes: str | None
+    intro: str | None  # the problem file's intro (its notes stay with the author)
     source_name: str
     notation: Notation
     kind: str
@@ -84,9 +85,10 @@ class Sheet:
     conventions: tuple[str, ...]
     exercises: tuple[ExerciseView, ...]
     appendix: object | None
-    digits: int
+    rounding: Rounding
     tables: bool  # the LaTeX needs longtable and graphicx: a table exercise, or a diagram scaled to the page
     plots: tuple[PlotFile, ...] = ()  # files the Markdown sheet links to (LaTeX draws the same with pgfplots)
+    questions: bool = False  # a solution sheet (the questions sheet is symback.render.questions.QuestionSheet)
 
 
 def notation_for(problem: Problem) -> Notation:
@@ -112,7 +114,7 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
     >>> sheet.kind, [name for name, _ in sheet.part.stages], [e.forward_as_in for e in sheet.exercises]
     ('expression', ['num', 'den', 'f'], [None, '1', '1'])
     """
-    digits = problem.digits if digits is None else digits
+    digits = problem.rounding if digits is None else digits
     kind = problem_kind(problem).name
     builder = PROBLEM_PARTS[kind]
     notation = builder.notation(problem)
@@ -122,19 +124,27 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
     conventions = builder.conventions(problem, part, exercises)
     return Sheet(
         title=problem.title,
-        notes=problem.notes,
+        intro=problem.intro,
         source_name=problem.source_name,
         notation=notation,
         kind=kind,
         part=part,
         conventions=tuple(c for c in dict.fromkeys(conventions) if c),
         exercises=exercises,
-        appendix=builder.appendix(problem, digits) if appendix and builder.appendix else None,
-        digits=digits,
+        appendix=appendix_of(problem, builder, digits) if appendix else None,
+        rounding=as_rounding(digits),
         tables=builder.scaled_diagram or any(e.presentation == "table" and e.body for e in exercises),
         plots=tuple(PlotFile(e.plot_file, training_svg(run.run)) for e in exercises for run in e.runs
                     if run.kind == "training_run"),
     )
+
+
+def appendix_of(problem: Problem, builder: ProblemPart, digits):
+    """The appendix of the problem's kind, with the sections its file asks for; None where no section is left."""
+    if builder.appendix is None or not problem.appendix:
+        return None
+    built = builder.appendix(problem, digits)
+    return built if built.sections else None
 
 
 def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str) -> tuple[ExerciseView, ...]:

@@ -11,6 +11,7 @@ from ..errors import ArgumentError, SymbackError
 from ..problem.model import Problem
 from .environment import render
 from .pdf import INSTALL_HINT, build_pdf, latex_available
+from .questions import build_questions, questions_stem
 from .sheet import build_sheet
 
 ALL_FORMATS = ("md", "tex", "pdf")
@@ -51,9 +52,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: int | None = None,
-                 stem: str | None = None, *, appendix: bool = True) -> SolveReport:
+                 stem: str | None = None, *, appendix: bool = True, questions: bool = False) -> SolveReport:
     """Render ``problem``'s sheet into ``folder`` as ``<stem>.md``, ``.tex``, ``.pdf``, with the Markdown the SVG
-    plots it links to (``<stem>-exercise-<id>-loss.svg``, one per training run).
+    plots it links to (``<stem>-exercise-<id>-loss.svg``, one per training run); with ``questions``, the exercise
+    sheet without solutions instead, as ``<stem>-questions.md``, ``.tex``, ``.pdf`` (nothing is solved for it).
 
     Everything is rendered before anything is written. Without pdflatex, the PDF is skipped with a remark
     (and it is an error if the PDF was the only format asked for).
@@ -65,7 +67,10 @@ def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: in
         formats = tuple(kind for kind in formats if kind != "pdf")
         report.remarks.append(INSTALL_HINT)
     stem = stem or Path(problem.source or "problem").stem
-    sheet = build_sheet(problem, digits, appendix=appendix, stem=stem)
+    if questions:
+        sheet, stem = build_questions(problem), questions_stem(problem, stem)
+    else:
+        sheet = build_sheet(problem, digits, appendix=appendix, stem=stem)
     texts = {kind: render(sheet, kind) for kind in ("md", "tex") if kind in formats or (kind == "tex" and "pdf" in formats)}
     folder.mkdir(parents=True, exist_ok=True)
     for plot in getattr(sheet, "plots", ()) if "md" in formats else ():  # before the Markdown that links to them

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import sympy
 
 from ..errors import ArgumentError, NumericError
-from ..numbers.rounding import trimmed
+from ..numbers.rounding import trimmed, valid_rounding
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from ..problem.optimizer_options import range_problem
 from .gradient_source import gradient_source
@@ -166,7 +166,7 @@ def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None =
     source = gradient_source(problem, exercise)
     try:
         run = optimize_with(source.gradient_at, source.start, source.names, spec, exercise.steps or 1,
-                            problem.digits if digits is None else digits)
+                            problem.rounding if digits is None else digits)
     except NumericError as err:  # one line that says where: the file and the exercise
         raise err.in_exercise(problem.source, exercise.id) from err
     return dataclasses.replace(run, objective=source.objective)
@@ -186,8 +186,8 @@ def optimize_with(gradient_at: GradientAt, start: Mapping[str, sympy.Expr], para
     >>> [(s.loss.exact, s.rows["w"]["new"].exact, s.rows["w"]["new"].decimal) for s in run.steps]
     [(1, 3/5, Decimal('0.6')), (1/25, 13/25, Decimal('0.52'))]
     """
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
-        raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
+    if not valid_rounding(digits):
+        raise ArgumentError(f"digits must be a whole number from 1 to 1000 (or a Rounding), got {digits!r}")
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ArgumentError(f"steps must be a whole number from 1, got {steps!r}")
     rule = optimizer(spec.kind)

@@ -30,7 +30,7 @@ from ..engine.guards import DomainError
 from ..engine.result import to_sympy
 from ..errors import ArgumentError, NumericError
 from ..numbers.arithmetic import DECIMAL, EXACT
-from ..numbers.rounding import working_context
+from ..numbers.rounding import valid_rounding, working_context
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from .training_plan import (
     DATASET_LOSS,
@@ -129,9 +129,9 @@ def train(problem: Problem, exercise: str | ExerciseSpec, *, digits: int | None 
     (Decimal('0.9520'), Decimal('0.3761'))
     """
     spec = _spec(problem, exercise)
-    digits = problem.digits if digits is None else digits
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 1000:
-        raise ArgumentError(f"digits must be a whole number from 1 to 1000, got {digits!r}")
+    digits = problem.rounding if digits is None else digits
+    if not valid_rounding(digits):
+        raise ArgumentError(f"digits must be a whole number from 1 to 1000 (or a Rounding), got {digits!r}")
     plan = plan_run(problem, spec, dataset_loss)
     try:
         flat = rounded_run(lambda: _flatten(plan), digits, largest_magnitude(_exact_numbers(plan)))

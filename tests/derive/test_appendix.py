@@ -127,8 +127,31 @@ def test_learning_rates_against_the_whole_loss(appendix):
     assert section.raising == tuple(r.rate for r, v in zip(section.rows, losses) if v > before)
     best = min(range(len(losses)), key=lambda i: losses[i])
     assert section.best == section.rows[best].rate
-    assert section.growing == all(losses[i - 1] < losses[i] for i in range(best + 1, len(losses)))
+    shown = [rounded(v) for v in losses]  # the words follow the numbers as the table shows them
+    assert section.growing == all(shown[i - 1] < shown[i] for i in range(best + 1, len(shown)))
     assert f"α = {section.best}" in section.conclusion
+    assert section.trend == runs_of(shown)
+
+
+def runs_of(values) -> tuple:
+    """Where a sequence falls, stays or rises: (word, first, last), written here from the definition."""
+    words = ["falls" if b < a else "rises" if b > a else "stays" for a, b in zip(values, values[1:])]
+    runs, start = [], 0
+    for k in range(1, len(words) + 1):
+        if k == len(words) or words[k] != words[start]:
+            runs.append((words[start], start, k))
+            start = k
+    return tuple(runs)
+
+
+def test_learning_rates_say_plateau_not_overshoot_where_h2_saturates(appendix):
+    # every α from 2 on takes L' to (2 − σ(1))² to four digits: b12 and a22 move so far that h₂ saturates and
+    # ŷ ≈ h₁ = σ(1); every step lowers L = 4, so nothing overshoots
+    section = appendix.section("learning_rates")
+    limit = rounded((2 - sigmoid(sympy.Integer(1))) ** 2)
+    assert [row.loss.decimal for row in section.rows if row.rate >= 2] == [limit] * 4
+    assert "overshoot" not in section.conclusion.replace("not an overshoot", "")
+    assert f"stays at ≈ {limit} from α = 2 to α = 20" in section.conclusion and "plateau" in section.conclusion
 
 
 def test_learning_rates_raise_the_loss_where_the_step_overshoots():

@@ -38,7 +38,7 @@ NAMES = {"x": "x", "y": "y", "q1": "q_{1}", "num": r"\mathit{num}", "q2": "q_{2}
          "den": r"\mathit{den}", "f": "f"}
 
 SMALL = """title = {title}
-notes = {notes}
+intro = {intro}
 [expression]
 f = "(x + y) * z"
 at = {{ x = -2, y = 5, z = -4 }}
@@ -96,8 +96,8 @@ def cs231n_texts(cs231n):
     return {kind: render(sheet, kind) for kind in ("md", "tex")}
 
 
-def small(title='"Small circuit"', notes='"n"', text='"Backpropagate."'):
-    return symback.loads(SMALL.format(title=title, notes=notes, text=text), source="small.toml")
+def small(title='"Small circuit"', intro='"n"', text='"Backpropagate."'):
+    return symback.loads(SMALL.format(title=title, intro=intro, text=text), source="small.toml")
 
 
 def row(text: str, kind: str, first_cell: str) -> str:
@@ -183,7 +183,7 @@ def test_ties_and_forks_are_stated():
 
 def test_hostile_text_is_escaped():
     p = small(title=r'"\\input{/etc/passwd} <script>alert(1)</script> $x$ | #"',
-              notes=r'"\\end{document} ``` %"', text=r'"\\section{x} _ ~ <b>"')
+              intro=r'"\\end{document} ``` %"', text=r'"\\section{x} _ ~ <b>"')
     sheet = build_sheet(p)
     md, tex = render(sheet, "md"), render(sheet, "tex")
     assert "<script>" not in md and "<b>" not in md and r"\$x\$" in md and r"\`\`\`" in md
@@ -256,7 +256,7 @@ def test_solve_writes_every_format(tmp_path):
 
 @needs_latex
 def test_pdf_of_hostile_text_builds(tmp_path):
-    p = small(title=r'"\\input{/etc/passwd} $x$ & # % _ ~ ^ | <b>"', notes='"σ → ∂ ½ ☃"')
+    p = small(title=r'"\\input{/etc/passwd} $x$ & # % _ ~ ^ | <b>"', intro='"σ → ∂ ½ ☃"')
     from symback.render.write import write_sheets
 
     write_sheets(p, tmp_path, ("pdf",))

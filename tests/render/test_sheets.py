@@ -22,7 +22,7 @@ HAS_LATEX = shutil.which("pdflatex") is not None and shutil.which("pdftotext") i
 needs_latex = pytest.mark.skipif(not HAS_LATEX, reason="pdflatex and pdftotext are not installed")
 
 SMALL = """title = {title}
-notes = {notes}
+intro = {intro}
 [network]
 inputs = 1
 [[network.layers]]
@@ -42,8 +42,8 @@ show = {{ yhat = "1/2" }}
 """
 
 
-def small_problem(title='"t"', notes='"n"', text='"q"'):
-    return symback.loads(SMALL.format(title=title, notes=notes, text=text), source="small.toml")
+def small_problem(title='"t"', intro='"n"', text='"q"'):
+    return symback.loads(SMALL.format(title=title, intro=intro, text=text), source="small.toml")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_markdown_math_is_in_forms_github_renders(ws23_sheet):
 @pytest.mark.parametrize("kind", ["md", "tex"])
 def test_text_from_the_file_is_escaped(kind):
     hostile = r'"\\input{/etc/passwd} \\write18{touch pwned} $x$ <b>*_"'
-    problem = small_problem(title=hostile, notes=hostile, text=hostile)
+    problem = small_problem(title=hostile, intro=hostile, text=hostile)
     text = render(build_sheet(problem, appendix=False), kind)
     if kind == "tex":
         assert "\\input{" not in text and "\\write18{" not in text
@@ -111,7 +111,7 @@ def test_text_from_the_file_is_escaped(kind):
 @needs_latex
 def test_hostile_title_shows_literally_in_the_pdf_and_runs_nothing(tmp_path):
     hostile = r'"\\input{/etc/passwd} \\write18{touch pwned}"'
-    problem = small_problem(title=hostile, notes=hostile, text=hostile)
+    problem = small_problem(title=hostile, intro=hostile, text=hostile)
     report = write_sheets(problem, tmp_path, ("pdf",), appendix=False)
     pdf = tmp_path / "small.pdf"
     assert report.written == [pdf]

@@ -332,7 +332,7 @@ def test_problem_files_with_task_optimize_load_and_run():
     problem = symback.loads(text)
     for i, kind in enumerate(["adam", "nesterov", "rmsprop", "adamw", "momentum", "sgd"]):
         run = optimize(problem, f"o{i}")
-        assert run.kind == kind and len(run.table()) == 3 * 6 and run.digits == problem.digits
+        assert run.kind == kind and len(run.table()) == 3 * 6 and run.digits == problem.rounding
         assert run.steps[0].loss.exact == 4
     assert optimize(problem, "5").kind == "sgd"  # an sgd exercise is one step of SGD
     assert optimize(problem, "5").steps[0].rows["b12"]["new"].exact == symback.sgd(

@@ -19,6 +19,7 @@ from deadline import no_hang
 
 import symback
 from symback.errors import ArgumentError
+from symback.numbers.rounding import Rounding
 from symback.problem.model import DatasetSpec, ExerciseSpec, OptimizerSpec
 from symback.render.plot_svg import (
     MAX_DRAWN,
@@ -452,7 +453,7 @@ batch = 3
 epochs = 3
 """)
     run = train(problem, "7")
-    assert run.digits == 5 and run.hyperparameters["eps"] == sympy.Rational(1, 1000)
+    assert run.digits == Rounding(5) and run.hyperparameters["eps"] == sympy.Rational(1, 1000)
     assert [s.samples for s in run.steps] == [(1, 2, 3), (4,)] * 3
     reference = train_reference([([["w11", "w12"]], None, "sigmoid")], "bce", {"w11": 1, "w12": -1}, XOR_X,
                                 [(0,), (1,), (1,), (1,)], batch=3, epochs=3, kind="adam", lr="0.1", eps="0.001",

@@ -8,8 +8,10 @@ section, put together from those numbers. Each section's ``kind`` names the temp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from ...problem.model import Problem
+from ...numbers.rounding import Rounding
+from ...problem.model import APPENDIX_SECTIONS, Problem
 from .adam import AdamExercise, AdamParameterStep, AdamSection, adam_section
 from .deeper import DeeperGradient, DeeperSection, deeper_section, with_extra_layer
 from .learning_rates import LearningRateSection, RateRow, learning_rates_section
@@ -26,21 +28,34 @@ class Appendix:
     """The sections that apply to the problem, in order; ``section(kind)`` finds one (None if skipped)."""
 
     title: str
-    digits: int
+    digits: int | Rounding
     sections: tuple
 
     def section(self, kind: str):
         return next((s for s in self.sections if s.kind == kind), None)
 
 
-def build_appendix(problem: Problem, digits: int = 4) -> Appendix:
-    """Every appendix section the problem has an exercise for, decimals to ``digits`` significant digits.
+SECTIONS = MappingProxyType({
+    "learning_rates": learning_rates_section,
+    "relu": relu_section,
+    "adam": adam_section,
+    "loss_comparison": loss_comparison_section,
+    "deeper": deeper_section,
+})
+"""A section's kind (the names a problem file's ``appendix`` key may list) -> its builder (None where it does
+not fit the problem)."""
+assert tuple(SECTIONS) == APPENDIX_SECTIONS  # the problem layer validates the names; both lists are one list
+
+
+def build_appendix(problem: Problem, digits: int | Rounding = 4, kinds=None) -> Appendix:
+    """Every appendix section that fits the problem and that it asks for (``kinds``, default the problem file's
+    ``appendix`` key), decimals rounded as ``digits`` asks (significant digits, or a Rounding).
 
     >>> import symback
     >>> appendix = build_appendix(symback.load("problems/ws23_backprop.toml"))
     >>> [section.kind for section in appendix.sections]
     ['learning_rates', 'relu', 'adam', 'loss_comparison', 'deeper']
     """
-    builders = (learning_rates_section, relu_section, adam_section, loss_comparison_section, deeper_section)
-    sections = (build(problem, digits) for build in builders)
+    wanted = problem.appendix if kinds is None else kinds
+    sections = (build(problem, digits) for kind, build in SECTIONS.items() if kind in wanted)
     return Appendix(problem.title, digits, tuple(s for s in sections if s is not None))

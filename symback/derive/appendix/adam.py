@@ -11,6 +11,7 @@ from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
 from ..steps import Quantity
 from .common import (
+    SHORT_EXACT,
     asked_parameters,
     exercise_pass,
     gradients_at,
@@ -74,7 +75,11 @@ def _adam_exercise(problem: Problem, exercise: ExerciseSpec, digits: int) -> Ada
     index, rate = result.graph.index, exercise.lr
     signs = {n: EXACT.sign(result.exact_pass.gradient(index[n])) for n in names}
     theta = {n: problem.network.parameters[n] for n in names}
-    exact = _adam_values(adam_step(theta, {n: result.grad[n] for n in names}, rate)[2], rate, signs, lambda v: v)
+    fields = ("{}", "dL/d{}", "m̂({})", "v̂({})", "Δ{}", "{}'", "−α·dL/d{}", "Δ{} + α·sign(g)")
+    if all(len(str(result.exact_pass.gradient(index[n]))) <= SHORT_EXACT for n in names):
+        exact = _adam_values(adam_step(theta, {n: result.grad[n] for n in names}, rate)[2], rate, signs, lambda v: v)
+    else:  # long gradients: decimals only (a SymPy Adam step on towers of exponentials does not finish)
+        exact = {f.format(n): None for n in names for f in fields}
 
     def compute(p):
         rows = adam_step({n: p.values[index[n]] for n in names}, gradients_at(p, names, index), rate,
@@ -82,7 +87,6 @@ def _adam_exercise(problem: Problem, exercise: ExerciseSpec, digits: int) -> Ada
         return _adam_values(rows, p.arithmetic.from_sympy(rate), signs, p.arithmetic.from_sympy)
 
     q = rounded_quantities(result, compute, digits, exact)
-    fields = ("{}", "dL/d{}", "m̂({})", "v̂({})", "Δ{}", "{}'", "−α·dL/d{}", "Δ{} + α·sign(g)")
     steps = tuple(AdamParameterStep(n, *(q[f.format(n)] for f in fields), signs[n]) for n in names)
     moved = tuple(s.parameter for s in steps if s.sign)
     still = tuple(s.parameter for s in steps if not s.sign)

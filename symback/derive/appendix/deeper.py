@@ -5,15 +5,21 @@ from __future__ import annotations
 import dataclasses
 import string
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sympy
 
+from ...engine.passes import compute_pass
+from ...engine.result import to_sympy
+from ...numbers.arithmetic import DECIMAL
+from ...numbers.rounding import correctly_rounded, trimmed
 from ...problem.fields import matrix_entry_names
 from ...problem.model import ActivationSpec, LayerSpec, Problem
+from ..budget import MAX_NODES, node_count_at_most
 from ..steps import GradientStep, Quantity
 from .common import (
+    SHORT_EXACT,
     asked_parameters,
-    constant_quantities,
     exercise_pass,
     gradient_steps,
     plain_sgd_exercise,
@@ -28,6 +34,10 @@ class DeeperGradient:
     factors_before: int  # local partials on one chain-rule path
     factors_after: int
     ratio: Quantity | None  # after / before (None where before is 0)
+    shown: tuple[tuple[bool, bool], ...] = ()  # before, after: (the sum of paths is short, the exact value is short)
+
+
+MAX_SHOWN_PATHS = 4  # a sum over more chain-rule paths is named by its count, not written out
 
 
 @dataclass(frozen=True)
@@ -92,9 +102,9 @@ def deeper_section(problem: Problem, digits: int = 4) -> DeeperSection | None:
         return None
     deeper, letter = with_extra_layer(problem)
     deeper_exercise = deeper.exercise(exercise.id)
-    before = gradient_steps(exercise_pass(problem, exercise), names, digits)
-    after = gradient_steps(exercise_pass(deeper, deeper_exercise), names, digits)
-    gradients = tuple(_deeper_gradient(b, a, digits) for b, a in zip(before, after))
+    passes = exercise_pass(problem, exercise), exercise_pass(deeper, deeper_exercise)
+    before, after = (gradient_steps(p, names, digits) for p in passes)
+    gradients = tuple(_deeper_gradient(b, a, passes, digits) for b, a in zip(before, after))
     weights = deeper.network.layers[1].weights
     return DeeperSection(exercise.id, deeper, 2, letter, weights, gradients, _deeper_conclusion(letter, 2, gradients))
 
@@ -103,11 +113,31 @@ def _path_length(step: GradientStep) -> int:
     return max((len(path) for path in step.paths), default=0)
 
 
-def _deeper_gradient(before: GradientStep, after: GradientStep, digits: int) -> DeeperGradient:
-    ratio = None  # exact where both are short; a deep network's exact gradients are never made SymPy trees
-    if before.quantity.short and after.quantity.short and before.quantity.exact != 0:
-        ratio = constant_quantities({"ratio": sympy.powsimp(after.quantity.exact / before.quantity.exact)}, digits)["ratio"]
-    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio)
+def _deeper_gradient(before: GradientStep, after: GradientStep, passes, digits) -> DeeperGradient:
+    ratio = None
+    if before.quantity.exact != 0:
+        ratio = _ratio(before.parameter, passes, digits)
+    shown = tuple((len(step.paths) <= MAX_SHOWN_PATHS, step.quantity.short)
+                  for step in (before, after))
+    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio, shown)
+
+
+def _ratio(name: str, passes, digits) -> Quantity:
+    """∂L/∂name after over before, correctly rounded from decimal passes of both networks; exact where both
+    gradients are short (their exact forms are measured as engine values, never turned into SymPy when long)."""
+    gradients = [p.exact_pass.gradient(p.graph.index[name]) for p in passes]
+    exact = None
+    if all(node_count_at_most(g, MAX_NODES) and len(str(g)) <= SHORT_EXACT for g in gradients):
+        exact = sympy.powsimp(to_sympy(gradients[1]) / to_sympy(gradients[0]))
+
+    def evaluate() -> dict[str, Decimal]:
+        found = [compute_pass(p.graph, DECIMAL, p.point, p.targets, follow=p.exact_pass).gradients[p.graph.index[name]]
+                 for p in passes]
+        return {"ratio": found[1] / found[0]}
+
+    zero = ["ratio"] if gradients[1] == 0 else []
+    rounded = correctly_rounded(evaluate, digits, zero)["ratio"]
+    return Quantity("ratio", exact, trimmed(rounded, exact))
 
 
 def _deeper_conclusion(letter: str, k: int, gradients) -> str:

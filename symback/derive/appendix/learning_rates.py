@@ -1,32 +1,42 @@
-"""Appendix a: one SGD step at several larger learning rates, and the loss after it."""
+"""Appendix a: one SGD step at several larger learning rates, and the loss after it.
+
+Bounded work: the step and the loss after it are computed in decimal passes (the gradient at growing precision,
+θ' = θ − α·g, then a forward pass at θ'), correctly rounded by Ziv's loop; exact forms are built only where the
+gradient's exact value is short, and never converted to SymPy when long. The conclusion is read off the numbers
+as the table shows them: where L' falls, stays (a plateau) or rises, and which rates raise L (an overshoot).
+"""
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
+from decimal import Decimal
 
 import sympy
 
+from ...engine.passes import compute_pass
+from ...engine.result import to_sympy
+from ...errors import NumericError
+from ...numbers.arithmetic import DECIMAL
+from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
-from ...runs.optimizers import sgd_step
 from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
     RATE_FACTORS,
+    SHORT_EXACT,
     asked_parameters,
-    constant_quantities,
-    exact_sign,
     exercise_pass,
-    gradients_at,
     listed,
     plain_sgd_exercise,
     readable,
-    rounded_quantities,
 )
 
 
 @dataclass(frozen=True)
 class RateRow:
-    """One SGD step with α = factor · (the exercise's α): the updated parameters and the loss after it."""
+    """One SGD step with α = factor · (the exercise's α): the updated parameters and the loss after it (exact
+    forms None where they are long)."""
 
     factor: sympy.Expr
     rate: sympy.Expr
@@ -46,76 +56,114 @@ class LearningRateSection:
     lowering: tuple[sympy.Expr, ...]  # rates with L' < L
     raising: tuple[sympy.Expr, ...]  # rates with L' > L
     best: sympy.Expr  # the rate with the smallest L'
-    growing: bool  # L' grows with α beyond the best rate
+    growing: bool  # L' grows with α beyond the best rate (in the digits shown)
     conclusion: str
+    trend: tuple[tuple[str, int, int], ...] = ()  # runs of the shown L': ("falls"|"stays"|"rises", first, last row)
     kind: str = "learning_rates"
 
 
-def learning_rates_section(problem: Problem, digits: int = 4) -> LearningRateSection | None:
+def learning_rates_section(problem: Problem, digits: int | Rounding = 4) -> LearningRateSection | None:
     """SGD on the first plain SGD exercise with its α times 1/2, 1, 2, 5, 10; None without such an exercise.
 
     >>> import symback
     >>> s = learning_rates_section(symback.load("problems/ws23_backprop.toml"))
-    >>> [(row.rate, row.loss.decimal) for row in s.rows][:2], s.best
-    ([(1, Decimal('1.599')), (2, Decimal('1.610'))], 1)
+    >>> [(row.rate, row.loss.decimal) for row in s.rows][:2], s.best, s.trend
+    ([(1, Decimal('1.599')), (2, Decimal('1.610'))], 1, (('rises', 0, 1), ('stays', 1, 4)))
     """
     exercise = plain_sgd_exercise(problem)
     if exercise is None:
         return None
+    rounding = as_rounding(digits)
     result, names = exercise_pass(problem, exercise), asked_parameters(problem, exercise)
-    index, loss_node = result.graph.index, result.graph.loss_node
-    theta = {n: problem.network.parameters[n] for n in names}
-    grad = {n: result.grad[n] for n in names}
-    exact = {"L": result.loss, **{f"dL/d{n}": grad[n] for n in names}}
-    before = rounded_quantities(result, lambda p: {"L": p.values[loss_node], **_named(gradients_at(p, names, index))},
-                         digits, exact)
-    rows, fine = [], []
-    for factor in RATE_FACTORS:
-        rate = exercise.lr * factor
-        new = sgd_step(theta, grad, rate)[0]
-        updated = rounded_quantities(result, _sgd_update(names, index, rate), digits, {f"{n}'": new[n] for n in names})
-        after = exercise_pass(problem, exercise, parameters=new)
-        new_loss = readable(after.exact_pass.values[loss_node])
-        loss = rounded_quantities(after, _loss_change(loss_node, exact["L"]), digits,
-                           {"L'": new_loss, "L' - L": new_loss - exact["L"]})
-        fine.append(after.rounded(lambda p: {"L'": p.values[loss_node]}, FINE_DIGITS)["L'"])
-        rows.append(RateRow(factor, rate, tuple(updated.values()), loss["L'"], loss["L' - L"]))
+    graph, exact_pass = result.graph, result.exact_pass
+    index, loss_node = graph.index, graph.loss_node
+    rates = [exercise.lr * factor for factor in RATE_FACTORS]
 
-    def lower(i: int, j: int) -> bool:  # L'_i < L'_j exactly: differing correctly rounded values keep the order
-        if fine[i] != fine[j]:
-            return fine[i] < fine[j]
-        return exact_sign(constant_quantities({"d": rows[i].loss.exact - rows[j].loss.exact}, digits)["d"]) < 0
+    def evaluate() -> dict[str, Decimal]:
+        try:
+            before = compute_pass(graph, DECIMAL, result.point, result.targets, follow=exact_pass)
+            found = {"L": before.values[loss_node]}
+            found.update({f"dL/d{n}": before.gradients[index[n]] for n in names})
+            for k, rate in enumerate(rates):
+                step = DECIMAL.from_sympy(rate)
+                new = {n: before.values[index[n]] - step * before.gradients[index[n]] for n in names}
+                after = compute_pass(graph, DECIMAL, result.point, result.targets, given=new)
+                found.update({f"{k}:{n}'": value for n, value in new.items()})
+                found[f"{k}:L'"] = after.values[loss_node]
+                found[f"{k}:L' - L"] = after.values[loss_node] - found["L"]
+            return found
+        except decimal.DecimalException as err:
+            raise NumericError("a decimal value overflows after a step with a larger learning rate") from err
 
-    best = 0
-    for i in range(1, len(rows)):
-        best = i if lower(i, best) else best
-    growing = best + 1 < len(rows) and all(lower(i - 1, i) for i in range(best + 1, len(rows)))
-    lowering = tuple(r.rate for r in rows if exact_sign(r.change) < 0)
-    raising = tuple(r.rate for r in rows if exact_sign(r.change) > 0)
-    gradients = tuple(before[f"dL/d{n}"] for n in names)
-    conclusion = _rates_conclusion(exercise.lr, before["L"], rows, lowering, raising, rows[best].rate, growing)
-    return LearningRateSection(exercise.id, tuple(names), exercise.lr, before["L"], gradients, tuple(rows),
-                               lowering, raising, rows[best].rate, growing, conclusion)
-
-
-def _named(gradients: dict) -> dict:
-    return {f"dL/d{n}": g for n, g in gradients.items()}
-
-
-def _sgd_update(names, index, rate):
-    def compute(p):
-        theta = {n: p.values[index[n]] for n in names}
-        new = sgd_step(theta, gradients_at(p, names, index), rate, arithmetic=p.arithmetic)[0]
-        return {f"{n}'": value for n, value in new.items()}
-
-    return compute
+    flat_zero = [n for n in names if exact_pass.gradients[index[n]] == 0]
+    zeros = [f"dL/d{n}" for n in flat_zero] + ([f"{k}:L' - L" for k in range(len(rates))]
+                                               if len(flat_zero) == len(names) else [])
+    shown = correctly_rounded(evaluate, rounding, zeros)
+    fine = correctly_rounded(evaluate, Rounding(FINE_DIGITS), zeros)
+    exact = _exact_forms(result, exercise, names, rates, index, loss_node)
+    q = {name: Quantity(name, exact.get(name), trimmed(value, exact.get(name))) for name, value in shown.items()}
+    rows = tuple(RateRow(factor, rate, tuple(q[f"{k}:{n}'"] for n in names), q[f"{k}:L'"], q[f"{k}:L' - L"])
+                 for k, (factor, rate) in enumerate(zip(RATE_FACTORS, rates)))
+    after = [fine[f"{k}:L'"] for k in range(len(rows))]
+    best = min(range(len(rows)), key=lambda k: after[k])  # the first of equal smallest values
+    lowering = tuple(r.rate for k, r in enumerate(rows) if fine[f"{k}:L' - L"] < 0)
+    raising = tuple(r.rate for k, r in enumerate(rows) if fine[f"{k}:L' - L"] > 0)
+    trend = shape([row.loss.decimal for row in rows])
+    growing = best + 1 < len(rows) and all(rows[k - 1].loss.decimal < rows[k].loss.decimal
+                                           for k in range(best + 1, len(rows)))
+    gradients = tuple(q[f"dL/d{n}"] for n in names)
+    conclusion = rates_conclusion(exercise.lr, q["L"], rows, lowering, raising, best, trend)
+    return LearningRateSection(exercise.id, tuple(names), exercise.lr, q["L"], gradients, rows, lowering, raising,
+                               rows[best].rate, growing, conclusion, trend)
 
 
-def _loss_change(loss_node, old):
-    return lambda p: {"L'": p.values[loss_node], "L' - L": p.values[loss_node] - p.arithmetic.from_sympy(old)}
+def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, sympy.Expr]:
+    """Exact L, gradients, θ' and L' where they are short: the engine's values are measured as text before any
+    is turned into SymPy, and the pass after the step runs exactly only where every θ' is short."""
+    exact_pass = result.exact_pass
+    forms = {}
+    loss = exact_pass.values[loss_node]
+    if len(str(loss)) <= SHORT_EXACT:
+        forms["L"] = to_sympy(loss)
+    gradients = {n: exact_pass.gradients[index[n]] for n in names}
+    if any(len(str(g)) > SHORT_EXACT for g in gradients.values()):
+        return forms
+    grad = {n: to_sympy(g) for n, g in gradients.items()}
+    forms.update({f"dL/d{n}": g for n, g in grad.items()})
+    theta = {n: result.point[n] for n in names}
+    for k, rate in enumerate(rates):
+        new = {n: theta[n] - rate * grad[n] for n in names}
+        forms.update({f"{k}:{n}'": value for n, value in new.items()})
+        if "L" not in forms or any(len(str(v)) > SHORT_EXACT for v in new.values()):
+            continue
+        after = exercise_pass(result.problem, exercise, parameters=new).exact_pass.values[loss_node]
+        if len(str(after)) <= SHORT_EXACT:
+            forms[f"{k}:L'"] = readable(after)
+            forms[f"{k}:L' - L"] = forms[f"{k}:L'"] - forms["L"]
+    return forms
 
 
-def _rates_conclusion(base, loss, rows, lowering, raising, best, growing) -> str:
+def shape(values: list[Decimal]) -> tuple[tuple[str, int, int], ...]:
+    """The runs of a sequence as shown: where it falls, stays or rises, as (word, first index, last index).
+
+    >>> shape([Decimal("1.599"), Decimal("1.610"), Decimal("1.610"), Decimal("1.610")])
+    (('rises', 0, 1), ('stays', 1, 3))
+    >>> shape([Decimal(3), Decimal(2), Decimal(1)])
+    (('falls', 0, 2),)
+    """
+    runs: list[list] = []
+    for k in range(1, len(values)):
+        word = "falls" if values[k] < values[k - 1] else "rises" if values[k] > values[k - 1] else "stays"
+        if runs and runs[-1][0] == word:
+            runs[-1][2] = k
+        else:
+            runs.append([word, k - 1, k])
+    return tuple(tuple(run) for run in runs)
+
+
+def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> str:
+    """What the table shows, in words that follow from its numbers: which rates lower or raise L, where L' is
+    smallest, and where it falls, stays the same (to the digits shown) or rises with α."""
     parts = [f"One SGD step with α = {listed(r.rate for r in rows)} (the exercise's α = {base} times "
              f"{listed(r.factor for r in rows)}) takes L = {loss.decimal} to "
              f"L' ≈ {listed(r.loss.decimal for r in rows)}."]
@@ -125,6 +173,18 @@ def _rates_conclusion(base, loss, rows, lowering, raising, best, growing) -> str
         parts.append(f"α = {listed(lowering)} lower{'s' * (len(lowering) == 1)} the loss.")
     if raising:
         parts.append(f"α = {listed(raising)} raise{'s' * (len(raising) == 1)} it: the step overshoots.")
-    parts.append(f"The smallest L' is at α = {best}" + (
-        "; beyond it L' grows with α: the longer steps overshoot." if growing else "."))
+    parts.append(f"The smallest L' is at α = {rows[best].rate}.")
+    moves = []
+    for word, first, last in trend:
+        a, b = rows[first], rows[last]
+        if word == "stays":
+            moves.append(f"stays at ≈ {b.loss.decimal} from α = {a.rate} to α = {b.rate}")
+        else:
+            moves.append(f"{word} from ≈ {a.loss.decimal} at α = {a.rate} to ≈ {b.loss.decimal} at α = {b.rate}")
+    if moves:
+        parts.append(f"As α grows, L' {'; then it '.join(moves)}.")
+    if any(word == "stays" for word, _, _ in trend):
+        still = ", not an overshoot (each of these steps still lowers L)" if not raising else ""
+        parts.append(f"Where L' stays the same, the larger steps change it by less than the digits shown: a "
+                     f"plateau{still}.")
     return " ".join(parts)

@@ -43,20 +43,40 @@ class LossComparisonSection:
     kind: str = "loss_comparison"
 
 
-def loss_comparison_section(problem: Problem | None = None, digits: int = 4) -> LossComparisonSection:
+COMPARED_LOSSES = ("squared_error", "half_squared_error", "mean_squared_error", "binary_cross_entropy")
+
+
+def loss_comparison_section(problem: Problem | None = None, digits=4) -> LossComparisonSection | None:
     """∂L/∂z through a sigmoid output for squared error and binary cross-entropy, and a table for y = 1.
 
-    The same for every problem (``problem`` is not used), so it is computed once per ``digits``.
+    It fits a network with one output unit that is a sigmoid or whose loss is one of the two compared (None
+    for any other problem: a softmax network's outputs are no sigmoid, nor is its loss either of these). The
+    section is the same for every problem it fits, so it is computed once per ``digits``.
 
     >>> s = loss_comparison_section()
     >>> s.squared_error_dz, s.cross_entropy_dz
     (2*p*(-p + y)*(p - 1), p - y)
     """
+    if problem is not None and not fits(problem):
+        return None
     return _loss_comparison(digits)
 
 
+def fits(problem: Problem) -> bool:
+    """Whether the comparison speaks of the problem's network: one output unit, a sigmoid or a compared loss.
+
+    >>> import symback
+    >>> fits(symback.load("problems/ws23_backprop.toml")), fits(symback.load("problems/circuit_cs231n.toml"))
+    (True, False)
+    """
+    network = problem.network
+    if network is None or network.outputs != 1 or problem.loss is None:
+        return False
+    return network.layers[-1].activation.kind == "sigmoid" or problem.loss.kind in COMPARED_LOSSES
+
+
 @functools.lru_cache(maxsize=8)
-def _loss_comparison(digits: int) -> LossComparisonSection:
+def _loss_comparison(digits) -> LossComparisonSection:
     sigmoid = make_activation(ActivationSpec("sigmoid"))
     dp_dz = sympy.cancel(sigmoid.derivative.subs(sympy.exp(Z), P / (1 - P)))  # e^z = p/(1 − p)
     (y,) = target_symbols(1)
