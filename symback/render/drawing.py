@@ -9,6 +9,7 @@ against the sizes TeX typesets), so boxes that do not meet here do not meet on p
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ PT = 2.54 / 72.27  # one TeX point in cm
 EM = 11 * PT  # the sheet's 11 pt (templates/tex/base.tex.j2)
 TEXT_WIDTH = 21.0 - 2 * 2.2  # a4paper with margin=2.2cm: what a diagram may take without being scaled
 LABEL_SEP = 1.5 * PT  # a label's inner sep (drawing.tex.j2)
-CLEARANCE = 0.05  # cm between a label and the wire it sits beside
+CLEARANCE = 0.08  # cm between a label and the wire it sits beside (more than a Placer margin·√2)
 
 Point = tuple[float, float]
 
@@ -47,7 +48,7 @@ class Box:
 
     def crossed_by(self, points: tuple[Point, ...]) -> bool:
         """Whether the polyline through ``points`` enters the box."""
-        return any(_segment_meets_box(p, q, self) for p, q in zip(points, points[1:]))
+        return any(_segment_meets_box(p, q, self) for p, q in itertools.pairwise(points))
 
 
 def _segment_meets_box(p: Point, q: Point, box: Box) -> bool:
@@ -110,6 +111,8 @@ def _measure(tokens: list[str], start: int, scale: float) -> tuple[float, float,
         elif token == r"\hat":
             w, u, d, k = _argument(tokens, k, scale)
             u += 0.3 * scale
+        elif token in "+-" and (k == 1 or tokens[k - 2] in ("{", "(", "^", "_", "=", ",")):
+            w, u, d = 0.8 * scale, 0.6 * scale, 0.1 * scale  # a sign, not an operator: no space around it
         else:
             w = _token_width(token) * scale
             u, d = (_extent(token)[0] * scale, _extent(token)[1] * scale) if token != " " else (0.0, 0.0)
@@ -145,8 +148,10 @@ def _token_width(token: str) -> float:
         return _WIDE[token]
     if token.isdigit():
         return 0.5
-    if token in ".,;:|!'":
+    if token in ",;":
         return 0.45  # a comma in math is followed by a thin space
+    if token in ".:|!'":
+        return 0.32
     if token in "()[]":
         return 0.4
     if token in "+-=<>":

@@ -11,13 +11,11 @@ Filters are small pure functions registered by name; every text from the problem
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import functools
 import inspect
 import os
 import re
 import tempfile
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -26,7 +24,7 @@ import jinja2
 
 from ..derive import run_steps, steps
 from .exercise import exercise_view
-from .notation import Notation
+from .notation import Notation, decimal_text
 from .sheet import Sheet, notation_for
 from .training_plot import log_scale, plot_series
 
@@ -140,23 +138,6 @@ def breakable_tex(text) -> str:
     'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
     """
     return r"\discretionary{}{}{}".join(escape_tex(part) for part in re.findall(r".\u0302?", str(text), flags=re.DOTALL))
-
-
-def decimal_text(value: Decimal) -> str:
-    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
-
-    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
-    ('0.7311', '1.234 \\\\cdot 10^{-9}')
-    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
-    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
-    """
-    if not value.is_finite():
-        return str(value)
-    exponent = value.adjusted()
-    if -5 <= exponent <= 12:
-        return format(value, "f")
-    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
-    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"
 
 
 def approximately(quantity) -> str:

@@ -15,7 +15,19 @@ from dataclasses import dataclass
 
 from ..engine.graph import Graph
 from ..numbers.text import format_exact
-from .drawing import TEXT_WIDTH, Box, Circle, Drawing, Label, Placer, beside, circle, label_size, preference, straight
+from .drawing import (
+    TEXT_WIDTH,
+    Box,
+    Circle,
+    Drawing,
+    Label,
+    Placer,
+    beside,
+    circle,
+    label_size,
+    preference,
+    straight,
+)
 from .notation import Notation
 
 MAX_DIAGRAM_UNITS = 10  # wider layers make an unreadable diagram; the sheet says it left it out

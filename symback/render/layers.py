@@ -21,6 +21,7 @@ from ..problem.model import Problem
 from .layer_diagram import Diagram, network_diagram
 from .notation import Notation
 
+
 @dataclass(frozen=True)
 class MatrixView:
     """A weight matrix or bias vector as given: its label, entries (names or constants) and exact values."""
