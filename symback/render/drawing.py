@@ -291,7 +291,7 @@ class Placer:
 
     def __init__(self, circles, wires, margin: float = 0.04):
         self.circles, self.wires, self.margin = tuple(circles), tuple(wires), margin
-        self.paths = tuple((wire.polyline(), wire) for wire in self.wires)
+        self.paths = tuple((wire.polyline(), wire, _extent_of(wire.polyline())) for wire in self.wires)
         self.placed: list[Label] = []
 
     def free(self, box: Box, region: Box | None = None, own: Wire | None = None) -> bool:
@@ -303,10 +303,17 @@ class Placer:
         apart = box.grown(2.5 * self.margin)  # labels keep a little more room between each other: they read apart
         return not (any(grown.overlaps(c.box) for c in self.circles)
                     or any(apart.overlaps(label.box) for label in self.placed)
-                    or any(grown.crossed_by(points) for points, wire in self.paths if wire is not own))
+                    or any(wire is not own and grown.overlaps(extent) and grown.crossed_by(points)
+                           for points, wire, extent in self.paths))
 
     def add(self, label: Label) -> None:
         self.placed.append(label)
+
+
+def _extent_of(points) -> Box:
+    """The bounding box of a polyline, a little grown (a horizontal wire has no height)."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return Box(min(xs) - 1e-6, min(ys) - 1e-6, max(xs) + 1e-6, max(ys) + 1e-6)
 
 
 def preference(centre: float, low: float = 0.12, high: float = 0.88, step: float = 0.04) -> list[float]:

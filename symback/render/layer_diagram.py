@@ -36,6 +36,7 @@ ROW_GAPS = (1.4, 1.7, 2.0, 2.4)  # cm between units of a column, tried in turn
 COLUMN_GAPS = (3.4, 4.2)  # cm between columns, tried in turn (and the widest the page allows)
 MAX_HEIGHT = 15.0  # cm a diagram may take
 ORDERS = 4  # orders tried for placing one gap's labels
+MAX_LABELLED_EDGES = 42  # more edges in one gap than six units fully connected, with biases, go unlabelled
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,8 @@ def _place_gap(circles: list[Circle], edges, layer: int, sides: tuple[int, ...])
     finds no place in any of a few orders."""
     by_id = {c.id: c for c in circles}
     mine = [e for e in edges if e.layer == layer]
+    if len(mine) > MAX_LABELLED_EDGES:
+        return None
     wires = {e: straight(f"{e.source}>{e.target}", by_id[e.source], by_id[e.target]) for e in mine}
     left, right = (max(by_id[e.source].x for e in mine), min(by_id[e.target].x for e in mine))
     region = Box(left + UNIT / 2, -1e9, right - UNIT / 2, 1e9)
@@ -179,8 +182,11 @@ def _place_gap(circles: list[Circle], edges, layer: int, sides: tuple[int, ...])
     options = {e: [(t, side) for side in sides for t in preference(0.5, 0.1, 0.9, 0.04)] for e in mine}
     sizes = {e: label_size(e.latex) for e in mine}
     free = Placer(near, wires.values())
-    room = {e: sum(_candidate(free, wires[e], e, sizes[e], t, side, region) is not None for t, side in options[e])
-            for e in mine}
+    room = {}
+    for e in mine:
+        room[e] = sum(_candidate(free, wires[e], e, sizes[e], t, side, region) is not None for t, side in options[e])
+        if not room[e]:
+            return None  # no place even on an empty gap
     order = sorted(mine, key=lambda e: (room[e], mine.index(e)))
     shuffler = random.Random(layer)  # a fixed seed: the same network gives the same drawing
     for _ in range(ORDERS):
