@@ -69,8 +69,8 @@ def _segment_meets_box(p: Point, q: Point, box: Box) -> bool:
 # widths in em of the sheet's math font (Computer Modern), rounded up; anything unknown counts as an M
 _WIDE = {"m": 0.9, "w": 0.76, "W": 1.06, "M": 1.0, "N": 0.9, "Q": 0.82}
 _COMMANDS = {  # a command's width in em (0: a wrapper whose argument is measured)
-    "cdot": 0.78, "times": 0.78, "div": 0.78, "sigma": 0.6, "Sigma": 0.73, "alpha": 0.66, "beta": 0.6,
-    "gamma": 0.56, "delta": 0.48, "eta": 0.52, "theta": 0.5, "lambda": 0.6, "mu": 0.62, "epsilon": 0.5,
+    "cdot": 0.78, "times": 0.78, "div": 0.78, "sigma": 0.68, "Sigma": 0.78, "alpha": 0.72, "beta": 0.66,
+    "gamma": 0.62, "delta": 0.54, "eta": 0.58, "theta": 0.56, "lambda": 0.66, "mu": 0.68, "epsilon": 0.56,
     "partial": 0.58, "square": 0.78, "exp": 1.45, "log": 1.3, "max": 2.0, "min": 1.75, "tanh": 2.15,
     "sin": 1.2, "cos": 1.3, "tan": 1.45, "sinh": 1.7, "cosh": 1.8, "arctan": 2.6, "lvert": 0.28, "rvert": 0.28,
     "left": 0, "right": 0, "hat": 0, "mathit": 0, "mathrm": 0, "sqrt": 0.9, ",": 0.17, " ": 0.34, ";": 0.28,
