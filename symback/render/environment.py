@@ -144,6 +144,7 @@ def approximately(quantity) -> str:
     """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
 
     >>> import sympy
+    >>> from decimal import Decimal
     >>> from symback.derive.steps import Quantity
     >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")))
     '= 0.5'

@@ -9,6 +9,7 @@ searched for overfull boxes.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from pathlib import Path
@@ -28,7 +29,6 @@ from symback.render.notation import Notation
 from symback.render.pdf import build_pdf, latex_available
 from symback.render.sheet import build_sheet, notation_for
 
-
 ROOT = Path(__file__).resolve().parents[2]
 needs_latex = pytest.mark.skipif(not latex_available(), reason="needs pdflatex")
 A4_TEXT_WIDTH = 21.0 - 2 * 2.2  # templates/tex/base.tex.j2: a4paper, margin=2.2cm
@@ -46,7 +46,7 @@ def _curve(points, samples=400):
     for k in range(samples + 1):
         t, level = k / samples, list(points)
         while len(level) > 1:
-            level = [((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]) for a, b in zip(level, level[1:])]
+            level = [((1 - t) * a[0] + t * b[0], (1 - t) * a[1] + t * b[1]) for a, b in itertools.pairwise(level)]
         result.append(level[0])
     return result
 
@@ -96,7 +96,7 @@ def width(drawing) -> float:
 def network_toml(units, biases, seed) -> str:
     chooser = random.Random(seed)
     lines = ['title = "random"', "[network]", f"inputs = {units[0]}"]
-    for k, (fan_in, fan_out) in enumerate(zip(units, units[1:])):
+    for k, (fan_in, fan_out) in enumerate(itertools.pairwise(units)):
         rows = ", ".join("[" + ", ".join(chooser.choice(["0.5", "-1", "2", "0.25"]) for _ in range(fan_in)) + "]"
                          for _ in range(fan_out))
         lines += ["[[network.layers]]", f'weights = "{"WVUTSRQ"[k]}"', f"values = [{rows}]"]
@@ -130,7 +130,7 @@ def test_the_shipped_network_diagrams_label_every_weight_without_collisions(name
 def test_the_232_network_draws_its_biases_and_labels_every_weight(tmp_path):
     """The lead's 2-3-2 tanh/softmax network: w12 was hidden under w31 where edges cross, biases not drawn."""
     text = network_toml([2, 3, 2], biases=True, seed=232)
-    problem, diagram = network_diagram_of(text)
+    _, diagram = network_diagram_of(text)
     labels = [label.latex for label in diagram.drawing.labels]
     expected = {f"w_{{{i}{j}}}" for i in range(1, 4) for j in range(1, 3)} | {f"v_{{{i}{j}}}" for i in range(1, 3) for j in range(1, 4)}
     expected |= {"b_{1}", "b_{2}", "b_{3}", "c_{1}", "c_{2}"}
@@ -142,7 +142,7 @@ def test_the_232_network_draws_its_biases_and_labels_every_weight(tmp_path):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(units=st.lists(st.integers(1, 6), min_size=2, max_size=5), biases=st.booleans(), seed=st.integers(0, 99))
 def test_random_network_diagrams_have_no_collisions_and_fit_the_page(units, biases, seed):
-    problem, diagram = network_diagram_of(network_toml(units, biases, seed))
+    _, diagram = network_diagram_of(network_toml(units, biases, seed))
     drawing = diagram.drawing
     assert collisions(drawing) == [] and width(drawing) <= A4_TEXT_WIDTH
     labelled = {label.owner for label in drawing.labels if label.style in ("weight", "biasweight")}
