@@ -11,13 +11,11 @@ Filters are small pure functions registered by name; every text from the problem
 from __future__ import annotations
 
 import dataclasses
-import decimal
 import functools
 import inspect
 import os
 import re
 import tempfile
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -102,6 +100,7 @@ def approximately(quantity) -> str:
     """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
 
     >>> import sympy
+    >>> from decimal import Decimal
     >>> from symback.derive.steps import Quantity
     >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")))
     '= 0.5'

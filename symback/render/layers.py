@@ -20,9 +20,8 @@ from ..derive.formulas import Apply, as_display
 from ..problem.activations import H, Z, make_activation
 from ..problem.losses import make_loss
 from ..problem.model import Problem
+from .layer_diagram import Diagram, network_diagram
 from .notation import Notation
-
-MAX_DIAGRAM_UNITS = 10  # wider layers make an unreadable diagram; the sheet says it left it out
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,6 @@ class LayerView:
     activation_expression: sympy.Expr
     activation_derivative: sympy.Expr
     is_identity: bool
-
-
-@dataclass(frozen=True)
-class Diagram:
-    """Columns of node names (inputs first) and labelled edges; ``omitted`` when too wide to draw."""
-
-    columns: tuple[tuple[str, ...], ...]
-    edges: tuple[tuple[str, str, str], ...]
-    omitted: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,7 +92,7 @@ def network_part(problem: Problem, notation: Notation) -> NetworkPart:
         loss_remark=loss.remark,
         probabilities=tuple((symbol.name, as_display(formula)) for symbol, formula in loss.probabilities),
         inputs=network.inputs,
-        diagram=_diagram(graph),
+        diagram=network_diagram(graph, notation, tuple(_matrix_names(layer) for layer in layers)),
     )
 
 
@@ -202,20 +192,6 @@ def network_formula(layers: tuple[LayerView, ...]) -> str:
     return f"g(x) = {inner}"
 
 
-def _diagram(graph: Graph) -> Diagram:
-    columns = [tuple(graph.nodes[i].name for i in graph.inputs)]
-    affines = [i for i, node in enumerate(graph.nodes) if node.kind == "affine"]
-    readers = {i: i for i in affines}  # the node a unit hands on: its activation, or itself (identity)
-    for i, node in enumerate(graph.nodes):
-        if node.kind == "activation":
-            readers[node.operands[0]] = i
-    edges = []
-    for layer in sorted({graph.nodes[i].layer for i in affines}):
-        units = [i for i in affines if graph.nodes[i].layer == layer]
-        columns.append(tuple(graph.nodes[readers[i]].name for i in units))
-        for affine in units:
-            for weight, source in graph.terms(affine):
-                label = graph.nodes[weight].name if isinstance(weight, int) else str(weight)
-                edges.append((graph.nodes[source].name, graph.nodes[readers[affine]].name, label))
-    omitted = max(len(column) for column in columns) > MAX_DIAGRAM_UNITS
-    return Diagram(tuple(columns), () if omitted else tuple(edges), omitted)
+def _matrix_names(layer: LayerView) -> str:
+    """A layer's weights and biases by name, for a diagram gap whose edges carry no labels."""
+    return f"{layer.weights.label},\\ {layer.bias.label}" if layer.bias else layer.weights.label

@@ -216,9 +216,10 @@ def _scientific(number: sympy.Rational) -> str | None:
     return f"{mantissa} \\cdot {power}"
 
 
-def decimal_text(value: Decimal) -> str:
+def decimal_text(value) -> str:
     """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
 
+    >>> from decimal import Decimal
     >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
     ('0.7311', '1.234 \\\\cdot 10^{-9}')
     >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
