@@ -51,6 +51,7 @@ class KinkReport:
     last: object | None
     slope: object | None
     to: tuple[str, ...]
+    constant: bool = False  # the argument has one value throughout
 
 
 @dataclass(frozen=True)
@@ -136,4 +137,5 @@ def _report(kink: KinkNode, changes: tuple[KinkChange, ...], cell: Callable) -> 
         first, last = cell(kink.values[0]), cell(kink.values[-1])
         if len({value.decimal for value in kink.slopes}) == 1:
             slope = cell(kink.slopes[0])
-    return KinkReport(kink.node, word, kink.argument, changes, side, first, last, slope, _receivers(kink, 0))
+    constant = kink.argument is not None and len({value.decimal for value in kink.values}) == 1
+    return KinkReport(kink.node, word, kink.argument, changes, side, first, last, slope, _receivers(kink, 0), constant)
