@@ -5,9 +5,9 @@ never does. Data for the templates ``steps/optimizer_run``; the numbers are the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Callable
 
 from ..runs.kinks import KinkNode
 

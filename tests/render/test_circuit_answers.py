@@ -41,7 +41,7 @@ def _result_block(text: str, exercise: str, kind: str) -> str:
 @pytest.mark.parametrize("kind", ["md", "tex"])
 def test_cs231n_states_each_asked_gradient_after_the_tables(kind):
     x, y = sympy.symbols("x y")
-    sigma = lambda a: 1 / (1 + sympy.exp(-a))  # noqa: E731
+    sigma = lambda a: 1 / (1 + sympy.exp(-a))
     f = (x + sigma(y)) / (sigma(x) + (x + y) ** 2)
     text = _sheet("circuit_cs231n.toml", kind)
     block = _result_block(text, "2", kind)
@@ -114,7 +114,7 @@ def test_the_network_table_presentation_still_works():
     assert "| wire | local gradient | upstream | product (sent back) |" in part
     result = backprop_grads(problem, exercise)
     block = part.split("**Result**")[1].split("$$")[1]
-    for name, value in result.items():
+    for value in result.values():
         assert _rounded(value) in block or str(value) == "0"
 
 
@@ -123,7 +123,7 @@ def backprop_grads(problem, exercise) -> dict:
     units, identity output, squared error)."""
     a11, a12, a21, a22, b11, b12 = sympy.symbols("a11 a12 a21 a22 b11 b12")
     x1, x2 = 1, 3  # the point of exercise 3, where exercise 4 is asked ("at = 3")
-    sigma = lambda z: 1 / (1 + sympy.exp(-z))  # noqa: E731
+    sigma = lambda z: 1 / (1 + sympy.exp(-z))
     yhat = b11 * sigma(a11 * x1 + a12 * x2) + b12 * sigma(a21 * x1 + a22 * x2)
     loss = (yhat - 2) ** 2
     values = {sympy.Symbol(k): v for k, v in problem.network.parameters.items()}
