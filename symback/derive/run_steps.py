@@ -26,6 +26,7 @@ from ..runs.optimize import OptimizerRun, RunValue
 from ..runs.optimizers import optimizer
 from ..runs.optimizers.notation import LABELS, Equation, symbol
 from ..runs.training import TrainingRun, TrainingStep
+from .run_kinks import KinkSummary, kink_summary
 
 SHORT_CELL = 32
 """An exact form goes into a table cell when it prints in at most this many characters (``str``) ..."""
@@ -211,6 +212,7 @@ class OptimizerRunStep:
     tail: tuple[RunRow, ...]
     final_loss: Cell
     steps: int
+    kinks: KinkSummary | None = None  # where the run crosses the kinks of its graph (derive/run_kinks.py)
     kind: str = "optimizer_run"
 
     @property
@@ -282,6 +284,7 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
         tail=rows(tail),
         final_loss=cell(run.final_loss),
         steps=len(run.steps),
+        kinks=kink_summary(run.kinks, len(run.steps), cell),
     )
 
 

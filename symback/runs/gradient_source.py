@@ -31,6 +31,12 @@ class GradientSource:
     names: tuple[str, ...]
     objective: str = "L"
 
+    def passes(self, count: int) -> list:
+        """The passes of the run just taken at θ_0 … θ_{count − 1}: exact where the run's exact values reached,
+        else the last decimal pass (the one at the highest precision); empty for a callback that keeps none."""
+        kept = getattr(self.gradient_at, "kept", None)
+        return [] if kept is None else kept(count)
+
 
 def gradient_source(problem: Problem, exercise: ExerciseSpec) -> GradientSource:
     """The gradient callback of an exercise's optimizer run, on the problem's network or its expression.
@@ -64,6 +70,7 @@ class _GraphGradient:
     def __init__(self, graph, point, targets, names):
         self.graph, self.point, self.targets, self.names = graph, point, targets, names
         self.exact_passes: dict[int, object] = {}
+        self.decimal_passes: dict[int, object] = {}
         self.step: int | None = None
 
     def at_step(self, step: int) -> None:
@@ -82,9 +89,15 @@ class _GraphGradient:
         except DomainError as error:
             at = ", ".join(f"{name} = {_short(parameters[name])}" for name in self.names)
             raise DomainError(f"the optimizer moved the parameters to {at}, where {error}") from None
-        if exact and step is not None:
-            self.exact_passes[step] = the_pass
+        if step is not None:
+            (self.exact_passes if exact else self.decimal_passes)[step] = the_pass
         return top, gradients
+
+    def kept(self, count: int) -> list:
+        """The pass at each of the first ``count`` steps' parameters, exact where there is one (empty where a
+        step has none)."""
+        passes = [self.exact_passes.get(step, self.decimal_passes.get(step)) for step in range(count)]
+        return [] if any(p is None for p in passes) else passes
 
 
 def _short(value) -> str:

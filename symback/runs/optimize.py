@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import sympy
 
@@ -17,7 +17,10 @@ from ..errors import ArgumentError, NumericError
 from ..numbers.rounding import trimmed, valid_rounding
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from ..problem.optimizer_options import range_problem
+from ..numbers.arithmetic import DECIMAL
+from ..numbers.rounding import correctly_rounded, round_significant
 from .gradient_source import gradient_source
+from .kinks import KinkNode, kink_nodes
 from .loop import GradientAt, Readable, StepLoop, key, loss_key, rounded_run
 from .optimizers import Optimizer, optimizer
 from .optimizers.base import exact_input
@@ -68,6 +71,7 @@ class OptimizerRun:
     digits: int
     exact_steps: int
     objective: str = "L"  # the name of what is minimised: L, or an expression's f when it has no loss
+    kinks: tuple[KinkNode, ...] = ()  # the graph's kink nodes over the run (runs/kinks.py)
 
     @property
     def kind(self) -> str:
@@ -169,7 +173,25 @@ def run_optimizer(problem: Problem, exercise: ExerciseSpec, digits: int | None =
                             problem.rounding if digits is None else digits)
     except NumericError as err:  # one line that says where: the file and the exercise
         raise err.in_exercise(problem.source, exercise.id) from err
-    return dataclasses.replace(run, objective=source.objective)
+    passes = source.passes(len(run.steps) + 1)
+    kinks = kink_nodes(passes, source.names, _pass_value(run.digits)) if passes else ()
+    return dataclasses.replace(run, objective=source.objective, kinks=kinks)
+
+
+def _pass_value(digits: int) -> Callable[[object], RunValue]:
+    """A number of a pass as a RunValue: an exact one with its readable form and correctly rounded decimal,
+    a decimal one (past the run's exact steps, at the run's last precision) rounded to ``digits``."""
+    readable = Readable()
+
+    def value(number) -> RunValue:
+        if isinstance(number, Decimal):
+            return RunValue(None, round_significant(number, digits))
+        exact = number._sympy_()
+        rounded = correctly_rounded(lambda: {"v": DECIMAL.from_sympy(exact)}, digits, [] if exact != 0 else ["v"])
+        shown = readable(number)
+        return RunValue(shown, trimmed(rounded["v"], shown))
+
+    return value
 
 
 def optimize_with(gradient_at: GradientAt, start: Mapping[str, sympy.Expr], parameters: Sequence[str],
