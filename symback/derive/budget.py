@@ -17,8 +17,7 @@ from ..engine.result import to_sympy
 
 MAX_NODES = 48  # nodes of the exact value's tree; past this it cannot print in MAX_LATEX characters
 MAX_ATOMS = 2  # distinct transcendental numbers in one exact form
-MAX_LATEX = 60  # characters of LaTeX, not counting spaces and \left/\right
-MAX_DIGITS = 16  # digits of a rational's numerator or denominator
+MAX_LATEX = 80  # characters of LaTeX, not counting spaces and \left/\right (a line of a display holds about 90)
 
 
 def node_count_at_most(value, limit: int) -> bool:
@@ -65,7 +64,7 @@ def plain_latex_length(expr) -> int:
     r"""Characters of ``expr``'s LaTeX without spaces and ``\left``/``\right`` (they print nothing of their own).
 
     >>> plain_latex_length(sympy.E / (1 + sympy.E))
-    15
+    13
     """
     return len(re.sub(r"\\(?:left|right)\b|\s", "", sympy.latex(expr)))
 
@@ -82,8 +81,6 @@ def within_budget(value) -> bool:
     if not node_count_at_most(value, MAX_NODES):
         return False
     expr = value if isinstance(value, sympy.Basic) else to_sympy(value)
-    if expr.is_Rational:
-        return max(len(str(abs(expr.p))), len(str(expr.q))) <= MAX_DIGITS
     atoms, nested = _transcendentals(expr)
     if nested or len(atoms) > MAX_ATOMS:
         return False

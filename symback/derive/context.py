@@ -20,6 +20,7 @@ from ..numbers.rounding import correctly_rounded, trimmed
 from ..problem.fields import some
 from ..problem.model import ExerciseSpec, Problem
 from .node_formulas import numbers, target_symbols
+from .budget import node_count_at_most
 from .steps import ClaimStep, Quantity, UpdateStep
 
 
@@ -126,6 +127,10 @@ class ExerciseContext:
 
 
 def _is_zero(value) -> bool:
+    """Whether an exact value is 0, decided exactly where that is cheap; a large value (a deep network's, whose
+    tree SymEngine would evaluate node by node) is left to the decimal passes, which refine a zero."""
+    if not node_count_at_most(value, 200):
+        return False
     try:
         return EXACT_DECIDING.sign(value) == 0
     except Exception:  # an undecidable sign: the decimal passes settle it

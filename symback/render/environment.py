@@ -52,7 +52,7 @@ def step_kinds() -> tuple[str, ...]:
 
     >>> kinds = step_kinds()
     >>> kinds[:3], "backward_table" in kinds, "training_run" in kinds
-    (('forward', 'loss', 'claim'), True, True)
+    (('forward', 'probability', 'loss'), True, True)
     """
     found = []
     for module in (steps, run_steps):

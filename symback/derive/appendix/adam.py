@@ -10,6 +10,7 @@ from ...numbers.arithmetic import EXACT
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
 from ..steps import Quantity
+from ..budget import MAX_NODES, node_count_at_most
 from .common import (
     SHORT_EXACT,
     asked_parameters,
@@ -73,10 +74,12 @@ def adam_section(problem: Problem, digits: int = 4) -> AdamSection | None:
 def _adam_exercise(problem: Problem, exercise: ExerciseSpec, digits: int) -> AdamExercise:
     result, names = exercise_pass(problem, exercise), asked_parameters(problem, exercise)
     index, rate = result.graph.index, exercise.lr
-    signs = {n: EXACT.sign(result.exact_pass.gradient(index[n])) for n in names}
+    gradients = result.rounded(lambda p: {n: p.gradient(index[n]) for n in names}, digits)
+    signs = {n: (g > 0) - (g < 0) for n, g in gradients.items()}  # a correctly rounded decimal has the exact sign
     theta = {n: problem.network.parameters[n] for n in names}
     fields = ("{}", "dL/d{}", "m̂({})", "v̂({})", "Δ{}", "{}'", "−α·dL/d{}", "Δ{} + α·sign(g)")
-    if all(len(str(result.exact_pass.gradient(index[n]))) <= SHORT_EXACT for n in names):
+    if all(node_count_at_most(g, MAX_NODES) and len(str(g)) <= SHORT_EXACT
+           for g in (result.exact_pass.gradient(index[n]) for n in names)):
         exact = _adam_values(adam_step(theta, {n: result.grad[n] for n in names}, rate)[2], rate, signs, lambda v: v)
     else:  # long gradients: decimals only (a SymPy Adam step on towers of exponentials does not finish)
         exact = {f.format(n): None for n in names for f in fields}

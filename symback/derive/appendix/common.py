@@ -46,7 +46,7 @@ def rounded_quantities(result: BackpropResult, compute, digits: int, exact: dict
     exact pass. Given exact values come from the same rule run in SymPy (cheaper to read and to build)."""
     decimals = result.rounded(compute, digits)
     if exact is None:
-        exact = {name: to_sympy(value) for name, value in compute(result.exact_pass).items()}
+        exact = compute(result.exact_pass)  # engine values: SymPy only when shown (they may be huge)
     return {name: Quantity(name, value, decimals[name]) for name, value in exact.items()}
 
 
