@@ -154,6 +154,8 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         gradient_rows=lambda step: gradient_rows(step, notation),
         update_rows=lambda step: update_rows(step, True, notation),
         layered_symbol_rows=lambda step: symbol_rows(step, Notation(show_layers=True)),
+        value=lambda quantity: (f"{notation.latex(quantity.exact)} {approximately(quantity)}".strip() if quantity.short
+                                else rf"\approx {decimal_text(quantity.decimal)}"),
         concluded=lambda quantity: " ".join(f"{relation} {notation.latex(value)}"
                                             for relation, value in conclusion(quantity)),
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own

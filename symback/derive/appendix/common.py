@@ -66,10 +66,11 @@ def readable(value) -> sympy.Expr:
     return to_sympy(value)
 
 
-def gradient_steps(result: BackpropResult, names: list[str], digits: int) -> tuple[GradientStep, ...]:
-    """The chain-rule steps of ``names``' gradients on one pass along their paths, decimals to ``digits``."""
+def gradient_steps(result: BackpropResult, names: list[str], digits: int, paths: bool = False) -> tuple[GradientStep, ...]:
+    """The chain-rule steps of ``names``' gradients on one pass, decimals to ``digits`` (``paths``: along their
+    paths even where a sheet would go through adjoints, to count factors)."""
     deriver = Deriver(result, digits)
-    builders = [deriver.gradient_step(name, paths=True) for name in names]
+    builders = [deriver.gradient_step(name, paths=paths) for name in names]
     quantity = deriver.finish()
     return tuple(build(quantity) for build in builders)
 

@@ -103,7 +103,7 @@ def deeper_section(problem: Problem, digits: int = 4) -> DeeperSection | None:
     deeper, letter = with_extra_layer(problem)
     deeper_exercise = deeper.exercise(exercise.id)
     passes = exercise_pass(problem, exercise), exercise_pass(deeper, deeper_exercise)
-    before, after = (gradient_steps(p, names, digits) for p in passes)
+    before, after = (gradient_steps(p, names, digits, paths=True) for p in passes)
     gradients = tuple(_deeper_gradient(b, a, passes, digits) for b, a in zip(before, after))
     weights = deeper.network.layers[1].weights
     return DeeperSection(exercise.id, deeper, 2, letter, weights, gradients, _deeper_conclusion(letter, 2, gradients))
