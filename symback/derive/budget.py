@@ -15,7 +15,7 @@ import sympy
 
 from ..engine.result import to_sympy
 
-MAX_NODES = 48  # nodes of the exact value's tree; past this it cannot print in MAX_LATEX characters
+MAX_NODES = 120  # nodes of the engine's (untidied) value; past this its tidy form cannot print in MAX_LATEX
 MAX_ATOMS = 2  # distinct transcendental numbers in one exact form
 MAX_LATEX = 80  # characters of LaTeX, not counting spaces and \left/\right (a line of a display holds about 90)
 

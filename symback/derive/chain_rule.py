@@ -244,7 +244,10 @@ def plain_enough(exact: sympy.Expr) -> bool:
     """
     if any(not isinstance(f, sympy.exp) for f in exact.atoms(sympy.Function)):
         return False
-    return exact.is_Rational or plain_latex_length(exact) <= MAX_PUT_IN
+    if exact.is_Rational:
+        return True
+    bars = sum(1 for part in sympy.preorder_traversal(exact) if part.is_Pow and part.exp.is_negative)
+    return bars <= 1 and plain_latex_length(exact) <= MAX_PUT_IN  # one fraction bar: no fraction in a fraction
 
 
 def partial_step(kind, deriver: Deriver, name: str, written: sympy.Expr, formula: sympy.Expr, **fields):

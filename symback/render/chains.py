@@ -98,7 +98,15 @@ def gradient_rows(step: GradientStep, notation: Notation) -> list[str]:
     if numbers != written:
         pieces.append(("=", _sum(numbers, notation)))
     last = numbers[0] if len(numbers) == 1 else None
-    return equation_rows(lhs, pieces + conclusion(step.quantity, step.approximate, last), notation)
+    rows = equation_rows(lhs, pieces + conclusion(step.quantity, step.approximate, last), notation)
+    return rows + _exactly(lhs, step.quantity, step.approximate, notation)
+
+
+def _exactly(lhs: str, quantity: Quantity, approximate: bool, notation: Notation) -> list[str]:
+    """Where decimals were put in but the value's exact form is short, the exact value on a row of its own."""
+    if not approximate or not quantity.short or quantity.exact.is_Rational:
+        return []
+    return equation_rows(lhs, [("=", quantity.exact), (r"\approx", decimal_text(quantity.decimal))], notation)
 
 
 def symbol_rows(step: GradientStep, notation: Notation) -> list[str]:

@@ -6,19 +6,23 @@ the rule, and every value of every step comes out exact where that stays readabl
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
 
 import sympy
 
 from ..errors import ArgumentError, NumericError
-from ..numbers.rounding import trimmed, valid_rounding
+from ..numbers.arithmetic import DECIMAL
+from ..numbers.rounding import (
+    as_rounding,
+    correctly_rounded,
+    trimmed,
+    valid_rounding,
+)
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from ..problem.optimizer_options import range_problem
-from ..numbers.arithmetic import DECIMAL
-from ..numbers.rounding import correctly_rounded, round_significant
 from .gradient_source import gradient_source
 from .kinks import KinkNode, kink_nodes
 from .loop import GradientAt, Readable, StepLoop, key, loss_key, rounded_run
@@ -185,7 +189,7 @@ def _pass_value(digits: int) -> Callable[[object], RunValue]:
 
     def value(number) -> RunValue:
         if isinstance(number, Decimal):
-            return RunValue(None, round_significant(number, digits))
+            return RunValue(None, as_rounding(digits).round(number))
         exact = number._sympy_()
         rounded = correctly_rounded(lambda: {"v": DECIMAL.from_sympy(exact)}, digits, [] if exact != 0 else ["v"])
         shown = readable(number)

@@ -140,4 +140,4 @@ def test_negative_and_fractional_constants_in_diagram_labels_are_parenthesized()
     assert labels["q1"] == (r"-\left(-3\right)", "−(-3)")
     assert labels["q2"] == (r"\times\left(-2\right)", "×(-2)")
     assert labels["q3"] == (r"\left(0.5\right)^{\square}", "(1/2)^")  # a terminating fraction prints as a decimal
-    assert labels["q5"] == (r"\left(- \frac{1}{2}\right)\times", "(-1/2)×")
+    assert labels["q5"] == (r"\left(-0.5\right)\times", "(-1/2)×")

@@ -15,6 +15,7 @@ import pytest
 from cli_helpers import run
 
 import symback
+from symback.derive.steps import Quantity
 from symback.render.environment import render
 from symback.render.questions import build_questions
 
@@ -39,6 +40,8 @@ def computed_decimals(problem) -> set[str]:
         elif isinstance(thing, (dict, MappingProxyType)):
             for item in thing.values():
                 collect(item, depth + 1)
+        elif isinstance(thing, Quantity):  # a named value: its decimal
+            found.add(str(thing.decimal))
         elif hasattr(thing, "__dataclass_fields__") and not isinstance(thing, type):
             for name in thing.__dataclass_fields__:
                 collect(getattr(thing, name), depth + 1)
@@ -55,7 +58,9 @@ def given_numbers(problem_file: Path) -> set[str]:
 
 def numbers_in(text: str) -> set[str]:
     """The decimals of a sheet's body (LaTeX's preamble has lengths such as 2.2cm)."""
-    return set(re.findall(r"-?\d+\.\d+", text.split("\\begin{document}")[-1]))
+    body = text.split("\\begin{document}")[-1]
+    body = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith(("\\node", "\\draw", "\\path")))
+    return set(re.findall(r"-?\d+\.\d+(?!\d*cm)", body))  # not the diagram's sizes and coordinates
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

@@ -115,7 +115,7 @@ def _path_length(step: GradientStep) -> int:
 
 def _deeper_gradient(before: GradientStep, after: GradientStep, passes, digits) -> DeeperGradient:
     ratio = None
-    if before.quantity.exact != 0:
+    if before.quantity.decimal != 0:  # a correctly rounded decimal is 0 only for 0
         ratio = _ratio(before.parameter, passes, digits)
     shown = tuple((len(step.paths) <= MAX_SHOWN_PATHS, step.quantity.short)
                   for step in (before, after))
