@@ -48,9 +48,18 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     # Minimise: L ≥ 0 with the infimum 0 reached as p → y; towards the wrong end it grows without bound.
     lowest = [row.limit for row in limits]
     minimise = min(lowest) == 0 and max(lowest) == sympy.oo
-    best = "p = y: the prediction equals the label (p → 1 for y = 1, p → 0 for y = 0), where L → 0"
-    worst = ("p → 1 − y: a confident wrong prediction (p → 0 for y = 1, p → 1 for y = 0), where L → +∞; "
+    best_ends = _ends(limits, lambda limit: limit == 0)
+    worst_ends = _ends(limits, lambda limit: limit == sympy.oo)
+    best = (f"p → y, a limit ({best_ends}), where L → 0; p = σ(z) never reaches 0 or 1, so L has no minimum: "
+            "its infimum 0 is approached as the prediction nears the label")
+    worst = (f"p → 1 − y, a confident wrong prediction ({worst_ends}), where L → +∞; "
              "there is no maximum, the supremum is +∞")
     return CrossEntropyAnalysisStep(
         loss, by_target, limits, derivative, stationary, through_sigmoid, table, minimise, best, worst
     )
+
+
+def _ends(limits, chosen) -> str:
+    """Where p tends, by target, for the limit rows whose limit is ``chosen``: "p → 1 for y = 1, p → 0 for y = 0"."""
+    ends = {"0+": "0", "1-": "1"}
+    return ", ".join(f"p → {ends[row.approach]} for y = {row.target}" for row in limits if chosen(row.limit))

@@ -16,6 +16,7 @@ import sympy
 from ..errors import ParseError, ProblemError
 from ..numbers.parse import parse_expression
 from .model import ActivationSpec
+from .remarks import Remark
 
 Z = sympy.Symbol("z", real=True)
 H = sympy.Symbol("h", real=True)  # an activation's output, for derivatives written through it: σ' = h(1 − h)
@@ -65,9 +66,13 @@ def _relu_remark(spec: ActivationSpec) -> str:
     if spec.kind == "leaky_relu":
         slope = spec.slope if spec.slope is not None else sympy.Rational(1, 100)
         convention = at_zero if at_zero is not None else slope
-        return f"leaky ReLU with slope {slope} for z < 0; its derivative at z = 0 is taken to be {convention}"
+        return Remark(f"leaky ReLU with slope {slope} for z < 0; its derivative at z = 0 is taken to be {convention}",
+                      f"leaky ReLU with slope ${sympy.latex(slope)}$ for $z < 0$; its derivative at $z = 0$ is taken "
+                      f"to be ${sympy.latex(convention)}$")
     convention = at_zero if at_zero is not None else 0
-    return f"ReLU(z) = max(0, z); ReLU'(0) is taken to be {convention} (ReLU has no derivative at 0)"
+    return Remark(f"ReLU(z) = max(0, z); ReLU'(0) is taken to be {convention} (ReLU has no derivative at 0)",
+                  rf"$\operatorname{{ReLU}}(z) = \max(0, z)$; $\operatorname{{ReLU}}'(0)$ is taken to be "
+                  rf"${sympy.latex(sympy.Integer(convention) if isinstance(convention, int) else convention)}$ (ReLU has no derivative at $0$)")
 
 
 def _custom(spec: ActivationSpec) -> sympy.Expr:
@@ -78,23 +83,29 @@ REGISTRY: dict[str, _Definition] = {
     "sigmoid": _Definition(
         lambda spec: sympy.exp(Z) / (1 + sympy.exp(Z)),
         r"\sigma",
-        lambda spec: "σ(z) = 1/(1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
+        lambda spec: Remark("σ(z) = 1/(1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
+                            r"$\sigma(z) = \frac{1}{1 + e^{-z}}$, $\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le \frac{1}{4}$"),
         H * (1 - H),
     ),
-    "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh", lambda spec: "tanh'(z) = 1 − tanh²(z)", 1 - H**2),
+    "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh",
+                        lambda spec: Remark("tanh'(z) = 1 − tanh²(z)", r"$\tanh'(z) = 1 - \tanh^2(z)$"), 1 - H**2),
     "relu": _Definition(_relu_family, r"\operatorname{ReLU}", _relu_remark),
     "leaky_relu": _Definition(_relu_family, r"\operatorname{LReLU}", _relu_remark),
-    "identity": _Definition(lambda spec: Z, r"\operatorname{id}", lambda spec: "identity: f(z) = z"),
+    "identity": _Definition(lambda spec: Z, r"\operatorname{id}",
+                            lambda spec: Remark("identity: f(z) = z", "identity: $f(z) = z$")),
     "softplus": _Definition(
         lambda spec: sympy.log(1 + sympy.exp(Z)),
         r"\operatorname{softplus}",
-        lambda spec: "softplus(z) = log(1 + e^z); its derivative is the sigmoid",
+        lambda spec: Remark("softplus(z) = log(1 + e^z); its derivative is the sigmoid",
+                            r"$\operatorname{softplus}(z) = \log(1 + e^{z})$; its derivative is the sigmoid"),
         1 - sympy.exp(-H),
     ),
     "zero": _Definition(
         lambda spec: sympy.Integer(0),
         "f",
-        lambda spec: "f ≡ 0: every output of the layer is 0 and f' = 0, so no gradient passes through it",
+        lambda spec: Remark("f ≡ 0: every output of the layer is 0 and f' = 0, so no gradient passes through it",
+                            r"$f \equiv 0$: every output of the layer is $0$ and $f' = 0$, so no gradient passes "
+                            "through it"),
     ),
     "custom": _Definition(_custom, "f", lambda spec: f"f(z) = {spec.expression}"),
 }

@@ -13,6 +13,7 @@ import sympy
 
 from ..errors import ProblemError
 from .activations import shortest_form
+from .remarks import Remark
 
 
 def output_symbols(count: int) -> tuple[sympy.Symbol, ...]:
@@ -126,32 +127,39 @@ REGISTRY: dict[str, _Definition] = {
     "squared_error": _Definition(
         _squared_errors,
         r"\sum_k (\hat y_k - y_k)^2",
-        "squared error (ŷ − y)², no factor ½, summed over outputs",
+        Remark("squared error (ŷ − y)², no factor ½, summed over outputs",
+               r"squared error $(\hat{y} - y)^2$, no factor $\frac{1}{2}$, summed over outputs"),
         _taught(lambda yhat, y, k: _scaled(sympy.Integer(2), _difference(yhat, y))),
     ),
     "half_squared_error": _Definition(
         lambda o, t: _squared_errors(o, t) / 2,
         r"\tfrac12 \sum_k (\hat y_k - y_k)^2",
-        "half squared error ½(ŷ − y)², so ∂L/∂ŷ = ŷ − y; summed over outputs",
+        Remark("half squared error ½(ŷ − y)², so ∂L/∂ŷ = ŷ − y; summed over outputs",
+               r"half squared error $\frac{1}{2}(\hat{y} - y)^2$, so $\partial L / \partial \hat{y} = \hat{y} - y$; "
+               "summed over outputs"),
         _taught(lambda yhat, y, k: _difference(yhat, y)),
     ),
     "mean_squared_error": _Definition(
         lambda o, t: _squared_errors(o, t) / len(o),
         r"\frac1K \sum_k (\hat y_k - y_k)^2",
-        "mean squared error: the mean over the K outputs of (ŷ_k − y_k)², no factor ½",
+        Remark("mean squared error: the mean over the K outputs of (ŷ_k − y_k)², no factor ½",
+               r"mean squared error: the mean over the $K$ outputs of $(\hat{y}_k - y_k)^2$, no factor $\frac{1}{2}$"),
         _taught(lambda yhat, y, k: _scaled(sympy.Rational(2, k), _difference(yhat, y))),
     ),
     "binary_cross_entropy": _Definition(
         _binary_cross_entropy,
         r"-\sum_k \left[y_k \log \hat y_k + (1 - y_k) \log(1 - \hat y_k)\right]",
-        "binary cross-entropy with the natural logarithm; ŷ must lie strictly between 0 and 1",
+        Remark("binary cross-entropy with the natural logarithm; ŷ must lie strictly between 0 and 1",
+               r"binary cross-entropy with the natural logarithm; $\hat{y}$ must lie strictly between $0$ and $1$"),
         _taught(lambda yhat, y, k: sympy.Mul(_difference(yhat, y), sympy.Pow(
             sympy.Mul(yhat, _difference(1, yhat), evaluate=False), -1, evaluate=False), evaluate=False)),
     ),
     "softmax_cross_entropy": _Definition(
         _softmax_cross_entropy,
         r"-\sum_k y_k \log \operatorname{softmax}(\hat y)_k",
-        "softmax cross-entropy on the logits ŷ with a one-hot target, natural logarithm",
+        Remark("softmax cross-entropy on the logits ŷ with a one-hot target, natural logarithm",
+               r"softmax cross-entropy on the logits $\hat{y}$ with a one-hot target $y$, natural logarithm: "
+               r"$\partial L / \partial \hat{y}_k = p_k - y_k$"),
         _taught_softmax,
     ),
 }

@@ -96,6 +96,21 @@ def code_tex(text) -> str:
     return rf"\texttt{{{escape_tex(text)}}}"
 
 
+def remark_text(remark, escape) -> str:
+    r"""A conventions-box remark for a sheet: the program's own remarks with their mathematics (``$…$`` kept),
+    any other text escaped whole.
+
+    >>> from symback.problem.remarks import Remark
+    >>> remark_text(Remark("f ≡ 0", r"$f \equiv 0$ here_"), escape_tex), remark_text("a $b$", escape_tex)
+    ('$f \\equiv 0$ here\\_', 'a \\$b\\$')
+    """
+    latex = getattr(remark, "latex", None)
+    if latex is None:
+        return escape(remark)
+    parts = latex.split("$")
+    return "".join(f"${part}$" if k % 2 else escape(part) for k, part in enumerate(parts))
+
+
 def approximately(quantity) -> str:
     """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
 
@@ -161,6 +176,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
+        remark=functools.partial(remark_text, escape=escape_tex if kind == "tex" else escape_md),
         code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
         plot_series=plot_series,
