@@ -6,7 +6,7 @@ numbers are the engine's numbers; this module only arranges them with their form
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 
@@ -15,8 +15,23 @@ from ..engine.passes import Pass
 from ..engine.result import BackpropResult, to_sympy
 from .budget import plain_latex_length
 from .formulas import DecimalLeaf, as_display, with_numbers
-from .node_formulas import definition, partial, target_symbols, written_definition, written_partial
-from .steps import AdjointStep, Factor, ForwardStep, GradientStep, LossStep, ProbabilityStep, Quantity, UpdateStep
+from .node_formulas import (
+    definition,
+    partial,
+    target_symbols,
+    written_definition,
+    written_partial,
+)
+from .steps import (
+    AdjointStep,
+    Factor,
+    ForwardStep,
+    GradientStep,
+    LossStep,
+    ProbabilityStep,
+    Quantity,
+    UpdateStep,
+)
 
 MAX_PATHS = 4  # past this many chain-rule paths (or MAX_FACTORS factors on one) a gradient goes through adjoints
 MAX_PUT_IN = 24  # characters of LaTeX of an exact value put into a later formula (e/(1 + e) is 15)

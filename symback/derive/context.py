@@ -19,8 +19,8 @@ from ..numbers.arithmetic import DECIMAL
 from ..numbers.rounding import correctly_rounded, trimmed
 from ..problem.fields import some
 from ..problem.model import ExerciseSpec, Problem
-from .node_formulas import numbers, target_symbols
 from .budget import node_count_at_most
+from .node_formulas import numbers, target_symbols
 from .steps import ClaimStep, Quantity, UpdateStep
 
 

@@ -14,7 +14,6 @@ from ..derive.steps import GradientStep, LossStep, Quantity, UpdateStep
 from .equations import equation_rows
 from .notation import Notation, decimal_text
 
-
 MAX_WRITTEN_PATHS = 4  # a sum over more chain-rule paths is named by its count where only its shape matters
 
 
@@ -94,7 +93,9 @@ def gradient_rows(step: GradientStep, notation: Notation) -> list[str]:
     symbols = [r" \cdot ".join(notation.partial(f.numerator, f.denominator) for f in path) for path in step.paths]
     written = [_product([f.written for f in path]) for path in step.paths]
     numbers = [_product([f.substituted for f in path]) for path in step.paths]
-    pieces = [("=", _sum(symbols, notation)), ("=", _sum(written, notation))]
+    pieces = [("=", _sum(written, notation))]
+    if symbols != [lhs]:  # ∂L/∂ŷ = ∂L/∂ŷ says nothing: a one-factor path from the top starts with its formula
+        pieces.insert(0, ("=", _sum(symbols, notation)))
     if numbers != written:
         pieces.append(("=", _sum(numbers, notation)))
     last = numbers[0] if len(numbers) == 1 else None

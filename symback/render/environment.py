@@ -22,8 +22,8 @@ from pathlib import Path
 import jinja2
 
 from ..derive import run_steps, steps
-from .exercise import exercise_view
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
+from .exercise import exercise_view
 from .markdown import code_span, finish_markdown
 from .notation import Notation, decimal_text
 from .sheet import Sheet, notation_for

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 import sympy
 
 from ..derive.appendix import build_appendix
+from ..derive.formulas import Apply, as_display
 from ..engine.graph import Graph
 from ..engine.network import build_graph
-from ..problem.activations import make_activation
-from ..derive.formulas import Apply, as_display
 from ..problem.activations import H, Z, make_activation
 from ..problem.losses import make_loss
 from ..problem.model import Problem

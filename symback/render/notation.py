@@ -6,7 +6,6 @@ Pure functions of a name (and whether layer numbers are shown); the renderers us
 from __future__ import annotations
 
 import decimal
-from decimal import Decimal
 import functools
 import re
 from dataclasses import dataclass

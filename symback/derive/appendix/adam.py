@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ...numbers.arithmetic import EXACT
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
-from ..steps import Quantity
 from ..budget import MAX_NODES, node_count_at_most
+from ..steps import Quantity
 from .common import (
     SHORT_EXACT,
     asked_parameters,

@@ -20,8 +20,8 @@ from ...errors import NumericError
 from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
-from ..steps import Quantity
 from ..budget import MAX_NODES, node_count_at_most
+from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
     RATE_FACTORS,
