@@ -24,6 +24,7 @@ import jinja2
 from ..derive import run_steps, steps
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
 from .exercise import exercise_view
+from .equations import equation_rows
 from .markdown import code_span, finish_markdown
 from .notation import Notation, decimal_text
 from .sheet import Sheet, notation_for
@@ -171,6 +172,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_symbol_rows=lambda step: symbol_rows(step, Notation(show_layers=True)),
         value=lambda quantity: (f"{notation.latex(quantity.exact)} {approximately(quantity)}".strip() if quantity.short
                                 else rf"\approx {decimal_text(quantity.decimal)}"),
+        rows_of=lambda expr, lhs: equation_rows(lhs, [("=", expr)], notation),
         concluded=lambda quantity: " ".join(f"{relation} {notation.latex(value)}"
                                             for relation, value in conclusion(quantity)),
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
