@@ -139,6 +139,8 @@ class Power(Display):
     def latex(self, p):
         base = p._print(self.args[0])
         base = base if _simple_base(self.args[0]) else rf"\left({base}\right)"
+        if "^" in base and not base.endswith(r"\right)"):
+            base = f"{{{base}}}"  # h^{(1)}_1 squared: {h^{(1)}_1}^2, not a double superscript
         return f"{base}^{{{p._print(self.args[1])}}}"
 
     def text(self, p):
