@@ -1,9 +1,9 @@
 """Benchmark: ``symback solve`` on every shipped sheet and on generated course-sized networks, wall clock with
 the interpreter's start included.
 
-Targets (2-core machine, issue 11): every sheet with ``--format md,tex,pdf`` under 3 s, among them a 4-layer
-network of 4 units with a softmax output and a network of six layers of eight units; and the WS23 sheet with
-``--format md,tex`` under 1.5 s. Each is the best of 3 runs of the real command in a fresh process, writing into
+Targets (2-core machine, issue 11): every shipped sheet and a 4-layer network of 4 units with a softmax output
+with ``--format md,tex,pdf`` under 3 s; a network of six layers of eight units "in a few seconds", taken as under
+5 s; and the WS23 sheet with ``--format md,tex`` under 1.5 s. Each is the best of 3 runs of the real command in a fresh process, writing into
 a temporary folder; the CPU time of the best run (symback and pdflatex) is printed beside it. Run
 ``python bench/bench_solve.py``; the exit code is 0 unless something crashes: a report, not a test.
 """
@@ -46,6 +46,7 @@ def network_file(layers: list[int], activations: list[str], loss: str, seed: int
     return "\n".join(line for line in lines if line) + "\n"
 
 
+LARGE_TARGET = 5.0  # seconds: six layers of eight units, "a few seconds"
 GENERATED = {
     "4 layers x 4 units, softmax": network_file([3, 4, 4, 4, 3], ["tanh", "sigmoid", "relu", "identity"],
                                                 "softmax_cross_entropy", 11),
@@ -83,10 +84,11 @@ def main() -> None:
             path.write_text(text, encoding="utf-8")
             cases.append((label, path))
         for label, path in cases:
+            target = LARGE_TARGET if label.startswith("6 layers") else TARGET
             wall, cpu = best_of(3, path, formats)
-            verdict = "PASS" if wall < TARGET else "FAIL"
+            verdict = "PASS" if wall < target else "FAIL"
             verdicts.append(verdict)
-            print(f"{verdict}  {label:<30} --format {formats:<10} {wall:6.2f} s wall, {cpu:5.2f} s CPU (target < {TARGET} s)")
+            print(f"{verdict}  {label:<30} --format {formats:<10} {wall:6.2f} s wall, {cpu:5.2f} s CPU (target < {target} s)")
     wall, cpu = best_of(3, ROOT / "problems" / "ws23_backprop.toml", "md,tex")
     verdicts.append("PASS" if wall < WS23_TARGET else "FAIL")
     print(f"{verdicts[-1]}  {'ws23_backprop.toml':<30} --format md,tex    {wall:6.2f} s wall, {cpu:5.2f} s CPU "
