@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import sympy
 
@@ -25,17 +26,37 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     1/(1 + E)
     >>> tidy(sympy.E / (1 + sympy.E) - 1 / (1 + sympy.E))
     (-1 + E)/(1 + E)
+    >>> tidy(1 / ((1 + sympy.exp(sympy.Rational(-11, 4))) * sympy.exp(sympy.Rational(11, 4))))
+    1/(1 + exp(11/4))
     """
     if expr.is_Rational or not isinstance(expr, sympy.Expr) or not at_most(expr, 200):
         return expr
     powers_of_e = expr.atoms(sympy.exp)
-    if any(not power.args[0].is_Integer for power in powers_of_e):
-        return expr  # exp of a non-integer is no power of e: not a rational function of e
-    as_rational_function = expr.xreplace({power: _E ** power.args[0] for power in powers_of_e}).xreplace(
-        {sympy.E: _E}
+    exponents = [power.args[0] for power in powers_of_e] + ([sympy.Integer(1)] if expr.has(sympy.E) else [])
+    if not exponents or any(not exponent.is_Rational for exponent in exponents):
+        return expr  # exp of an irrational is no power of one number: not a rational function of one
+    step = _common_step(exponents)  # every exponent is a whole multiple of it: e^{11/4} and e^{-11/4} of e^{11/4}
+    if max(abs(exponent / step) for exponent in exponents) > 12:
+        return expr  # a polynomial of high degree in e^step: cancelling it costs more than it tidies
+    as_rational_function = expr.xreplace({power: _E ** (power.args[0] / step) for power in powers_of_e}).xreplace(
+        {sympy.E: _E ** (1 / step)}
     )
     if not as_rational_function.is_rational_function(_E) or sympy.count_ops(as_rational_function) > 60:
         return expr  # cancel is only cheap and canonical for a small rational function of e
     cancelled = sympy.cancel(as_rational_function)
-    candidates = [expr, cancelled.subs(_E, sympy.E), sympy.factor(cancelled).subs(_E, sympy.E)]
+    base = sympy.exp(step)
+    candidates = [expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base)]
     return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))
+
+
+def _common_step(exponents) -> sympy.Rational:
+    """The largest rational of which every exponent is a whole multiple.
+
+    >>> _common_step([sympy.Rational(11, 4), sympy.Rational(-11, 4)]), _common_step([sympy.Integer(1), sympy.Rational(1, 2)])
+    (11/4, 1/2)
+    """
+    numerators = [abs(int(e.p)) for e in exponents if e != 0]
+    denominators = [int(e.q) for e in exponents if e != 0]
+    if not numerators:
+        return sympy.Integer(1)
+    return sympy.Rational(math.gcd(*numerators), math.lcm(*denominators))
