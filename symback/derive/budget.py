@@ -36,6 +36,17 @@ def node_count_at_most(value, limit: int) -> bool:
     return True
 
 
+def short_text(value, characters: int) -> bool:
+    """Whether an engine value's text is at most ``characters`` long, its nodes counted first (a deep network's
+    value is a shared graph whose text would be exponentially long).
+
+    >>> import symengine
+    >>> short_text(symengine.exp(1) / 2, 20), short_text(symengine.exp(1) / 2, 3)
+    (True, False)
+    """
+    return node_count_at_most(value, MAX_NODES) and len(str(value)) <= characters
+
+
 def _transcendental(expr) -> bool:
     if expr is sympy.E or isinstance(expr, sympy.Function):
         return True

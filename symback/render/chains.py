@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from ..derive.formulas import Times
 from ..derive.steps import GradientStep, LossStep, Quantity, UpdateStep
+from ..numbers.rounding import terminating_decimal
 from .equations import equation_rows
 from .notation import Notation, decimal_text
 
@@ -38,7 +39,7 @@ def conclusion(quantity: Quantity, approximate: bool = False, before=None) -> li
         return pieces
     equal = bool(exact_value is not None and exact_value.is_Rational and quantity.decimal.is_finite()
                  and Fraction(int(exact_value.p), int(exact_value.q)) == Fraction(quantity.decimal))
-    if equal and pieces and pieces[-1][1] == exact_value and exact_value.q != 1 and _decimal_prints_same(exact_value):
+    if equal and pieces and pieces[-1][1] == exact_value and exact_value.q != 1 and terminating_decimal(int(exact_value.p), int(exact_value.q)) is not None:
         return pieces  # 0.5 = 0.5 says nothing
     pieces.append(("=" if equal else r"\approx", decimal_text(quantity.decimal)))
     return pieces
@@ -51,16 +52,6 @@ def _prints_as(before, exact) -> bool:
     printer = Notation()
     return printer.latex(before).replace(r"{\left(", r"\left(").replace(r" \right)}", r"\right)") == \
         printer.latex(exact).replace(r"{\left(", r"\left(").replace(r" \right)}", r"\right)")
-
-
-def _decimal_prints_same(value) -> bool:
-    """Whether the sheet prints this exact rational as a decimal already (a terminating one does)."""
-    q = int(value.q)
-    while q % 2 == 0:
-        q //= 2
-    while q % 5 == 0:
-        q //= 5
-    return q == 1
 
 
 def step_rows(step, notation: Notation) -> list[str]:

@@ -8,7 +8,7 @@ import sympy
 
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
-from ..budget import MAX_NODES, node_count_at_most
+from ..budget import short_text
 from ..steps import Quantity
 from .common import (
     SHORT_EXACT,
@@ -77,8 +77,7 @@ def _adam_exercise(problem: Problem, exercise: ExerciseSpec, digits: int) -> Ada
     signs = {n: (g > 0) - (g < 0) for n, g in gradients.items()}  # a correctly rounded decimal has the exact sign
     theta = {n: problem.network.parameters[n] for n in names}
     fields = ("{}", "dL/d{}", "m̂({})", "v̂({})", "Δ{}", "{}'", "−α·dL/d{}", "Δ{} + α·sign(g)")
-    if all(node_count_at_most(g, MAX_NODES) and len(str(g)) <= SHORT_EXACT
-           for g in (result.exact_pass.gradient(index[n]) for n in names)):
+    if all(short_text(g, SHORT_EXACT) for g in (result.exact_pass.gradient(index[n]) for n in names)):
         exact = _adam_values(adam_step(theta, {n: result.grad[n] for n in names}, rate)[2], rate, signs, lambda v: v)
     else:  # long gradients: decimals only (a SymPy Adam step on towers of exponentials does not finish)
         exact = {f.format(n): None for n in names for f in fields}

@@ -15,7 +15,7 @@ from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import correctly_rounded, trimmed
 from ...problem.fields import matrix_entry_names
 from ...problem.model import ActivationSpec, LayerSpec, Problem
-from ..budget import MAX_NODES, node_count_at_most
+from ..budget import short_text
 from ..steps import GradientStep, Quantity
 from .common import (
     SHORT_EXACT,
@@ -127,7 +127,7 @@ def _ratio(name: str, passes, digits) -> Quantity:
     gradients are short (their exact forms are measured as engine values, never turned into SymPy when long)."""
     gradients = [p.exact_pass.gradient(p.graph.index[name]) for p in passes]
     exact = None
-    if all(node_count_at_most(g, MAX_NODES) and len(str(g)) <= SHORT_EXACT for g in gradients):
+    if all(short_text(g, SHORT_EXACT) for g in gradients):
         exact = sympy.powsimp(to_sympy(gradients[1]) / to_sympy(gradients[0]))
 
     def evaluate() -> dict[str, Decimal]:

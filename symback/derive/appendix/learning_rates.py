@@ -20,7 +20,7 @@ from ...errors import NumericError
 from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
-from ..budget import MAX_NODES, node_count_at_most
+from ..budget import short_text
 from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
@@ -118,22 +118,16 @@ def learning_rates_section(problem: Problem, digits: int | Rounding = 4) -> Lear
                                rows[best].rate, growing, conclusion, trend)
 
 
-def _short_text(value) -> bool:
-    """Whether an engine value prints short: its nodes counted first (a deep network's value is a shared DAG whose
-    text would be exponentially long)."""
-    return node_count_at_most(value, MAX_NODES) and len(str(value)) <= SHORT_EXACT
-
-
 def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, sympy.Expr]:
     """Exact L, gradients, θ' and L' where they are short: the engine's values are measured as text before any
     is turned into SymPy, and the pass after the step runs exactly only where every θ' is short."""
     exact_pass = result.exact_pass
     forms = {}
     loss = exact_pass.values[loss_node]
-    if _short_text(loss):
+    if short_text(loss, SHORT_EXACT):
         forms["L"] = to_sympy(loss)
     gradients = {n: exact_pass.gradients[index[n]] for n in names}
-    if not all(_short_text(g) for g in gradients.values()):
+    if not all(short_text(g, SHORT_EXACT) for g in gradients.values()):
         return forms
     grad = {n: to_sympy(g) for n, g in gradients.items()}
     forms.update({f"dL/d{n}": g for n, g in grad.items()})
@@ -141,10 +135,10 @@ def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, 
     for k, rate in enumerate(rates):
         new = {n: theta[n] - rate * grad[n] for n in names}
         forms.update({f"{k}:{n}'": value for n, value in new.items()})
-        if "L" not in forms or not all(_short_text(v) for v in new.values()):
+        if "L" not in forms or not all(short_text(v, SHORT_EXACT) for v in new.values()):
             continue
         after = exercise_pass(result.problem, exercise, parameters=new).exact_pass.values[loss_node]
-        if _short_text(after):
+        if short_text(after, SHORT_EXACT):
             forms[f"{k}:L'"] = readable(after)
             forms[f"{k}:L' - L"] = forms[f"{k}:L'"] - forms["L"]
     return forms
