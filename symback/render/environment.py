@@ -172,6 +172,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_symbol_rows=lambda step: symbol_rows(step, Notation(show_layers=True)),
         value=lambda quantity: (f"{notation.latex(quantity.exact)} {approximately(quantity)}".strip() if quantity.short
                                 else rf"\approx {decimal_text(quantity.decimal)}"),
+        table_value=lambda quantity: decimal_text(quantity.decimal),  # a layer table's cell: its heading says rounded
         rows_of=lambda expr, lhs: equation_rows(lhs, [("=", expr)], notation),
         concluded=lambda quantity: " ".join(f"{relation} {notation.latex(value)}"
                                             for relation, value in conclusion(quantity)),

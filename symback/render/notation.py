@@ -16,9 +16,9 @@ from sympy.printing.precedence import PRECEDENCE
 
 from ..numbers.rounding import terminating_decimal
 
-_NODE = re.compile(r"^(z|h)(\d+)_(\d+)$")
+_NODE = re.compile(r"^(z|h)(\d+)_(\d+|i)$")  # unit i: a layer table's column
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
-_OUTPUT = re.compile(r"^yhat(\d*)$")
+_OUTPUT = re.compile(r"^yhat(\d*|i)$")
 _TARGET = re.compile(r"^y(\d*)$")
 _RUN_VALUE = re.compile(r"^([a-z_]+)\[(\d+)\]:([A-Za-z]\w*)$")  # an optimizer run's value: m_hat[2]:b12
 _RUN_AFTER = re.compile(r"^([A-Za-z]\w*)\[(\d+)\]$")  # a parameter after a step: b12[3]

@@ -133,7 +133,8 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         exercises=exercises,
         appendix=appendix_of(problem, builder, digits) if appendix else None,
         rounding=as_rounding(digits),
-        tables=builder.scaled_diagram or any(e.presentation == "table" and e.body for e in exercises),
+        tables=builder.scaled_diagram or any(e.presentation == "table" and e.body for e in exercises)
+        or any(getattr(e.body, "layer_tables", False) for e in exercises),
         plots=tuple(PlotFile(e.plot_file, training_svg(run.run)) for e in exercises for run in e.runs
                     if run.kind == "training_run"),
     )
