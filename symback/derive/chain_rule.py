@@ -96,7 +96,7 @@ class Deriver:
             if symbol in self.targets:
                 numbers[symbol] = self.targets[symbol]
                 continue
-            if symbol.name in self.probabilities or symbol.name in self.graph.index or symbol.name in self.requests:
+            if symbol.name in self.requests:  # a node's value (asked for by needs) or a probability
                 value = quantity(symbol.name)
                 if value.short and plain_enough(value.exact):
                     numbers[symbol] = value.exact

@@ -15,7 +15,7 @@ import sympy
 
 from ..numbers.parse import exact_number
 from ..problem.activations import Z, make_activation
-from ..problem.losses import Loss, make_loss, target_problem
+from ..problem.losses import Loss, make_loss, probability_letter, target_problem
 from ..problem.model import ActivationSpec, LossSpec, NetworkSpec
 from .graph import Graph, LocalRule, Node, WeightedSum
 
@@ -33,7 +33,7 @@ def build_graph(
     ['x1', 'w', 'z1_1', 'yhat', 'L']
     """
     overrides = dict(activation_overrides or {})
-    loss = make_loss(loss_spec.kind, network.outputs)
+    loss = make_loss(loss_spec.kind, network.outputs, probability_letter(network.parameters))
     graph = Graph(frozen=frozenset(network.frozen), loss=loss, targets=loss.targets,
                   check_targets=lambda targets: target_problem(loss.name, targets))
     graph.inputs = [graph.add(Node(name, "input", "input")) for name in network.inputs]

@@ -37,7 +37,8 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
         return expr  # exp of an irrational is no power of one number: not a rational function of one
     step = _common_step(exponents)  # every exponent is a whole multiple of it: e^{11/4} and e^{-11/4} of e^{11/4}
     if max(abs(exponent / step) for exponent in exponents) > 12:
-        return expr  # a polynomial of high degree in e^step: cancelling it costs more than it tidies
+        # a polynomial of high degree in e^step: cancelling it costs more than it tidies; a shift may still do
+        return _shortest([expr, *_shifted(expr, exponents)]) if at_most(expr, 60) and len(exponents) <= 4 else expr
     as_rational_function = expr.xreplace({power: _E ** (power.args[0] / step) for power in powers_of_e}).xreplace(
         {sympy.E: _E ** (1 / step)}
     )
@@ -45,8 +46,28 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
         return expr  # cancel is only cheap and canonical for a small rational function of e
     cancelled = sympy.cancel(as_rational_function)
     base = sympy.exp(step)
-    candidates = [expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base)]
+    return _shortest([expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base)])
+
+
+def _shortest(candidates: list) -> sympy.Expr:
     return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))
+
+
+def _shifted(expr: sympy.Expr, exponents) -> list:
+    """``expr`` as one fraction with numerator and denominator times e^(−c), for c = 0 and each exponent:
+    a softmax probability e^a/(e^a + e^b) becomes 1/(1 + e^(b − a)).
+
+    >>> a, b = sympy.Rational(-3, 5), sympy.Rational(23, 10)
+    >>> _shortest(_shifted(sympy.exp(a) / (sympy.exp(a) + sympy.exp(b)), [a, b]))
+    1/(1 + exp(29/10))
+    """
+    numerator, denominator = sympy.fraction(sympy.together(expr))
+    shifted = []
+    for c in dict.fromkeys([sympy.Integer(0), *exponents]):
+        top = sympy.powsimp(sympy.expand(sympy.powsimp(numerator * sympy.exp(-c))))
+        bottom = sympy.powsimp(sympy.expand(sympy.powsimp(denominator * sympy.exp(-c))))
+        shifted.append(top / bottom)
+    return shifted
 
 
 def _common_step(exponents) -> sympy.Rational:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import sympy
 
@@ -72,28 +72,42 @@ def _softmax_cross_entropy(outputs, targets):
     return -sympy.Add(*[y * (logit - log_partition) for logit, y in zip(outputs, targets)])
 
 
-def probability_symbols(count: int) -> tuple[sympy.Symbol, ...]:
+PROBABILITY_LETTERS = "pqsuv"  # p as taught; another where the network already names a parameter p1, p2, …
+
+
+def probability_letter(names: Iterable[str]) -> str:
+    """The letter of the softmax probabilities: p, unless a parameter of the network would print the same
+    (a bias vector P has entries p1, p2, …).
+
+    >>> probability_letter(["a11", "b1"]), probability_letter(["a11", "p1", "p2"])
+    ('p', 'q')
+    """
+    taken = {name.rstrip("0123456789") for name in names if name[-1:].isdigit() or len(name) == 1}
+    return next((letter for letter in PROBABILITY_LETTERS if letter not in taken), "p")
+
+
+def probability_symbols(count: int, letter: str = "p") -> tuple[sympy.Symbol, ...]:
     """The softmax probabilities p = softmax(ŷ) as SymPy symbols, named like :func:`output_symbols`.
 
-    >>> probability_symbols(2)
-    (p1, p2)
+    >>> probability_symbols(2), probability_symbols(2, "q")
+    ((p1, p2), (q1, q2))
     """
     if count == 1:
-        return (sympy.Symbol("p", real=True),)
-    return tuple(sympy.Symbol(f"p{k}", real=True) for k in range(1, count + 1))
+        return (sympy.Symbol(letter, real=True),)
+    return tuple(sympy.Symbol(f"{letter}{k}", real=True) for k in range(1, count + 1))
 
 
-def _softmax(outputs):
+def _softmax(outputs, letter: str):
     """p_k = e^{ŷ_k} / Σ_j e^{ŷ_j} for each output."""
     total = sympy.Add(*[sympy.exp(logit) for logit in outputs])
-    return tuple((p, sympy.exp(logit) / total) for p, logit in zip(probability_symbols(len(outputs)), outputs))
+    return tuple((p, sympy.exp(logit) / total) for p, logit in zip(probability_symbols(len(outputs), letter), outputs))
 
 
-def _taught_softmax(outputs, targets, expression):
+def _taught_softmax(outputs, targets, expression, letter: str = "p"):
     """L = −Σ y_k log p_k and ∂L/∂ŷ_k = p_k − y_k, in the probabilities' symbols."""
-    probabilities = probability_symbols(len(outputs))
+    probabilities = probability_symbols(len(outputs), letter)
     taught = -sympy.Add(*[y * sympy.log(p) for p, y in zip(probabilities, targets)])
-    return taught, tuple(_difference(p, y) for p, y in zip(probabilities, targets)), _softmax(outputs)
+    return taught, tuple(_difference(p, y) for p, y in zip(probabilities, targets)), _softmax(outputs, letter)
 
 
 def _difference(a, b):
@@ -109,7 +123,7 @@ def _scaled(factor, expr):
 def _taught(each: Callable) -> Callable:
     """The loss as it is, and ∂L/∂ŷ_k = ``each(ŷ_k, y_k, K)`` as taught, kept as written (not evaluated)."""
 
-    def taught(outputs, targets, expression):
+    def taught(outputs, targets, expression, letter: str = "p"):
         return expression, tuple(each(yhat, y, len(outputs)) for yhat, y in zip(outputs, targets)), ()
 
     return taught
@@ -120,7 +134,7 @@ class _Definition:
     expression: Callable
     latex: str
     remark: str
-    taught: Callable  # (outputs, targets, L) -> (L, partials, probabilities) as taught
+    taught: Callable  # (outputs, targets, L, probability letter) -> (L, partials, probabilities) as taught
 
 
 REGISTRY: dict[str, _Definition] = {
@@ -168,8 +182,9 @@ KNOWN_LOSSES = tuple(REGISTRY)
 
 
 @functools.lru_cache(maxsize=64)
-def make_loss(name: str, outputs: int) -> Loss:
-    """The loss ``name`` for a network with ``outputs`` outputs; ∂L/∂ŷ_k by ``sympy.diff``.
+def make_loss(name: str, outputs: int, letter: str = "p") -> Loss:
+    """The loss ``name`` for a network with ``outputs`` outputs; ∂L/∂ŷ_k by ``sympy.diff``; softmax
+    probabilities named with ``letter`` (:func:`probability_letter`).
 
     >>> make_loss("half_squared_error", 1).partials
     (-y + yhat,)
@@ -180,8 +195,11 @@ def make_loss(name: str, outputs: int) -> Loss:
     yhat, y = output_symbols(outputs), target_symbols(outputs)
     expression = definition.expression(yhat, y)
     partials = tuple(shortest_form(sympy.diff(expression, symbol)) for symbol in yhat)
-    taught, taught_partials, probabilities = definition.taught(yhat, y, expression)
-    return Loss(name, yhat, y, expression, partials, definition.latex, definition.remark, taught, taught_partials,
+    taught, taught_partials, probabilities = definition.taught(yhat, y, expression, letter)
+    remark = definition.remark
+    if probabilities and letter != "p":
+        remark = Remark(str(remark), remark.latex.replace("p_k", f"{letter}_k"))
+    return Loss(name, yhat, y, expression, partials, definition.latex, remark, taught, taught_partials,
                 probabilities)
 
 

@@ -17,7 +17,6 @@ from ..derive.formulas import Apply, as_display
 from ..engine.graph import Graph
 from ..engine.network import build_graph
 from ..problem.activations import H, Z, make_activation
-from ..problem.losses import make_loss
 from ..problem.model import Problem
 from .layer_diagram import Diagram, network_diagram
 from .notation import Notation
@@ -57,6 +56,11 @@ class NetworkPart:
     diagram: Diagram
     probabilities: tuple[tuple[str, sympy.Expr], ...] = ()  # softmax: p_k and its definition in the outputs
 
+    @property
+    def probability_letter(self) -> str:
+        """The softmax probabilities' letter (p, unless a parameter is already named p1, p2, …)."""
+        return self.probabilities[0][0].rstrip("0123456789") if self.probabilities else "p"
+
 
 def network_notation(problem: Problem) -> Notation:
     """Layer numbers are shown wherever two layers have a z (two hidden layers, or an output layer with its own
@@ -82,7 +86,7 @@ def network_part(problem: Problem, notation: Notation) -> NetworkPart:
     network = problem.network
     graph = build_graph(network, problem.loss)
     layers = tuple(_layer_view(problem, graph, number) for number in range(1, len(network.layers) + 1))
-    loss = make_loss(problem.loss.kind, network.outputs)
+    loss = graph.loss
     return NetworkPart(
         layers=layers,
         formula=network_formula(layers),

@@ -18,7 +18,7 @@ from ..derive.steps import Quantity
 from ..numbers.tidy import at_most
 from .notation import Notation
 
-SHORT_EXACT = 60  # an exact form is shown up to this many characters of LaTeX, as on feedback sheets
+SHORT_FORMULA = 60  # a formula in symbols (h(1 − h)) is shown up to this many characters of LaTeX; values: the budget
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ def plain(latex: str) -> str:
 
 
 def short(expr, notation: Notation) -> bool:
-    """Whether an exact form is short enough to show: within the exact-form budget of
-    :mod:`symback.derive.budget` (few nodes, few transcendental numbers, none of another, 60 characters).
+    """Whether an exact form is short enough to show: a value within the exact-form budget of
+    :mod:`symback.derive.budget` (few nodes, few transcendental numbers, none of another), a formula in symbols
+    within SHORT_FORMULA characters.
 
     >>> import sympy
     >>> short(sympy.E / (1 + sympy.E), Notation()), short(sum(sympy.exp(sympy.Rational(1, k)) for k in range(2, 12)), Notation())
@@ -54,9 +55,11 @@ def short(expr, notation: Notation) -> bool:
     """
     if isinstance(expr, Quantity):
         return expr.short
-    if not at_most(expr, 4 * SHORT_EXACT):  # far too many nodes to print in SHORT_EXACT characters: don't print
+    if not expr.free_symbols:
+        return within_budget(expr)
+    if not at_most(expr, 4 * SHORT_FORMULA):  # far too many nodes to print in SHORT_FORMULA characters
         return False
-    return within_budget(expr) if not expr.free_symbols else len(plain(notation.latex(expr))) <= SHORT_EXACT
+    return len(plain(notation.latex(expr))) <= SHORT_FORMULA
 
 
 def compact(expr, notation: Notation) -> bool:

@@ -18,7 +18,7 @@ from symback.numbers.tolerance import Tolerance
 from symback.render.environment import escape_md, escape_tex
 from symback.render.notation import Notation
 from symback.render.pdf import PdfError, build_pdf, latex_available
-from symback.render.shown import SHORT_EXACT
+from symback.render.shown import SHORT_FORMULA
 
 ROOT = Path(__file__).resolve().parents[2]
 BREAK = r"\discretionary{}{}{}"  # where the LaTeX sheet lets a long answer or note break
@@ -298,7 +298,7 @@ def test_short_exact_right_values_are_kept(slips):
     markdown = render_feedback(slips, "md")
     assert r"$\frac{4 \left(39 + 14 e\right)^{2}}{625 \left(1 + e\right)^{2}} \approx 2.749$" in markdown
     assert r"$- \frac{4 e}{1 + e} \approx -2.924$" in markdown and "| $0$ |" in markdown
-    assert SHORT_EXACT == 60
+    assert SHORT_FORMULA == 60
 
 
 @needs_latex

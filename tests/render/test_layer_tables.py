@@ -65,7 +65,7 @@ def agrees(cell: str, value) -> bool:
 def tables(markdown: str) -> dict[str, dict[int, str]]:
     """Every layer table of the Markdown: column heading -> unit -> cell."""
     found: dict[str, dict[int, str]] = {}
-    for block in re.findall(r"^\| \$i\$ \|.*?(?=\n\n|\Z)", markdown, flags=re.S | re.M):
+    for block in re.findall(r"^\| \$i\$ \|.*?(?=\n\n|\Z)", markdown, flags=re.DOTALL | re.MULTILINE):
         lines = block.splitlines()
         headings = [cell.strip() for cell in lines[0].strip("|").split("|")][1:]
         for line in lines[2:]:
