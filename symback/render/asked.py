@@ -28,6 +28,7 @@ OPTION_SYMBOLS = {"momentum": r"\mu", "rho": r"\rho", "beta1": r"\beta_1", "beta
                   "eps": r"\varepsilon", "weight_decay": r"\lambda"}
 ANALYSIS = ("Binary cross-entropy L = −[y log p + (1 − y) log(1 − p)]: should it be minimised or maximised? "
             "What are the best and the worst predictions p?")
+_COUNTS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
 LISTED_AT_MOST = 6  # parameters named one by one; beyond, "every parameter"
 
 
@@ -50,7 +51,7 @@ def asked(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> tuple
 
     >>> import symback
     >>> p = symback.loads('title = "t"\\n[network]\\ninputs = 2\\n[[network.layers]]\\nweights = "W"\\n'
-    ...                   'values = [[0.5, -1]]\\n[loss]\\nkind = "squared_error"\\n[[exercises]]\\nid = "1"\\n'
+    ...                   'values = [[0.5, -1]]\\nactivation = "identity"\\n[loss]\\nkind = "squared_error"\\n[[exercises]]\\nid = "1"\\n'
     ...                   'task = "loss"\\nx = [1, 0.5]\\ny = 2\\n[[exercises]]\\nid = "2"\\ntask = "sgd"\\n'
     ...                   'at = "1"\\nlr = 0.1\\nparams = ["w11"]\\n')
     >>> "".join(piece for _, piece in asked(p, p.exercise("1"), Notation()))
@@ -75,7 +76,8 @@ def asked(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> tuple
         said += _params(problem, exercise, notation, lambda name: name, "every parameter")
     elif task == "optimize":
         steps = exercise.steps or 1
-        said += [("text", f"{'One step' if steps == 1 else f'{steps} steps'} of {_optimizer_name(exercise)} (")]
+        count = _COUNTS[steps] if steps < len(_COUNTS) else str(steps)
+        said += [("text", f"{count} step{'s' * (steps != 1)} of {_optimizer_name(exercise)} (")]
         said += _settings(exercise, notation) + [("text", ") on ")]
         said += _params(problem, exercise, notation, lambda name: name, "every parameter")
     elif task == "train":
