@@ -38,10 +38,12 @@ def number(value: sympy.Expr, notation: Notation) -> str:
 
     >>> number(sympy.Rational(157, 50), Notation()), number(sympy.Rational(1, 3), Notation())
     ('3.14', '\\\\frac{1}{3}')
+    >>> number(sympy.Rational(1, 10**300), Notation())
+    '10^{-300}'
     """
     if value.is_Rational:
         shown = terminating_decimal(int(value.p), int(value.q))
-        if shown is not None and len(str(shown)) <= 16:
+        if shown is not None and len(format(shown, "f")) <= 16:  # else 10^{-300}, not 0.000…1
             return format(shown, "f")
     return notation.latex(value)
 
@@ -84,8 +86,8 @@ def asked(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> tuple
         epochs = exercise.epochs or 1
         batch = "the whole data set" if exercise.batch is None else (
             "one sample" if exercise.batch == 1 else f"{exercise.batch} samples")
-        said += [("text", f"Training on the data with {_optimizer_name(exercise)} ({batch} per step, "
-                          f"{epochs} epoch{'s' * (epochs != 1)}; ")]
+        plan = f"({batch} per step, {epochs} epoch{'s' * (epochs != 1)}; "
+        said += [("text", f"Training on the data with {_optimizer_name(exercise)} {plan}")]
         said += _settings(exercise, notation) + [("text", "): the loss and the parameters after each step")]
     if task != "train":
         said += _point(problem, exercise, notation)

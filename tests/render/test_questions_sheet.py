@@ -107,7 +107,7 @@ def test_the_point_is_said_once_on_the_questions_sheet():
     text does not write its point, so the sheet gives it."""
     problem = symback.load(ROOT / "problems" / "ws23_backprop.toml")
     md = render(build_questions(problem), "md")
-    sections = dict(re.findall(r"## Exercise (\w+)\n(.*?)(?=## Exercise|\Z)", md, re.S))
+    sections = dict(re.findall(r"## Exercise (\w+)\n(.*?)(?=## Exercise|\Z)", md, re.DOTALL))
     assert "Here" not in sections["1"] and "Here" not in sections["2"] and "Here" not in sections["3"]
     assert "Here $x_{1} = 1, x_{2} = 3$ and $y = 2$." in sections["5"]
 
