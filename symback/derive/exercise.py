@@ -151,8 +151,8 @@ def conventions(problem: Problem, result: BackpropResult | None, presentation=No
 
     >>> import symback
     >>> p = symback.loads('title = "t"\\n[expression]\\nf = "relu(x) * x"\\nat = { x = 1 }\\n')
-    >>> conventions(p, symback.backprop(p), PRESENTATIONS["table"]).activations
-    ("ReLU(a) = max(0, a); ReLU'(0) is taken to be 0", 'gradients add at forks: a value used more than once gets the sum of what its uses send back')
+    >>> [remark[:25] for remark in conventions(p, symback.backprop(p), PRESENTATIONS["table"]).activations]
+    ['ReLU(a) = max(0, a), so R', 'gradients add at forks: a']
     """
     extra = presentation.remarks if presentation is not None else ()
     if result is None:  # a run over several steps: the problem's loss (its remark is the same for any outputs)

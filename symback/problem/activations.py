@@ -37,6 +37,16 @@ class Activation:
     latex: str  # the function's name in LaTeX, e.g. r"\sigma"
     remark: str  # one line for the conventions box
     derivative_in_output: sympy.Expr | None = None  # f'(z) as a function of h = f(z), where one is taught
+    taught: sympy.Expr | None = None  # f(z) as the sheet writes it where that differs from ``expression``
+
+    @property
+    def shown(self) -> sympy.Expr:
+        """f(z) as a sheet writes it, in the form its conventions state (σ(z) = 1/(1 + e^{−z})).
+
+        >>> make_activation(ActivationSpec("sigmoid")).shown
+        1/(1 + exp(-z))
+        """
+        return self.expression if self.taught is None else self.taught
 
     @property
     def is_identity(self) -> bool:
@@ -53,6 +63,7 @@ class _Definition:
     latex: str
     remark: Callable[[ActivationSpec], str]
     derivative_in_output: sympy.Expr | None = None  # in H; checked against diff by the tests
+    taught: sympy.Expr | None = None  # f(z) as written, where the engine's form differs (equal to it)
 
 
 def _relu_family(spec: ActivationSpec) -> sympy.Expr:
@@ -70,9 +81,12 @@ def _relu_remark(spec: ActivationSpec) -> str:
                       f"leaky ReLU with slope ${sympy.latex(slope)}$ for $z < 0$; its derivative at $z = 0$ is taken "
                       f"to be ${sympy.latex(convention)}$")
     convention = at_zero if at_zero is not None else 0
-    return Remark(f"ReLU(z) = max(0, z); ReLU'(0) is taken to be {convention} (ReLU has no derivative at 0)",
-                  rf"$\operatorname{{ReLU}}(z) = \max(0, z)$; $\operatorname{{ReLU}}'(0)$ is taken to be "
-                  rf"${sympy.latex(sympy.Integer(convention) if isinstance(convention, int) else convention)}$ (ReLU has no derivative at $0$)")
+    at_zero_latex = sympy.latex(sympy.Integer(convention) if isinstance(convention, int) else convention)
+    return Remark(f"ReLU(z) = max(0, z), so ReLU'(z) = [z > 0], where [P] is 1 if P holds and 0 if not; ReLU'(0) is "
+                  f"taken to be {convention} (ReLU has no derivative at 0)",
+                  r"$\operatorname{ReLU}(z) = \max(0, z)$, so $\operatorname{ReLU}'(z) = [z > 0]$, where $[P]$ is $1$ "
+                  rf"if $P$ holds and $0$ if not; $\operatorname{{ReLU}}'(0)$ is taken to be ${at_zero_latex}$ (ReLU has no "
+                  "derivative at $0$)")
 
 
 def _custom(spec: ActivationSpec) -> sympy.Expr:
@@ -83,9 +97,10 @@ REGISTRY: dict[str, _Definition] = {
     "sigmoid": _Definition(
         lambda spec: sympy.exp(Z) / (1 + sympy.exp(Z)),
         r"\sigma",
-        lambda spec: Remark("σ(z) = 1/(1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
+        lambda spec: Remark("σ(z) = 1/(1 + e⁻ᶻ); σ'(z) = σ(z)(1 − σ(z)) ≤ 1/4",
                             r"$\sigma(z) = \frac{1}{1 + e^{-z}}$, $\sigma'(z) = \sigma(z)\,(1 - \sigma(z)) \le \frac{1}{4}$"),
         H * (1 - H),
+        1 / (1 + sympy.exp(-Z)),
     ),
     "tanh": _Definition(lambda spec: sympy.tanh(Z), r"\tanh",
                         lambda spec: Remark("tanh'(z) = 1 − tanh²(z)", r"$\tanh'(z) = 1 - \tanh^2(z)$"), 1 - H**2),
@@ -96,7 +111,7 @@ REGISTRY: dict[str, _Definition] = {
     "softplus": _Definition(
         lambda spec: sympy.log(1 + sympy.exp(Z)),
         r"\operatorname{softplus}",
-        lambda spec: Remark("softplus(z) = log(1 + e^z); its derivative is the sigmoid",
+        lambda spec: Remark("softplus(z) = log(1 + eᶻ); its derivative is the sigmoid",
                             r"$\operatorname{softplus}(z) = \log(1 + e^{z})$; its derivative is the sigmoid"),
         1 - sympy.exp(-H),
     ),
@@ -107,7 +122,8 @@ REGISTRY: dict[str, _Definition] = {
                             r"$f \equiv 0$: every output of the layer is $0$ and $f' = 0$, so no gradient passes "
                             "through it"),
     ),
-    "custom": _Definition(_custom, "f", lambda spec: f"f(z) = {spec.expression}"),
+    "custom": _Definition(_custom, "f", lambda spec: Remark(f"f(z) = {spec.expression}",
+                                                            f"$f(z) = {sympy.latex(_custom(spec))}$")),
 }
 
 KNOWN_ACTIVATIONS = tuple(name for name in REGISTRY if name != "custom")
@@ -144,7 +160,7 @@ def make_activation(spec: ActivationSpec) -> Activation:
     if spec.derivative_at_zero is not None and spec.kind in ("relu", "leaky_relu"):
         derivative = _with_value_at_zero(derivative, spec.derivative_at_zero)
     return Activation(spec.kind, expression, derivative, definition.latex, definition.remark(spec),
-                      definition.derivative_in_output)
+                      definition.derivative_in_output, definition.taught)
 
 
 def _with_value_at_zero(derivative: sympy.Expr, at_zero: sympy.Expr) -> sympy.Expr:

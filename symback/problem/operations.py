@@ -20,6 +20,7 @@ import symengine
 import sympy
 
 from ..numbers.parse import MAX_EXPONENT
+from .remarks import Remark
 
 Sign = Callable[[object], int]  # an arithmetic's exact sign: -1, 0 or 1
 Domain = Callable[[Sequence, Sequence[bool], Sign], "str | None"]
@@ -30,7 +31,8 @@ class Operation:
     """One kind of node.
 
     ``build`` makes the local function from the operands (Symbols or constants); ``latex`` and ``text`` are how
-    a sheet writes it; ``remark`` is a line for the conventions box (empty when there is nothing to say);
+    a sheet writes it; ``remark`` is a line for the conventions box, plain text with its LaTeX form
+    (:class:`~symback.problem.remarks.Remark`; empty when there is nothing to say);
     ``kink(operands, i, ties)`` is ∂/∂operand_i of a piecewise-linear operation with its tie rule;
     ``domain(values, is_node, sign)`` returns a message about the operands' values ("{0}" stands for the
     first operand) or None if the node can be computed and differentiated there.
@@ -126,8 +128,35 @@ def _extremum_kink(larger: bool):
     return kink
 
 
-_TIES = "max and min at a tie: each tied argument gets an equal share of the gradient (ties = \"split\")"
-_FIRST = "max and min at a tie: the first tied argument gets all of the gradient (ties = \"first\")"
+_IVERSON = Remark("[P] is 1 if P holds and 0 if not", "$[P]$ is $1$ if $P$ holds and $0$ if not")
+
+
+def _ties_remark(rule: str, words: str) -> Remark:
+    """max and min: which argument the gradient goes to (written [a > b], an Iverson bracket), and at a tie."""
+    return Remark(f"max passes the gradient to the larger argument, ∂max(a, b)/∂a = [a > b], where {_IVERSON} "
+                  f'(min to the smaller); at a tie {words} (ties = "{rule}")',
+                  r"$\max$ passes the gradient to the larger argument, $\partial \max(a, b) / \partial a = [a > b]$, "
+                  rf'where {_IVERSON.latex} ($\min$ to the smaller); at a tie {words} (ties = "{rule}")')
+
+
+_TIES = _ties_remark("split", "each tied argument gets an equal share of the gradient")
+_FIRST = _ties_remark("first", "the first tied argument gets all of the gradient")
+_RADIANS = Remark("angles in radians", "angles in radians")
+_REMARKS = {
+    "log": Remark("log is the natural logarithm", r"$\log$ is the natural logarithm"),
+    "sqrt": Remark("√a needs a > 0: its derivative is undefined at a = 0",
+                   r"$\sqrt{a}$ needs $a > 0$: its derivative is undefined at $a = 0$"),
+    "abs": Remark("|a|' = sgn(a), and at a = 0 it is taken to be 0",
+                  r"$|a|' = \operatorname{sgn}(a)$, and at $a = 0$ it is taken to be $0$"),
+    "tanh": Remark("tanh'(a) = 1 − tanh²(a)", r"$\tanh'(a) = 1 - \tanh^2(a)$"),
+    "sigmoid": Remark("σ(a) = 1/(1 + e⁻ᵃ); σ'(a) = σ(a)(1 − σ(a))",
+                      r"$\sigma(a) = \frac{1}{1 + e^{-a}}$, $\sigma'(a) = \sigma(a)\,(1 - \sigma(a))$"),
+    "softplus": Remark("softplus(a) = log(1 + eᵃ); its derivative is σ(a)",
+                       r"$\operatorname{softplus}(a) = \log(1 + e^{a})$; its derivative is $\sigma(a)$"),
+    "relu": Remark(f"ReLU(a) = max(0, a), so ReLU'(a) = [a > 0], where {_IVERSON}; ReLU'(0) is taken to be 0",
+                   r"$\operatorname{ReLU}(a) = \max(0, a)$, so $\operatorname{ReLU}'(a) = [a > 0]$, where "
+                   rf"{_IVERSON.latex}; $\operatorname{{ReLU}}'(0)$ is taken to be $0$"),
+}
 
 _ENTRIES = [
     Operation("id", lambda a: a, "=", "="),
@@ -139,23 +168,22 @@ _ENTRIES = [
     Operation("pow", lambda a, b: a**b, "^", "^", domain=_power_domain),
     Operation("exp", sympy.exp, r"\exp", "exp", domain=_bounded_exponent("exp")),
     Operation("log", lambda a, base=None: sympy.log(a) if base is None else sympy.log(a) / sympy.log(base),
-              r"\log", "log", "log is the natural logarithm", domain=_log_domain),
-    Operation("sqrt", sympy.sqrt, r"\sqrt", "sqrt", "sqrt needs an argument > 0: its derivative is undefined at 0",
+              r"\log", "log", _REMARKS["log"], domain=_log_domain),
+    Operation("sqrt", sympy.sqrt, r"\sqrt", "sqrt", _REMARKS["sqrt"],
               domain=_positive("sqrt needs an argument > 0 (its derivative is undefined at 0)")),
-    Operation("abs", sympy.Abs, r"\left|\cdot\right|", "abs", "abs'(0) is taken to be 0", kink=_abs_kink),
-    Operation("sin", sympy.sin, r"\sin", "sin", "angles in radians"),
-    Operation("cos", sympy.cos, r"\cos", "cos", "angles in radians"),
-    Operation("tan", sympy.tan, r"\tan", "tan", "angles in radians", domain=_tangent_domain),
+    Operation("abs", sympy.Abs, r"\left|\cdot\right|", "abs", _REMARKS["abs"], kink=_abs_kink),
+    Operation("sin", sympy.sin, r"\sin", "sin", _RADIANS),
+    Operation("cos", sympy.cos, r"\cos", "cos", _RADIANS),
+    Operation("tan", sympy.tan, r"\tan", "tan", _RADIANS, domain=_tangent_domain),
     Operation("sinh", sympy.sinh, r"\sinh", "sinh", domain=_bounded_exponent("sinh")),
     Operation("cosh", sympy.cosh, r"\cosh", "cosh", domain=_bounded_exponent("cosh")),
-    Operation("tanh", sympy.tanh, r"\tanh", "tanh", "tanh'(a) = 1 − tanh²(a)"),
+    Operation("tanh", sympy.tanh, r"\tanh", "tanh", _REMARKS["tanh"]),
     Operation("atan", sympy.atan, r"\arctan", "atan"),
-    Operation("sigmoid", lambda a: 1 / (1 + sympy.exp(-a)), r"\sigma", "σ",
-              "σ(a) = 1/(1 + e^(−a)); σ'(a) = σ(a)(1 − σ(a))", domain=_bounded_exponent("sigmoid")),
+    Operation("sigmoid", lambda a: 1 / (1 + sympy.exp(-a)), r"\sigma", "σ", _REMARKS["sigmoid"],
+              domain=_bounded_exponent("sigmoid")),
     Operation("softplus", lambda a: sympy.log(1 + sympy.exp(a)), r"\operatorname{softplus}", "softplus",
-              "softplus(a) = log(1 + e^a); its derivative is σ(a)", domain=_bounded_exponent("softplus")),
-    Operation("relu", lambda a: sympy.Max(0, a), r"\operatorname{ReLU}", "relu",
-              "ReLU(a) = max(0, a); ReLU'(0) is taken to be 0", kink=_relu_kink),
+              _REMARKS["softplus"], domain=_bounded_exponent("softplus")),
+    Operation("relu", lambda a: sympy.Max(0, a), r"\operatorname{ReLU}", "relu", _REMARKS["relu"], kink=_relu_kink),
     Operation("max", sympy.Max, r"\max", "max", _TIES, kink=_extremum_kink(True)),
     Operation("min", sympy.Min, r"\min", "min", _TIES, kink=_extremum_kink(False)),
 ]
@@ -166,8 +194,8 @@ OPERATIONS: dict[str, Operation] = {entry.name: entry for entry in _ENTRIES}
 def remark(name: str, ties: str = "split") -> str:
     """The conventions-box line for an operation under the problem's tie rule ("" if none).
 
-    >>> remark("max", "first")
-    'max and min at a tie: the first tied argument gets all of the gradient (ties = "first")'
+    >>> remark("max", "first").split("; ")[-1], remark("log").latex
+    ('at a tie the first tied argument gets all of the gradient (ties = "first")', '$\\\\log$ is the natural logarithm')
     """
     text = OPERATIONS[name].remark
     return _FIRST if text == _TIES and ties == "first" else text

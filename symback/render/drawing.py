@@ -289,22 +289,28 @@ class Drawing:
 class Placer:
     """Labels placed one by one, each where it meets no circle, no wire and no label placed before it."""
 
-    def __init__(self, circles, wires, margin: float = 0.04):
+    def __init__(self, circles, wires, margin: float = 0.04, room: float | None = None):
         self.circles, self.wires, self.margin = tuple(circles), tuple(wires), margin
+        self.room = margin if room is None else room  # from the wires a label does not name
         self.paths = tuple((wire.polyline(), wire, _extent_of(wire.polyline())) for wire in self.wires)
         self.placed: list[Label] = []
 
-    def free(self, box: Box, region: Box | None = None, own: Wire | None = None) -> bool:
+    def free(self, box: Box, region: Box | None = None, own: Wire | None = None, named: Wire | None = None) -> bool:
         """Whether ``box`` (with a margin) is clear of every circle, wire (but ``own``, the wire a label sits
-        on) and placed label, and inside ``region``."""
+        on) and placed label, and inside ``region``; wires other than ``named`` (the one a label beside a wire
+        names) are kept ``room`` away, so that a label reads as its own wire's."""
         if region and not (region.x0 <= box.x0 and box.x1 <= region.x1 and region.y0 <= box.y0 and box.y1 <= region.y1):
             return False
-        grown = box.grown(self.margin)
+        grown, wide = box.grown(self.margin), box.grown(self.room)
         apart = box.grown(2.5 * self.margin)  # labels keep a little more room between each other: they read apart
+
+        def clear(wire, points, extent):
+            near = grown if wire is named else wide
+            return wire is own or not (near.overlaps(extent) and near.crossed_by(points))
+
         return not (any(grown.overlaps(c.box) for c in self.circles)
                     or any(apart.overlaps(label.box) for label in self.placed)
-                    or any(wire is not own and grown.overlaps(extent) and grown.crossed_by(points)
-                           for points, wire, extent in self.paths))
+                    or not all(clear(wire, points, extent) for points, wire, extent in self.paths))
 
     def add(self, label: Label) -> None:
         self.placed.append(label)

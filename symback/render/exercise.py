@@ -14,6 +14,7 @@ from typing import Mapping
 from ..derive.exercise import ExerciseResult
 from ..engine.backprop import problem_kind
 from ..problem.model import ExerciseSpec
+from .asked import Segment, asked
 from .notation import Notation
 from .paths import PathsView, paths_view
 from .shown import Shown, shown
@@ -25,7 +26,8 @@ PRESENTATION_VIEWS = MappingProxyType({"paths": paths_view, "table": table_view}
 
 @dataclass(frozen=True)
 class ExerciseView:
-    """One exercise: its text, the variables it sets anew (``point``), its pass in its ``presentation``
+    """One exercise: its text (or, where the file gives none, the sentence ``asked`` made from its keys), the
+    variables it sets anew (``point``), its pass in its ``presentation``
     (``body``: a :class:`~symback.render.paths.PathsView` or a :class:`~symback.render.table.TableView`, None
     for a task without one), and the steps every presentation shows alike.
 
@@ -35,6 +37,7 @@ class ExerciseView:
     id: str
     text: str | None
     task: str
+    asked: tuple[Segment, ...]  # what it asks at which point, where there is no text (else empty)
     result: ExerciseResult
     presentation: str
     point: tuple
@@ -96,6 +99,7 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
         id=exercise.id,
         text=exercise.text,
         task=exercise.task,
+        asked=() if exercise.text else asked(problem, exercise, notation),
         result=result,
         presentation=result.presentation,
         point=tuple((name, value) for name, value in exercise.values.items() if value != start.get(name)),

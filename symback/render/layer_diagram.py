@@ -33,9 +33,11 @@ from .notation import Notation
 MAX_DIAGRAM_UNITS = 10  # wider layers make an unreadable diagram; the sheet says it left it out
 UNIT, BIAS_UNIT = 0.9, 0.7  # circle diameters, cm
 ROW_GAPS = (1.4, 1.7, 2.0, 2.4)  # cm between units of a column, tried in turn
+FEW_ROWS, FEW_ROWS_GAP = 3, 1.7  # columns of at most 3 units have the room to stand 1.7 cm apart: edges cross openly
 COLUMN_GAPS = (3.4, 4.2)  # cm between columns, tried in turn (and the widest the page allows)
 MAX_HEIGHT = 15.0  # cm a diagram may take
 ORDERS = 4  # orders tried for placing one gap's labels
+WIRE_ROOM = 0.12  # cm between a label and any wire it does not name: it reads as its own wire's
 MAX_LABELLED_EDGES = 42  # more edges in one gap than six units fully connected, with biases, go unlabelled
 
 
@@ -131,7 +133,8 @@ def _layout(nodes, edges, matrices) -> tuple[Drawing, tuple[int, ...]]:
     rows = max(sum(1 for n in nodes if n.column == c) for c in range(count))
     widest = (TEXT_WIDTH - UNIT - 0.2) / max(count - 1, 1)
     column_gaps = sorted({min(gap, widest) for gap in COLUMN_GAPS + (widest,)})
-    row_gaps = [gap for gap in ROW_GAPS if rows * gap <= MAX_HEIGHT] or [ROW_GAPS[0]]
+    row_gaps = [gap for gap in ROW_GAPS if rows * gap <= MAX_HEIGHT and (rows > FEW_ROWS or gap >= FEW_ROWS_GAP)]
+    row_gaps = row_gaps or [ROW_GAPS[0]]
     best = None
     for sides in ((0,), (0, 1, -1)):  # every label on its own edge if some layout allows, else also beside it
         for row_gap in row_gaps:
@@ -181,7 +184,7 @@ def _place_gap(circles: list[Circle], edges, layer: int, sides: tuple[int, ...])
     near = [c for c in circles if left - 0.01 <= c.x <= right + 0.01]
     options = {e: [(t, side) for side in sides for t in preference(0.5, 0.1, 0.9, 0.04)] for e in mine}
     sizes = {e: label_size(e.latex) for e in mine}
-    free = Placer(near, wires.values())
+    free = Placer(near, wires.values(), room=WIRE_ROOM)
     room = {}
     for e in mine:
         room[e] = sum(_candidate(free, wires[e], e, sizes[e], t, side, region) is not None for t, side in options[e])
@@ -190,7 +193,7 @@ def _place_gap(circles: list[Circle], edges, layer: int, sides: tuple[int, ...])
     order = sorted(mine, key=lambda e: (room[e], mine.index(e)))
     shuffler = random.Random(layer)  # a fixed seed: the same network gives the same drawing
     for _ in range(ORDERS):
-        placer = Placer(near, wires.values())
+        placer = Placer(near, wires.values(), room=WIRE_ROOM)
         for edge in order:
             label = _first_fit(placer, wires[edge], edge, sizes[edge], options[edge], region)
             if label is None:
@@ -213,7 +216,7 @@ def _first_fit(placer: Placer, wire, edge, size, options, region) -> Label | Non
 def _candidate(placer: Placer, wire, edge, size, t: float, side: int, region) -> Label | None:
     """The label of ``edge`` at ``t`` beside its wire (side ±1) or on it (0), if that place is free."""
     x, y = beside(wire, t, size, side) if side else wire.at(t)[0]
-    if not placer.free(Box.around(x, y, *size), region, own=None if side else wire):
+    if not placer.free(Box.around(x, y, *size), region, own=None if side else wire, named=wire if side else None):
         return None
     return Label(wire.owner, x, y, *size, edge.latex, "biasweight" if edge.bias else "weight", on_wire=not side)
 

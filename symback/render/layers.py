@@ -157,7 +157,7 @@ def _layer_view(problem: Problem, graph: Graph, number: int) -> LayerView:
             tuple((value(e),) for e in layer.bias),
         )
     return LayerView(
-        number, weights, bias, activation.name, activation.latex, activation.expression, taught_derivative(activation),
+        number, weights, bias, activation.name, activation.latex, activation.shown, taught_derivative(activation),
         activation.is_identity,
     )
 

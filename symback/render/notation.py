@@ -28,6 +28,7 @@ _PARTIAL = re.compile(r"^d([A-Za-z][A-Za-z0-9_]*)/d([A-Za-z][A-Za-z0-9_]*)$")  #
 _GREEK = {name: "\\" + name for name in (  # the learning rate alpha; an expression's variables named theta, ...
     "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
     "xi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega")}
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z0-9]+)$")  # an author's name such as x_1 or w_out
 
 
@@ -104,16 +105,18 @@ class Notation:
         return _latex(self, expr)
 
     def plain_name(self, name: str) -> str:
-        """A name for plain-text places (diagram labels): a22 -> a₂₂, yhat -> ŷ.
+        """A name for plain-text places (diagram labels), typeset in Unicode as the LaTeX name prints:
+        a22 -> a₂₂, yhat -> ŷ, h1_2 -> h₂ (or h₂⁽¹⁾ where layer numbers are shown).
 
-        >>> Notation().plain_name("a22"), Notation().plain_name("yhat")
-        ('a₂₂', 'ŷ')
+        >>> Notation().plain_name("a22"), Notation().plain_name("yhat"), Notation(show_layers=True).plain_name("h1_2")
+        ('a₂₂', 'ŷ', 'h₂⁽¹⁾')
         """
         subscript = str.maketrans("0123456789_", "₀₁₂₃₄₅₆₇₈₉,")
         node = _NODE.match(name)
         if node:
             letter, layer, unit = node.groups()
-            return f"{letter}{unit.translate(subscript)}" if not self.show_layers else f"{letter}{layer}_{unit}"
+            layer_mark = f"⁽{layer.translate(_SUPERSCRIPT)}⁾" if self.show_layers else ""
+            return f"{letter}{unit.translate(subscript)}{layer_mark}"
         if _OUTPUT.match(name):
             return "ŷ" + _OUTPUT.match(name).group(1).translate(subscript)
         indexed = _LETTER_INDEX.match(name)

@@ -11,28 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import sympy
-
 from ..engine.backprop import problem_kind
-from ..numbers.rounding import terminating_decimal
 from ..problem.model import ExerciseSpec, Problem
+from .asked import Segment, asked, number, states_its_numbers
 from .notation import Notation
 from .sheet import PROBLEM_PARTS
-
-Segment = tuple[str, str]
-
-OPTIMIZER_NAMES = {"sgd": "gradient descent", "momentum": "SGD with momentum", "nesterov": "Nesterov momentum",
-                   "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
-OPTION_SYMBOLS = {"momentum": r"\mu", "rho": r"\rho", "beta1": r"\beta_1", "beta2": r"\beta_2",
-                  "eps": r"\varepsilon", "weight_decay": r"\lambda"}
-ANALYSIS = ("Binary cross-entropy L = −[y log p + (1 − y) log(1 − p)]: should it be minimised or maximised? "
-            "What are the best and the worst predictions p?")
 
 
 @dataclass(frozen=True)
 class Question:
-    """One exercise as asked: the author's ``text`` (None: none) and the ``sentence`` made from its keys, which
-    the sheet prints where there is no text, and the data it is asked at (``given``)."""
+    """One exercise as asked: the author's ``text`` (None: none) and the ``sentence`` made from its keys
+    (:func:`~symback.render.asked.asked`, its point included), which the sheet prints where there is no text, and
+    the data it is asked at (``given``) where a text does not write them itself."""
 
     id: str
     text: str | None
@@ -82,24 +72,18 @@ def questions_stem(problem: Problem, stem: str | None = None) -> str:
     return f"{stem or Path(problem.source or 'problem').stem}-questions"
 
 
-def number(value: sympy.Expr, notation: Notation) -> str:
-    """A given number in LaTeX as the file most likely wrote it: a terminating decimal as a decimal (3.14, not
-    157/50), anything else exactly.
-
-    >>> number(sympy.Rational(157, 50), Notation()), number(sympy.Rational(1, 3), Notation())
-    ('3.14', '\\\\frac{1}{3}')
-    """
-    if value.is_Rational:
-        shown = terminating_decimal(int(value.p), int(value.q))
-        if shown is not None and len(str(shown)) <= 16:
-            return format(shown, "f")
-    return notation.latex(value)
-
-
 def question(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> Question:
-    """One exercise as asked (its text, a sentence from its task and keys, the data it is asked at)."""
-    return Question(exercise.id, exercise.text, tuple(_sentence(problem, exercise, notation)),
-                    tuple(_given(problem, exercise, notation)))
+    """One exercise as asked: its text, a sentence from its task and keys, and the data it is asked at where a
+    text does not write them (said once: "x = (0, 0)ᵀ and y = 1" in the text needs no "Here x₁ = 0, …").
+
+    >>> import symback
+    >>> p = symback.load("problems/ws23_backprop.toml")
+    >>> [bool(question(p, p.exercise(e), Notation()).given) for e in "15"]
+    [False, True]
+    """
+    given = () if exercise.text is None or states_its_numbers(problem, exercise) else _given(problem, exercise,
+                                                                                               notation)
+    return Question(exercise.id, exercise.text, asked(problem, exercise, notation), tuple(given))
 
 
 def _given(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> list[Segment]:
@@ -114,77 +98,12 @@ def _given(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> list
         parts.append(", ".join(f"{n} = {number(v, notation)}" for n, v in zip(names, exercise.y)))
     if not parts:
         return []
-    return [("text", "Here ")] + _listed(parts) + [("text", ".")]
-
-
-def _sentence(problem: Problem, exercise: ExerciseSpec, notation: Notation) -> list[Segment]:
-    top = "L" if problem.loss is not None or exercise.loss is not None else "f"
-    task = exercise.task
-    if task == "cross_entropy_analysis":
-        return [("text", ANALYSIS)]
-    said: list[Segment] = _conditions(problem, exercise)
-    if task == "forward":
-        said.append(("text", "Compute the forward pass: every node's value."))
-    elif task == "loss":
-        said.append(("text", "Compute the prediction and the loss."))
-    elif task == "gradient":
-        said += [("text", "Compute ")] + _listed([notation.partial(top, n) for n in _params(problem, exercise)])
-        said.append(("text", "."))
-    elif task == "sgd":
-        said += [("text", "Update ")] + _listed([notation.latex_name(n) for n in _params(problem, exercise)])
-        said += [("text", " with one step of gradient descent, "), ("math", rf"\alpha = {number(exercise.lr, notation)}"),
-                 ("text", ".")]
-    elif task in ("optimize", "train"):
-        said += _optimizer(exercise, notation)
-    for name, value in exercise.show.items():
-        said += [("text", " Show that "), ("math", f"{notation.latex_name(name)} = {number(value, notation)}"),
-                 ("text", ".")]
-    return said
-
-
-def _conditions(problem: Problem, exercise: ExerciseSpec) -> list[Segment]:
-    said = []
-    for layer, activation in sorted(exercise.activations.items()):
-        what = "the constant 0" if activation.kind == "zero" else activation.kind.replace("_", " ")
-        said.append(("text", f"Take {what} as the activation of layer {layer}. "))
-    if exercise.loss is not None:
-        said.append(("text", f"Take the loss {exercise.loss.kind.replace('_', ' ')}. "))
-    return said
-
-
-def _optimizer(exercise: ExerciseSpec, notation: Notation) -> list[Segment]:
-    spec = exercise.optimizer
-    name = OPTIMIZER_NAMES.get(spec.kind, spec.kind)
-    settings = [rf"\alpha = {number(spec.lr, notation)}"] + [
-        f"{OPTION_SYMBOLS.get(option, notation.latex_name(option))} = {number(value, notation)}"
-        for option, value in spec.options.items()]
-    if exercise.task == "optimize":
-        steps = exercise.steps or 1
-        said = [("text", f"Take {steps} step{'s' * (steps != 1)} of {name} (")]
-    else:
-        epochs = exercise.epochs or 1
-        batch = "the whole data set" if exercise.batch is None else (
-            "one sample" if exercise.batch == 1 else f"{exercise.batch} samples")
-        said = [("text", f"Train on the data with {name} ({batch} per step, {epochs} epoch{'s' * (epochs != 1)}; ")]
-    said += _listed(settings) + [("text", ") and give the loss and the parameters after each step.")]
-    return said
-
-
-def _params(problem: Problem, exercise: ExerciseSpec) -> list[str]:
-    if exercise.params is not None:
-        return list(exercise.params)
-    if problem.network is not None:
-        return list(problem.network.trainable)
-    return list(problem.expression.params or problem.expression.variables)
-
-
-def _listed(latex: list[str]) -> list[Segment]:
-    segments: list[Segment] = []
-    for position, item in enumerate(latex):
+    said: list[Segment] = [("text", "Here ")]
+    for position, item in enumerate(parts):
         if position:
-            segments.append(("text", " and " if position == len(latex) - 1 else ", "))
-        segments.append(("math", item))
-    return segments
+            said.append(("text", " and " if position == len(parts) - 1 else ", "))
+        said.append(("math", item))
+    return said + [("text", ".")]
 
 
 def _data(problem: Problem, notation: Notation) -> tuple[Segment, ...]:

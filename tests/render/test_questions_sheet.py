@@ -96,10 +96,20 @@ def test_a_sentence_is_made_where_there_is_no_text():
         '[[exercises]]\nid = "2"\ntask = "sgd"\nat = "1"\nlr = 0.25\n'
         '[[exercises]]\nid = "3"\ntask = "optimize"\nat = "1"\noptimizer = { kind = "adam", lr = 0.1 }\nsteps = 2\n')
     md = render(build_questions(problem), "md")
-    assert r"Compute $\frac{\partial L}{\partial w_{11}}$." in md
-    assert r"Update $w_{11}$ and $w_{12}$ with one step of gradient descent, $\alpha = 0.25$." in md
-    assert r"Take 2 steps of Adam ($\alpha = 0.1$)" in md
-    assert "Here $x_{1} = 1, x_{2} = 2$ and $y = 1$." in md
+    assert r"$\partial L / \partial w_{11}$ at $x = (1, 2)^{\mathrm{T}}$, $y = 1$." in md
+    assert r"One SGD step with $\alpha = 0.25$ on $w_{11}$ and $w_{12}$ at the point of exercise 1." in md
+    assert r"Two steps of Adam ($\alpha = 0.1$) on $w_{11}$ and $w_{12}$ at the point of exercise 1." in md
+    assert "Here" not in md  # the sentence states the point: not said twice
+
+
+def test_the_point_is_said_once_on_the_questions_sheet():
+    """WS23's exercise 1 writes x = (0, 0)ᵀ and y = 1 in its text: no "Here x₁ = 0, …" under it; exercise 5's
+    text does not write its point, so the sheet gives it."""
+    problem = symback.load(ROOT / "problems" / "ws23_backprop.toml")
+    md = render(build_questions(problem), "md")
+    sections = dict(re.findall(r"## Exercise (\w+)\n(.*?)(?=## Exercise|\Z)", md, re.DOTALL))
+    assert "Here" not in sections["1"] and "Here" not in sections["2"] and "Here" not in sections["3"]
+    assert "Here $x_{1} = 1, x_{2} = 3$ and $y = 2$." in sections["5"]
 
 
 def test_solve_questions_writes_every_format(capsys, tmp_path):
