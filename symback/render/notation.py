@@ -15,6 +15,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..numbers.rounding import terminating_decimal
+from ..numbers.text import positive_first
 
 _NODE = re.compile(r"^(z|h)(\d+)_(\d+|i)$")  # unit i: a layer table's column
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
@@ -130,8 +131,12 @@ def _latex(notation: Notation, expr) -> str:
 
 
 class _SheetLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3, and a
-    long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0."""
+    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3, a
+    long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0, and a sum
+    starts with a positive term where it has one: e - 1, not -1 + e."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_Rational(self, expr):
         return _scientific(expr) or _short_decimal(expr) or super()._print_Rational(expr)
