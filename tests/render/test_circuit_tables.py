@@ -80,7 +80,7 @@ def sheets():
 
 
 def table_rows(tex: str):
-    for table in re.findall(r"\\begin\{longtable\}.*?\\end\{longtable\}", tex, re.S):
+    for table in re.findall(r"\\begin\{longtable\}.*?\\end\{longtable\}", tex, re.DOTALL):
         body = table.split(r"\midrule", 1)[1].split(r"\bottomrule", 1)[0]
         for line in body.splitlines():
             if "&" in line and r"\endhead" not in line:
