@@ -113,14 +113,14 @@ def remark_text(remark, escape) -> str:
 
 
 def approximately(quantity) -> str:
-    """``= 0.0009765625`` (after 1/1024) where the decimal is the exact value itself, else ``\\approx 0.7311``
+    """``= 0.000244140625`` (after 1/4096) where the decimal is the exact value itself, else ``\\approx 0.7311``
     (LaTeX); nothing where the exact value already prints as that decimal (0.5 = 0.5 says nothing).
 
     >>> import sympy
     >>> from decimal import Decimal
     >>> from symback.derive.steps import Quantity
-    >>> approximately(Quantity("h", sympy.Rational(1, 1024), Decimal("0.0009765625")))
-    '= 0.0009765625'
+    >>> approximately(Quantity("h", sympy.Rational(1, 4096), Decimal("0.000244140625")))
+    '= 0.000244140625'
     >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5"))), approximately(Quantity("h", sympy.E / 3, Decimal("0.9061")))
     ('', '\\\\approx 0.9061')
     """
