@@ -48,7 +48,9 @@ def short_text(value, characters: int) -> bool:
 
 
 def _transcendental(expr) -> bool:
-    if expr is sympy.E or isinstance(expr, sympy.Function):
+    if isinstance(expr, sympy.Function):
+        return getattr(expr, "transcendental", True)  # a display operation says (formulas.Display)
+    if expr is sympy.E:
         return True
     return bool(expr.is_Pow and not expr.exp.is_Integer)
 

@@ -37,9 +37,12 @@ def _simple_base(expr) -> bool:
 
 
 class Display(sympy.Function):
-    """A display operation: kept as written, printed by its own ``latex``/``text`` methods (no evaluation)."""
+    """A display operation: kept as written, printed by its own ``latex``/``text`` methods (no evaluation).
+    Arithmetic written out is no transcendental number for the exact-form budget; exp, a root and a named
+    function (``transcendental``) are, as their SymPy counterparts are."""
 
     precedence = FUNCTION
+    transcendental = False
 
     def _latex(self, printer, exp=None):
         shown = self.latex(printer)
@@ -136,6 +139,10 @@ class Power(Display):
 
     precedence = POWER
 
+    @property
+    def transcendental(self) -> bool:
+        return not self.args[1].is_Integer  # as a SymPy power with another exponent
+
     def latex(self, p):
         base = p._print(self.args[0])
         base = base if _simple_base(self.args[0]) else rf"\left({base}\right)"
@@ -152,6 +159,7 @@ class Exp(Display):
     """e ^ a"""
 
     precedence = POWER
+    transcendental = True
 
     def latex(self, p):
         return f"e^{{{p._print(self.args[0])}}}"
@@ -164,6 +172,7 @@ class Root(Display):
     """√a"""
 
     precedence = FUNCTION
+    transcendental = True
 
     def latex(self, p):
         return rf"\sqrt{{{p._print(self.args[0])}}}"
@@ -209,6 +218,7 @@ class Apply(Display):
     the function's name as a Symbol (it is not a leaf)."""
 
     precedence = FUNCTION
+    transcendental = True
 
     @property
     def function(self) -> str:

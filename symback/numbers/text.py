@@ -9,11 +9,36 @@ from ..errors import ArgumentError, ParseError
 from .parse import exact_number
 
 
+def positive_first(terms) -> list:
+    """A sum's terms in print order: the first positive term moved to the front, the rest as they were, so that
+    ``-1 + e`` prints as ``e - 1``; a sum of negative terms only is left as it is (its minus leads). The terms are
+    the same, only their order changes, so the sum's value cannot.
+
+    >>> e, y, p = sympy.E, sympy.Symbol("y"), sympy.Symbol("p")
+    >>> positive_first([-1, e]), positive_first([-2 * y, 2 * p, -3]), positive_first([-1, -e])
+    ([E, -1], [2*p, -2*y, -3], [-1, -E])
+    """
+    terms = list(terms)
+    for position, term in enumerate(terms):
+        if not _reads_negative(term):
+            return [term] + terms[:position] + terms[position + 1:]
+    return terms
+
+
+def _reads_negative(term) -> bool:
+    # the printers' own test for writing a term with a minus (a plain int from a caller has no such method)
+    return term.could_extract_minus_sign() if isinstance(term, sympy.Basic) else term < 0
+
+
 class _ReadablePrinter(StrPrinter):
-    """SymPy's str printer, but Euler's number as ``e`` so that the text reads back with the safe parser."""
+    """SymPy's str printer, but Euler's number as ``e`` so that the text reads back with the safe parser, and a
+    sum starting with a positive term (``e - 1``, not ``-1 + e``)."""
 
     def _print_Exp1(self, expr):
         return "e"
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
 
 
 def format_exact(value: sympy.Expr) -> str:

@@ -28,6 +28,11 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     (-1 + E)/(1 + E)
     >>> tidy(1 / ((1 + sympy.exp(sympy.Rational(-11, 4))) * sympy.exp(sympy.Rational(11, 4))))
     1/(1 + exp(11/4))
+
+    A form with a fraction inside a fraction (unreadable inline) gives way to one flat fraction:
+
+    >>> tidy((3 + 1 / (1 + sympy.exp(4))) / (1 + 1 / (1 + sympy.exp(-3))))
+    (1 + exp(3))*(4 + 3*exp(4))/((1 + 2*exp(3))*(1 + exp(4)))
     """
     if expr.is_Rational or not isinstance(expr, sympy.Expr) or not at_most(expr, 200):
         return expr
@@ -46,11 +51,36 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
         return expr  # cancel is only cheap and canonical for a small rational function of e
     cancelled = sympy.cancel(as_rational_function)
     base = sympy.exp(step)
-    return _shortest([expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base)])
+    return _shortest([expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base),
+                      sympy.together(as_rational_function).subs(_E, base)])  # together keeps 1 + e^3 whole
 
 
 def _shortest(candidates: list) -> sympy.Expr:
-    return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))
+    """The fewest operations, but never a fraction inside a fraction where a flat form is among them."""
+    return min(candidates, key=lambda c: (nested_fraction(c), sympy.count_ops(c), len(str(c))))
+
+
+def nested_fraction(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` prints with a fraction inside a fraction's numerator or denominator (a sum of fractions
+    is not one; e^{-3} prints as a power, not a fraction).
+
+    >>> e = sympy.E
+    >>> nested_fraction(1 / (1 + 1 / (1 + e))), nested_fraction(8 * e / (1 + e) - 1), nested_fraction((e / 2 + 1) / (1 + e))
+    (True, False, True)
+    """
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Mul or node.is_Pow:
+            numerator, denominator = sympy.fraction(node)
+            if denominator != 1 and (_has_fraction(numerator) or _has_fraction(denominator)):
+                return True
+    return False
+
+
+def _has_fraction(expr: sympy.Expr) -> bool:
+    for node in sympy.preorder_traversal(expr):
+        if (node.is_Rational and not node.is_Integer) or (node.is_Pow and node.exp.is_negative):
+            return True
+    return False
 
 
 def _shifted(expr: sympy.Expr, exponents) -> list:

@@ -122,7 +122,9 @@ def update_rows(step: UpdateStep, gradient_shown: bool, notation: Notation) -> l
     negative = gradient.decimal < 0 or (gradient.short and gradient.exact.could_extract_minus_sign())
     numbers = rf"{notation.latex(step.old)} - {notation.latex(step.rate)} \cdot " + (
         rf"\left({shown}\right)" if negative or (gradient.short and not approximate and gradient.exact.is_Add) else shown)
-    return equation_rows(lhs, [("=", rule), ("=", numbers)] + conclusion(step.new, approximate), notation)
+    rounded = approximate and conclusion(gradient)[-1][0] != "="  # a rounded gradient put in: ≈ from here on
+    return equation_rows(lhs, [("=", rule), (r"\approx" if rounded else "=", numbers)] + conclusion(step.new, approximate),
+                         notation)
 
 
 def _product(factors: list):

@@ -26,7 +26,7 @@ from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_ro
 from .exercise import exercise_view
 from .equations import equation_rows
 from .markdown import code_span, finish_markdown
-from .notation import Notation, decimal_text
+from .notation import Notation, decimal_text, latex_number
 from .sheet import Sheet, notation_for
 from .tex_text import breakable_tex, escape_tex
 from .training_plot import log_scale, plot_series
@@ -113,19 +113,23 @@ def remark_text(remark, escape) -> str:
 
 
 def approximately(quantity) -> str:
-    """``= 0.5`` where the decimal is the exact value itself, else ``\\approx 0.7311`` (LaTeX).
+    """``= 0.000244140625`` (after 1/4096) where the decimal is the exact value itself, else ``\\approx 0.7311``
+    (LaTeX); nothing where the exact value already prints as that decimal (0.5 = 0.5 says nothing).
 
     >>> import sympy
     >>> from decimal import Decimal
     >>> from symback.derive.steps import Quantity
-    >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5")))
-    '= 0.5'
+    >>> approximately(Quantity("h", sympy.Rational(1, 4096), Decimal("0.000244140625")))
+    '= 0.000244140625'
+    >>> approximately(Quantity("h", sympy.Rational(1, 2), Decimal("0.5"))), approximately(Quantity("h", sympy.E / 3, Decimal("0.9061")))
+    ('', '\\\\approx 0.9061')
     """
     exact = quantity.exact
     if exact.is_Integer:
         return ""  # 4 = 4 says nothing
     if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal):
-        return f"= {decimal_text(quantity.decimal)}"
+        shown = decimal_text(quantity.decimal)
+        return "" if latex_number(exact) == shown else f"= {shown}"
     return f"\\approx {decimal_text(quantity.decimal)}"
 
 

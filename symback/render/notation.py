@@ -15,6 +15,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from ..numbers.rounding import terminating_decimal
+from ..numbers.text import positive_first
 
 _NODE = re.compile(r"^(z|h)(\d+)_(\d+|i)$")  # unit i: a layer table's column
 _LETTER_INDEX = re.compile(r"^([A-Za-z]+)(\d+)(?:_(\d+))?$")
@@ -133,8 +134,12 @@ def _latex(notation: Notation, expr) -> str:
 
 
 class _SheetLatexPrinter(LatexPrinter):
-    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3, and a
-    long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0."""
+    """SymPy's LaTeX printer, but a product left unevaluated (numbers put in) shows every factor: 1 · 3, a
+    long number that is a short decimal times a power of ten is written so: 10^{-300}, not 1/1000…0, and a sum
+    starts with a positive term where it has one: e - 1, not -1 + e."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        return positive_first(super()._as_ordered_terms(expr, order=order))
 
     def _print_Rational(self, expr):
         return _scientific(expr) or _short_decimal(expr) or super()._print_Rational(expr)
@@ -171,18 +176,19 @@ def latex_number(value: sympy.Expr) -> str:
 
 
 def _short_decimal(number: sympy.Rational) -> str | None:
-    r"""A fraction that is a decimal of at most 6 significant digits, written as people write it (and as problem
-    files give it): 3.14 for 157/50, -0.5, 10^{-8}; None for any other number (1/3 stays a fraction).
+    r"""A fraction that is a decimal of at most 8 significant digits, written as people write it (and as problem
+    files give it): 3.14 for 157/50, -0.5, 10^{-8}, 1.181152 (a run's parameter after three steps; as a
+    fraction, 36911/31250, it is unreadable in a table cell); None for any other number (1/3 stays a fraction).
 
     >>> _short_decimal(sympy.Rational(157, 50)), _short_decimal(sympy.Rational(-1, 2)), _short_decimal(sympy.Rational(1, 10**8))
     ('3.14', '-0.5', '10^{-8}')
-    >>> _short_decimal(sympy.Rational(1, 3)), _short_decimal(sympy.Integer(4))
-    (None, None)
+    >>> _short_decimal(sympy.Rational(36911, 31250)), _short_decimal(sympy.Rational(1, 3)), _short_decimal(sympy.Integer(4))
+    ('1.181152', None, None)
     """
     if number.q == 1:
         return None
     value = terminating_decimal(int(number.p), int(number.q))
-    if value is None or len(value.as_tuple().digits) > 6:
+    if value is None or len(value.as_tuple().digits) > 8:
         return None
     exponent = value.adjusted()
     if exponent >= -4:

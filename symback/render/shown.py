@@ -19,6 +19,7 @@ from ..numbers.tidy import at_most
 from .notation import Notation
 
 SHORT_FORMULA = 60  # a formula in symbols (h(1 − h)) is shown up to this many characters of LaTeX; values: the budget
+CELL_EXACT = 32  # an exact form in a table cell: up to this many characters (a column is a fifth of the line)
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,24 @@ def short(expr, notation: Notation) -> bool:
 
 
 def compact(expr, notation: Notation) -> bool:
-    """Whether an exact form fits a table cell: short, and no fraction inside a fraction (inline, that prints
-    too small to read).
+    """Whether an exact form fits a table cell: short, at most :data:`CELL_EXACT` characters of LaTeX, and no
+    fraction inside a fraction (inline, that prints too small to read).
 
     >>> import sympy
-    >>> compact(sympy.E / (1 + sympy.E), Notation()), compact(1 / (1 + 1 / (1 + sympy.E)), Notation())
+    >>> e = sympy.E
+    >>> compact(e / (1 + e), Notation()), compact(1 / (1 + 1 / (1 + e)), Notation()), compact((4 + 3 * e**4) * e**3 / ((1 + 2 * e**3) ** 2 * (1 + e**4)), Notation())
+    (True, False, False)
+    """
+    return short(expr, notation) and fits_cell(notation.latex(expr))
+
+
+def fits_cell(latex: str) -> bool:
+    r"""Whether a formula's LaTeX is narrow and flat enough for a table cell.
+
+    >>> fits_cell(r"\frac{1 + e^{3}}{1 + 2 e^{3}}"), fits_cell(r"\frac{1}{1 + \frac{1}{1 + e}}")
     (True, False)
     """
-    return short(expr, notation) and not _nested_fraction(notation.latex(expr))
+    return len(plain(latex)) <= CELL_EXACT and not _nested_fraction(latex)
 
 
 def _nested_fraction(latex: str) -> bool:
@@ -103,7 +114,7 @@ def shown(quantity: Quantity, notation: Notation, table: bool = True) -> Shown:
     exact = quantity.exact if quantity.short else sympy.nan
     equal = bool(exact.is_Rational and quantity.decimal.is_finite()
                  and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal))
-    fits = quantity.short and (not table or not _nested_fraction(notation.latex(quantity.exact)))
+    fits = quantity.short and (not table or fits_cell(notation.latex(quantity.exact)))
     return Shown(quantity, fits, equal)
 
 

@@ -10,12 +10,13 @@ and an expression's circuit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from types import MappingProxyType
 
 import sympy
 
 from ..derive.exercise import ExerciseResult
-from ..derive.formulas import DecimalLeaf, name_symbol, with_numbers
+from ..derive.formulas import Apply, DecimalLeaf, Display, name_symbol, with_numbers
 from ..derive.steps import BackwardTableStep, ForwardTableStep
 from .node_diagram import NodeDiagram, value_diagram
 from .notation import Notation
@@ -136,25 +137,47 @@ def table_view(result: ExerciseResult, notation: Notation, forward_as_in: str | 
 
 
 def _decimal_numbers(step: ForwardTableStep) -> dict:
-    numbers = {name_symbol(row.name): DecimalLeaf(row.quantity.decimal) for row in step.rows}
+    """What a formula's names are replaced by: the exact value where the decimal is it (0.25), else the
+    decimal (rounded: the formula with numbers is then approximate)."""
+    numbers = {name_symbol(row.name): _exact_decimal(row.quantity) or DecimalLeaf(row.quantity.decimal)
+               for row in step.rows}
     if step.target is not None:
         numbers[name_symbol(step.target_name)] = step.target
     return numbers
 
 
+def _exact_decimal(quantity) -> sympy.Rational | None:
+    exact = quantity.exact if quantity.short else None
+    if exact is not None and exact.is_Rational and quantity.decimal.is_finite() \
+            and Fraction(int(exact.p), int(exact.q)) == Fraction(quantity.decimal):
+        return exact
+    return None
+
+
+def _rational_operands(expr) -> bool:
+    """Whether the numbers put into a formula are all rational (3 + (−4), σ(−4)); 3 + 1/(1 + e⁴) is better
+    read as ≈ 3 + 0.01799 beside a value column that shows the exact form."""
+    if isinstance(expr, Apply):
+        return all(_rational_operands(arg) for arg in expr.args[1:])
+    if isinstance(expr, Display):
+        return all(_rational_operands(arg) for arg in expr.args)
+    return bool(getattr(expr, "is_Rational", False))
+
+
 def _substitution(expr, exact_form, value, numbers: dict, notation: Notation):
-    """The formula with numbers: exact where that is short, else with the decimals (approximate), else none;
-    none where it would print as the formula or as the value itself (x = x, 3 = 3)."""
-    if compact(exact_form, notation):
-        substituted, approximate = exact_form, False
+    """The formula with numbers: exact where the numbers put in are rational and it fits a cell, else with the
+    decimals (approximate where one of them is rounded), else none; none where it would print as the formula
+    or as the value itself (x = x, 3 = 3)."""
+    if exact_form is not None and _rational_operands(exact_form) and compact(exact_form, notation):
+        substituted = exact_form
     else:
-        substituted, approximate = with_numbers(expr, numbers), True
+        substituted = with_numbers(expr, numbers)
         if not compact(substituted, notation):
             return None, False
     printed = plain(notation.latex(substituted))
     if printed in (plain(notation.latex(expr)), plain(notation.latex(value))):
         return None, False
-    return substituted, approximate
+    return substituted, bool(substituted.atoms(DecimalLeaf))
 
 
 def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:

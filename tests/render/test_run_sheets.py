@@ -194,9 +194,9 @@ def test_first_step_exact_where_short(optimizers_out):
     md = section(sheet_texts(optimizers_out[0], "ws23_optimizers")["md"], "1", "## Exercise {}\n")
     first = md_cells(md, "1")[0]
     assert first[3] == r"$- \frac{4 e}{1 + e} \approx -2.924$"  # g₁ of b12 = −4e/(1 + e)
-    assert first[5] == r"$\frac{-1 + e}{1 + e} \approx 0.4621$"  # b12 after step 1 = (e − 1)/(e + 1)
+    assert first[5] == r"$\frac{e - 1}{1 + e} \approx 0.4621$"  # b12 after step 1 = (e − 1)/(e + 1)
     assert md_cells(md, "2")[0][3] == r"$\approx -0.1807$"  # later steps: decimals only, marked rounded
-    assert r"&= -1 + \frac{2 e}{1 + e} = \frac{-1 + e}{1 + e} \approx 0.4621" in md  # θ₁ of b12 with numbers
+    assert r"&= -1 + \frac{2 e}{1 + e} = \frac{e - 1}{1 + e} \approx 0.4621" in md  # θ₁ of b12 with numbers
 
 
 @pytest.mark.parametrize("exercise, kind", [("1", "sgd"), ("2", "adam"), ("3", "momentum"), ("4", "nesterov"),
