@@ -22,10 +22,12 @@ import sympy
 from ..numbers.parse import exact_number
 from ..numbers.rounding import round_exact, terminating_decimal
 from ..problem.model import Problem
-from ..runs.optimize import OptimizerRun, RunValue
+from ..runs.optimize import OptimizerRun, RuleLine, RunValue
 from ..runs.optimizers import optimizer
-from ..runs.optimizers.notation import LABELS, Equation, symbol
+from ..runs.optimizers.notation import LABELS, POWER_SUFFIX, Equation, symbol
 from ..runs.training import TrainingRun, TrainingStep
+from .budget import short_text, within_budget
+from .chain_rule import plain_enough
 from .run_kinks import KinkSummary, kink_summary
 
 SHORT_CELL = 32
@@ -34,6 +36,10 @@ SHORT_LINE = 60
 """... and into a displayed equation up to this many."""
 LONG_INTEGER = 10**6
 """An exact form holding an integer this large (``40000000*e/(1 + 400000001*e)``) is left to its decimal."""
+SHORT_DECIMAL = 6
+"""A value that is a terminating decimal of at most this many significant digits is written as that decimal
+(0.12408, as the sheet writes numbers from the file); a longer one as its rounded decimal (≈ 1.069, not
+267289/250000)."""
 MAX_ROWS = 60
 """A table of more rows shows the first :data:`FIRST_STEPS` and the last :data:`LAST_STEPS` steps only."""
 FIRST_STEPS = 30
@@ -42,9 +48,10 @@ LAST_STEPS = 20
 
 @dataclass(frozen=True)
 class Cell:
-    """A number as a sheet shows it: ``decimal`` always; ``exact`` where the run gives an exact form that is short
-    and says more than the decimal (None: the decimal alone); ``approximate`` unless the decimal is the exact value
-    itself (``=`` or ``≈`` before it).
+    """A number as a sheet shows it: ``decimal`` always; ``exact`` where the run gives an exact form that is short,
+    flat and says more than the decimal (None: the decimal alone); ``approximate`` unless the decimal is the exact
+    value itself (``=`` or ``≈`` before it). A cell holds one value: a terminating decimal is never shown beside
+    its own rounding.
 
     >>> cell(RunValue(sympy.E / (1 + sympy.E), Decimal("0.7311")))
     Cell(exact=E/(1 + E), decimal=Decimal('0.7311'), approximate=True)
@@ -63,21 +70,100 @@ class Cell:
 
 
 def cell(value: RunValue, limit: int = SHORT_CELL) -> Cell:
-    """The :class:`Cell` of a value of a run: its exact form where at most ``limit`` characters long."""
-    exact, decimal = value.exact, value.decimal
+    """The :class:`Cell` of a value of a run: its exact form where that is within the sheet's budget
+    (:func:`~symback.derive.budget.within_budget`), at most ``limit`` characters and flat (no fraction inside a
+    fraction); a terminating decimal as itself up to :data:`SHORT_DECIMAL` digits, else rounded.
+
+    >>> [cell(RunValue(sympy.Rational(p, q), Decimal(d))) for p, q, d in ((3102, 25000, "0.1241"),
+    ...                                                                    (267289, 250000, "1.069"))]
+    [Cell(exact=None, decimal=Decimal('0.12408'), approximate=False), Cell(exact=None, decimal=Decimal('1.069'), approximate=True)]
+    >>> cell(RunValue(sympy.Rational(1, 3), Decimal("0.3333"))).exact
+    1/3
+    """
+    exact, rounded = value.exact, value.decimal
     if exact is None:
-        return Cell(None, decimal)
-    if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(decimal):
-        return Cell(None, decimal, approximate=False)
-    if len(str(exact)) > limit or any(abs(number.p) >= LONG_INTEGER or number.q >= LONG_INTEGER
-                                      for number in exact.atoms(sympy.Rational)):
-        return Cell(None, decimal)
-    return Cell(exact, decimal)
+        return Cell(None, rounded)
+    if exact.is_Rational:
+        written = terminating_decimal(int(exact.p), int(exact.q))
+        if written is not None:
+            shortest = _shortest(written)
+            if len(shortest.as_tuple().digits) <= SHORT_DECIMAL:
+                return Cell(None, shortest, approximate=False)
+            return Cell(None, rounded, approximate=Fraction(rounded) != Fraction(int(exact.p), int(exact.q)))
+    if not short_text(exact, limit) or _long_integers(exact) or not within_budget(exact) or not flat(exact):
+        return Cell(None, rounded)
+    return Cell(exact, rounded)
+
+
+def _shortest(value: Decimal) -> Decimal:
+    """An exact decimal without trailing zeros (10^30 is 1E+30, not thirty zeros, nor the context's 28 digits)."""
+    return value.normalize(decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
+
+
+def _long_integers(exact: sympy.Expr) -> bool:
+    return any(abs(number.p) >= LONG_INTEGER or number.q >= LONG_INTEGER for number in exact.atoms(sympy.Rational))
+
+
+def flat(exact: sympy.Expr) -> bool:
+    """Whether an exact value prints without a fraction inside a fraction or under a root.
+
+    >>> e = sympy.E
+    >>> flat(12 * e / (1 + e) ** 2), flat(1 / (1 + e / (1 + e) ** 2)), flat(sympy.sqrt(e / 2) + 1)
+    (True, False, False)
+    """
+    return not nested_fraction(sympy.latex(exact))
+
+
+_ARGUMENTS = {"frac": 2, "sqrt": 1}
+_COMMAND = re.compile(r"\\(frac|sqrt)(\[[^\]]*\])?")
+
+
+def _argument_spans(latex: str) -> list[tuple[int, int]]:
+    """The spans of the braced arguments of every \\frac and \\sqrt in ``latex``."""
+    spans = []
+    for command in _COMMAND.finditer(latex):
+        position = command.end()
+        for _ in range(_ARGUMENTS[command.group(1)]):
+            while position < len(latex) and latex[position] == " ":
+                position += 1
+            if position >= len(latex) or latex[position] != "{":
+                break
+            depth, start = 0, position
+            for position in range(start, len(latex)):
+                depth += {"{": 1, "}": -1}.get(latex[position], 0)
+                if depth == 0:
+                    break
+            spans.append((start, position))
+            position += 1
+    return spans
+
+
+def nested_fraction(latex: str) -> bool:
+    r"""Whether LaTeX holds a fraction inside a fraction's numerator or denominator or under a root.
+
+    >>> nested_fraction(r"\frac{2 e}{5 \left(1 + e\right)}"), nested_fraction(r"\frac{\frac{2 e}{5}}{1 - 0.9}")
+    (False, True)
+    >>> nested_fraction(r"-0.1 \cdot \frac{-2.924}{\sqrt{\frac{16 e^{2}}{9}} + 10^{-8}}")
+    True
+    """
+    return any("\\frac" in latex[start:end] for start, end in _argument_spans(latex))
+
+
+def inside_fraction(definition: str, name: str) -> bool:
+    """Whether «name» stands in a fraction's numerator or denominator or under a root of a rule's definition: a
+    number with a fraction bar put in there would make a fraction of fractions.
+
+    >>> inside_fraction(r"-«lr»«*»\\frac{«g»}{\\sqrt{«s»} + «eps»}", "s"), inside_fraction("-«lr»«*»«g»", "g")
+    (True, False)
+    """
+    spans = _argument_spans(definition)
+    return any(start < match.start() < end for match in re.finditer(f"«{re.escape(name)}»", definition)
+               for start, end in spans)
 
 
 def exact_cell(value, digits: int) -> Cell:
-    """The cell of an exact constant (a hyperparameter): exact where it is a terminating decimal, else rounded to
-    ``digits`` significant digits.
+    """The cell of an exact constant (a hyperparameter, a starting value): exact where it is a terminating
+    decimal, whatever its length (numbers from the file as written), else as :func:`cell` shows it.
 
     >>> exact_cell(sympy.Rational(1, 100000000), 4), exact_cell(sympy.Rational(1, 3), 4).decimal
     (Cell(exact=None, decimal=Decimal('1E-8'), approximate=False), Decimal('0.3333'))
@@ -85,13 +171,14 @@ def exact_cell(value, digits: int) -> Cell:
     Decimal('1000000000000000000000000000007')
     >>> [exact_cell(v, 4).decimal for v in (sympy.Integer(10)**30, sympy.Integer(100), sympy.Rational(-5, 2), 0)]
     [Decimal('1E+30'), Decimal('1E+2'), Decimal('-2.5'), Decimal('0')]
+    >>> exact_cell(sympy.Rational(1234567, 10**7), 4)
+    Cell(exact=None, decimal=Decimal('0.1234567'), approximate=False)
     """
     value = exact_number(value, what="hyperparameter")  # already exact; plain ints become Integers
     if value.is_Rational:
         exact_decimal = terminating_decimal(int(value.p), int(value.q))
-        if exact_decimal is not None:  # 10^30 is 1E+30, not thirty zeros (nor the context's 28 digits)
-            shortest = exact_decimal.normalize(decimal.Context(prec=max(len(exact_decimal.as_tuple().digits), 1)))
-            return cell(RunValue(value, shortest))
+        if exact_decimal is not None:
+            return Cell(None, _shortest(exact_decimal), approximate=False)
     return cell(RunValue(value, round_exact(value, digits)))
 
 
@@ -180,13 +267,47 @@ def _operand(definition: str, name: str) -> bool:
 
 @dataclass(frozen=True)
 class RunRow:
-    """One row of an optimizer run's table: step ``t``, one parameter, the loss before the step (shown in the first
-    row of each step only) and one cell per column of :attr:`OptimizerRunStep.columns`."""
+    """One row of an optimizer run's table: step ``t``, one parameter, one cell per column of
+    :attr:`OptimizerRunStep.columns`, and the loss before (``loss``) and after the step (``loss_after``), both
+    in the first row of each step only."""
 
     t: int
     parameter: str
     loss: Cell | None
     cells: tuple[Cell, ...]
+    loss_after: Cell | None = None
+
+
+def shown_rule_line(line: RuleLine, given: Mapping[str, Cell], digits) -> ShownRuleLine:
+    """A line of the rule as the sheet writes it: each number put in exactly where its exact form is plain
+    (:func:`~symback.derive.chain_rule.plain_enough`) and no fraction would stand inside a fraction or a root,
+    else its rounded decimal; the result exact only where every number went in exactly, else ``≈`` its decimal.
+    ``given`` holds the numbers as the file states them (hyperparameters, θ₀ at step 1).
+
+    >>> from symback.runs.optimizers import optimizer
+    >>> adam = optimizer("adam").equations
+    >>> m1 = RunValue(-2 * sympy.E / (5 * (1 + sympy.E)), Decimal("-0.2924"))
+    >>> hat = RuleLine(adam[2], 1, {"m": m1, "beta1": RunValue(sympy.Rational(9, 10), Decimal("0.9")),
+    ...                             "t": RunValue(sympy.Integer(1), Decimal(1))},
+    ...                RunValue(-4 * sympy.E / (1 + sympy.E), Decimal("-2.924")))
+    >>> shown = shown_rule_line(hat, {}, 4)
+    >>> shown.symbols, shown.with_numbers(lambda c: str(c.decimal)), shown.result
+    ('\\\\frac{m_{1}}{1 - \\\\beta_1}', '\\\\frac{-0.2924}{1 - 0.9}', Cell(exact=None, decimal=Decimal('-2.924'), approximate=True))
+    """
+    equation = line.equation.at_step(line.t)
+    numbers, rounded = {}, False
+    for name in equation.names:
+        if name.endswith(POWER_SUFFIX):  # β₁ to the t, evaluated: 0.81 at t = 2
+            number = exact_cell(line.values[name.removesuffix(POWER_SUFFIX)].exact ** line.t, digits)
+        else:
+            number = given.get(name) or cell(line.values[name])
+        if number.exact is not None and not (plain_enough(number.exact) and not (
+                "\\frac" in sympy.latex(number.exact) and inside_fraction(equation.definition, name))):
+            number = Cell(None, number.decimal)
+        rounded = rounded or (number.exact is None and number.approximate)
+        numbers[name] = number
+    result = Cell(None, line.result.decimal) if rounded else cell(line.result, SHORT_LINE)
+    return ShownRuleLine(line.t, *line.equation.latex(line.t).split(" = ", 1), equation, numbers, result)
 
 
 @dataclass(frozen=True)
@@ -201,6 +322,7 @@ class OptimizerRunStep:
     equations: tuple[tuple[str, str], ...]  # (target, right-hand side) in general symbols
     memories: tuple[str, ...]  # the rule's memories before step 1 (each 0), in LaTeX: m_{0}, v_{0}
     start: tuple[tuple[str, Cell], ...]  # each moving parameter before step 1
+    start_loss: Cell  # the loss before step 1
     parameter: str  # the parameter whose first step is written out
     first_g: Cell  # its gradient in step 1
     rule_lines: tuple[ShownRuleLine, ...]
@@ -246,22 +368,24 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
     [(1, Decimal('-3')), (2, Decimal('-2.4'))]
     """
     rule = run.rule
-    hyperparameters = tuple(
-        Hyperparameter(name, symbol(name), cell(value), name != "lr" and name not in given)
-        for name, value in run.hyperparameters.items()
-    )
+    stated = {name: exact_cell(value.exact, run.digits) if value.exact is not None else cell(value)
+              for name, value in run.hyperparameters.items()}
+    hyperparameters = tuple(Hyperparameter(name, symbol(name), value, name != "lr" and name not in given)
+                            for name, value in stated.items())
     columns = tuple(column for column in rule.columns if column != "theta")
+    start = {name: _start_cell(run.steps[0].rows[name]["theta"], run.digits) for name in run.parameters}
     parameter = run.parameters[0]
-    rule_lines = tuple(
-        ShownRuleLine(line.t, *line.equation.latex(line.t).split(" = ", 1), line.equation,
-                      {name: cell(value) for name, value in line.values.items()}, cell(line.result, SHORT_LINE))
-        for line in run.rule_lines(parameter, 1)
-    )
+    rule_lines = tuple(shown_rule_line(line, {**stated, "theta": start[parameter]}, run.digits)
+                       for line in run.rule_lines(parameter, 1))
+
+    def loss_after(t: int) -> RunValue:
+        return run.steps[t].loss if t < len(run.steps) else run.final_loss
 
     def rows(steps) -> tuple[RunRow, ...]:
         return tuple(
             RunRow(step.t, name, cell(step.loss) if k == 0 else None,
-                   tuple(cell(step.rows[name][column]) for column in columns))
+                   tuple(cell(step.rows[name][column]) for column in columns),
+                   cell(loss_after(step.t)) if k == 0 else None)
             for step in steps for k, name in enumerate(run.parameters)
         )
 
@@ -272,7 +396,8 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
         hyperparameters=hyperparameters,
         equations=tuple(tuple(equation.latex().split(" = ", 1)) for equation in rule.equations),
         memories=tuple(symbol(f"{memory}_prev", 1) for memory in rule.state),
-        start=tuple((name, cell(run.steps[0].rows[name]["theta"])) for name in run.parameters),
+        start=tuple(start.items()),
+        start_loss=cell(run.steps[0].loss),
         parameter=parameter,
         first_g=cell(run.steps[0].rows[parameter]["g"], SHORT_LINE),
         rule_lines=rule_lines,
@@ -286,6 +411,11 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
         steps=len(run.steps),
         kinks=kink_summary(run.kinks, len(run.steps), cell),
     )
+
+
+def _start_cell(value: RunValue, digits) -> Cell:
+    """A parameter before the run, as the file gives it."""
+    return exact_cell(value.exact, digits) if value.exact is not None else cell(value)
 
 
 def elide(steps: Sequence, rows_per_step: int = 1) -> tuple[tuple, int, tuple]:
@@ -354,6 +484,25 @@ class TrainingRunStep:
     @property
     def rows(self) -> tuple[TrainingStep, ...]:
         return self.head + self.tail
+
+    @property
+    def start_loss(self) -> Decimal | None:
+        """The loss over all samples before the first step (None where the run does not measure it)."""
+        return self.run.steps[0].dataset_loss if self.run.steps else None
+
+    def loss_after(self, step: TrainingStep) -> Decimal | None:
+        """The loss over all samples after ``step`` (None where the run does not measure it there: measured per
+        epoch, it is known after each epoch's last step).
+
+        >>> import symback
+        >>> from symback.runs.training import TOY, train
+        >>> toy = symback.loads(TOY)
+        >>> step = training_run_step(train(toy, "fit"), toy)
+        >>> [step.loss_after(s) for s in step.rows] == [s.dataset_loss for s in step.rows[1:]] + [step.final_loss]
+        True
+        """
+        steps = self.run.steps
+        return steps[step.step].dataset_loss if step.step < len(steps) else self.final_loss
 
 
 def training_run_step(run: TrainingRun, problem: Problem, dataset_loss: str = "step") -> TrainingRunStep:
