@@ -33,6 +33,7 @@ SHORT_DECIMAL = 6
 (0.12408, as the sheet writes numbers from the file); a longer one as its rounded decimal (≈ 1.069, not
 267289/250000)."""
 
+
 @dataclass(frozen=True)
 class Cell:
     """A number as a sheet shows it: ``decimal`` always; ``exact`` where the run gives an exact form that is short,
@@ -261,13 +262,19 @@ def shown_rule_line(line: RuleLine, given: Mapping[str, Cell], digits) -> ShownR
     numbers, rounded = {}, False
     for name in equation.names:
         if name.endswith(POWER_SUFFIX):  # β₁ to the t, evaluated: 0.81 at t = 2
-            number = exact_cell(line.values[name.removesuffix(POWER_SUFFIX)].exact ** line.t, digits)
+            power = line.values[name.removesuffix(POWER_SUFFIX)].exact ** line.t
+            number = cell(RunValue(power, round_exact(power, digits)))
         else:
             number = given.get(name) or cell(line.values[name])
-        if number.exact is not None and not (plain_enough(number.exact) and not (
-                "\\frac" in sympy.latex(number.exact) and inside_fraction(equation.definition, name))):
+        if number.exact is not None and not _put_in_exactly(number.exact, equation.definition, name):
             number = Cell(None, number.decimal)
         rounded = rounded or (number.exact is None and number.approximate)
         numbers[name] = number
     result = Cell(None, line.result.decimal) if rounded else cell(line.result, SHORT_LINE)
     return ShownRuleLine(line.t, *line.equation.latex(line.t).split(" = ", 1), equation, numbers, result)
+
+
+def _put_in_exactly(exact: sympy.Expr, definition: str, name: str) -> bool:
+    """Whether an exact value goes into the rule as it is: plain, and not a fraction where the rule has a
+    fraction or a root around «name»."""
+    return plain_enough(exact) and not ("\\frac" in sympy.latex(exact) and inside_fraction(definition, name))
