@@ -7,6 +7,7 @@ fractions, else by its rounded decimal, the line then ending with ≈.
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import sympy
 
 from ..numbers.parse import exact_number
 from ..numbers.rounding import round_exact, terminating_decimal
+from ..runs.loop import MAX_TIDY_DEGREE
 from ..runs.optimize import RuleLine, RunValue
 from ..runs.optimizers.notation import POWER_SUFFIX, Equation
 from .budget import short_text, within_budget
@@ -60,7 +62,8 @@ class Cell:
 def cell(value: RunValue, limit: int = SHORT_CELL) -> Cell:
     """The :class:`Cell` of a value of a run: its exact form where that is within the sheet's budget
     (:func:`~symback.derive.budget.within_budget`), at most ``limit`` characters and flat (no fraction inside a
-    fraction); a terminating decimal as itself up to :data:`SHORT_DECIMAL` digits, else rounded.
+    fraction) in :func:`one_form`; a terminating decimal as itself up to
+    :data:`SHORT_DECIMAL` digits, else rounded.
 
     >>> [cell(RunValue(sympy.Rational(p, q), Decimal(d))) for p, q, d in ((3102, 25000, "0.1241"),
     ...                                                                    (267289, 250000, "1.069"))]
@@ -78,9 +81,38 @@ def cell(value: RunValue, limit: int = SHORT_CELL) -> Cell:
             if len(shortest.as_tuple().digits) <= SHORT_DECIMAL:
                 return Cell(None, shortest, approximate=False)
             return Cell(None, rounded, approximate=Fraction(rounded) != Fraction(int(exact.p), int(exact.q)))
-    if not short_text(exact, limit) or _long_integers(exact) or not within_budget(exact) or not flat(exact):
-        return Cell(None, rounded)
-    return Cell(exact, rounded)
+    form = one_form(exact)  # side by side, values look alike: where this form is too long, the decimal alone
+    if short_text(form, limit) and not _long_integers(form) and within_budget(form) and flat(form):
+        return Cell(form, rounded)
+    return Cell(None, rounded)
+
+
+_X = sympy.Symbol("_x_", positive=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def one_form(value: sympy.Expr) -> sympy.Expr:
+    """The one form a run writes a rational function of e in, so that values side by side look alike: a single
+    fraction with numerator and denominator factored (−2e/(5(1 + e)) beside 6e/(5(1 + e)²), not −2e/(5 + 5e));
+    a polynomial in e expanded; any other value (e^{1/2}, tanh(0.2)) as it is.
+
+    >>> e = sympy.E
+    >>> one_form(-2 * e / (5 + 5 * e)), one_form(-1 + 19 * e / (5 + 5 * e)), one_form(12 * e / (1 + e) ** 2)
+    (-2*E/(5*(1 + E)), (-5 + 14*E)/(5*(1 + E)), 12*E/(1 + E)**2)
+    >>> one_form(1 + e), one_form(sympy.exp(sympy.Rational(1, 2)) + 1)
+    (1 + E, 1 + exp(1/2))
+    """
+    if value.is_Rational or not isinstance(value, sympy.Expr):
+        return value
+    powers = value.atoms(sympy.exp)
+    if any(not power.args[0].is_Integer or abs(power.args[0]) > MAX_TIDY_DEGREE for power in powers):
+        return value  # e^{1/2}, e^{1000}: not a polynomial of small degree in e
+    in_x = value.xreplace({power: _X ** int(power.args[0]) for power in powers}).xreplace({sympy.E: _X})
+    if in_x.free_symbols != {_X} or not in_x.is_rational_function(_X):
+        return value
+    numerator, denominator = sympy.fraction(sympy.cancel(in_x))
+    written = sympy.expand(numerator) if denominator == 1 else sympy.factor(numerator) / sympy.factor(denominator)
+    return written.xreplace({_X: sympy.E})
 
 
 def _shortest(value: Decimal) -> Decimal:

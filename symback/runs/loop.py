@@ -11,7 +11,6 @@ shown exactly only when its tidied form is at most :data:`READABLE_CHARS` charac
 from __future__ import annotations
 
 import decimal
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Iterable, Mapping
@@ -179,36 +178,8 @@ class Readable:
         if not isinstance(value, symengine.Basic):  # a plain number from a gradient callback
             return exact_input(value, "value")
         raw = value._sympy_()
-        shown = one_form(to_sympy(value)) if _worth_tidying(raw) else raw
+        shown = to_sympy(value) if _worth_tidying(raw) else raw
         return shown if len(str(shown)) <= READABLE_CHARS else None
-
-
-_X = sympy.Symbol("_x_", positive=True)
-
-
-@functools.lru_cache(maxsize=4096)
-def one_form(value: sympy.Expr) -> sympy.Expr:
-    """The one form a run writes a rational function of e in, so that values side by side look alike: a single
-    fraction with numerator and denominator factored (−2e/(5(1 + e)) beside 6e/(5(1 + e)²), not −2e/(5 + 5e));
-    a polynomial in e expanded; any other value (e^{1/2}, tanh(0.2)) as it is.
-
-    >>> e = sympy.E
-    >>> one_form(-2 * e / (5 + 5 * e)), one_form(-1 + 19 * e / (5 + 5 * e)), one_form(12 * e / (1 + e) ** 2)
-    (-2*E/(5*(1 + E)), (-5 + 14*E)/(5*(1 + E)), 12*E/(1 + E)**2)
-    >>> one_form(1 + e), one_form(sympy.exp(sympy.Rational(1, 2)) + 1)
-    (1 + E, 1 + exp(1/2))
-    """
-    if value.is_Rational or not isinstance(value, sympy.Expr):
-        return value
-    powers = value.atoms(sympy.exp)
-    if any(not power.args[0].is_Integer or abs(power.args[0]) > MAX_TIDY_DEGREE for power in powers):
-        return value  # e^{1/2}, e^{1000}: not a polynomial of small degree in e
-    in_x = value.xreplace({power: _X ** int(power.args[0]) for power in powers}).xreplace({sympy.E: _X})
-    if in_x.free_symbols != {_X} or not in_x.is_rational_function(_X):
-        return value
-    numerator, denominator = sympy.fraction(sympy.cancel(in_x))
-    written = sympy.expand(numerator) if denominator == 1 else sympy.factor(numerator) / sympy.factor(denominator)
-    return written.xreplace({_X: sympy.E})
 
 
 def _worth_tidying(value: sympy.Expr) -> bool:
