@@ -4,95 +4,37 @@ the problem's samples (task ``train``), as immutable data for the templates ``st
 
 Nothing here computes a number of the run: the values come from :class:`~symback.runs.optimize.OptimizerRun` and
 :class:`~symback.runs.training.TrainingRun`, which each record keeps. A record picks what a sheet shows: which exact
-forms are short enough to print beside their decimal, which rows of a long run a table holds, which series the
+forms are short enough to print beside their decimal (:mod:`symback.derive.run_cells`), which rows of a long run a table holds, which series the
 plot draws.
 """
 
 from __future__ import annotations
 
-import decimal
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
-from typing import Callable, Mapping, Sequence
 
 import sympy
 
-from ..numbers.parse import exact_number
-from ..numbers.rounding import round_exact, terminating_decimal
 from ..problem.model import Problem
 from ..runs.optimize import OptimizerRun, RunValue
 from ..runs.optimizers import optimizer
-from ..runs.optimizers.notation import LABELS, Equation, symbol
+from ..runs.optimizers.notation import LABELS, symbol
 from ..runs.training import TrainingRun, TrainingStep
+from .run_cells import (
+    SHORT_LINE,
+    Cell,
+    ShownRuleLine,
+    cell,
+    exact_cell,
+    shown_rule_line,
+)
 from .run_kinks import KinkSummary, kink_summary
 
-SHORT_CELL = 32
-"""An exact form goes into a table cell when it prints in at most this many characters (``str``) ..."""
-SHORT_LINE = 60
-"""... and into a displayed equation up to this many."""
-LONG_INTEGER = 10**6
-"""An exact form holding an integer this large (``40000000*e/(1 + 400000001*e)``) is left to its decimal."""
 MAX_ROWS = 60
 """A table of more rows shows the first :data:`FIRST_STEPS` and the last :data:`LAST_STEPS` steps only."""
 FIRST_STEPS = 30
 LAST_STEPS = 20
-
-
-@dataclass(frozen=True)
-class Cell:
-    """A number as a sheet shows it: ``decimal`` always; ``exact`` where the run gives an exact form that is short
-    and says more than the decimal (None: the decimal alone); ``approximate`` unless the decimal is the exact value
-    itself (``=`` or ``≈`` before it).
-
-    >>> cell(RunValue(sympy.E / (1 + sympy.E), Decimal("0.7311")))
-    Cell(exact=E/(1 + E), decimal=Decimal('0.7311'), approximate=True)
-    >>> cell(RunValue(sympy.Rational(1, 4), Decimal("0.25")))
-    Cell(exact=None, decimal=Decimal('0.25'), approximate=False)
-    """
-
-    exact: sympy.Expr | None
-    decimal: Decimal
-    approximate: bool = True
-
-    @property
-    def grouped(self) -> bool:
-        """Whether the exact form shown is a sum (parentheses around it inside a product or under a power)."""
-        return self.exact is not None and self.exact.is_Add
-
-
-def cell(value: RunValue, limit: int = SHORT_CELL) -> Cell:
-    """The :class:`Cell` of a value of a run: its exact form where at most ``limit`` characters long."""
-    exact, decimal = value.exact, value.decimal
-    if exact is None:
-        return Cell(None, decimal)
-    if exact.is_Rational and Fraction(int(exact.p), int(exact.q)) == Fraction(decimal):
-        return Cell(None, decimal, approximate=False)
-    if len(str(exact)) > limit or any(abs(number.p) >= LONG_INTEGER or number.q >= LONG_INTEGER
-                                      for number in exact.atoms(sympy.Rational)):
-        return Cell(None, decimal)
-    return Cell(exact, decimal)
-
-
-def exact_cell(value, digits: int) -> Cell:
-    """The cell of an exact constant (a hyperparameter): exact where it is a terminating decimal, else rounded to
-    ``digits`` significant digits.
-
-    >>> exact_cell(sympy.Rational(1, 100000000), 4), exact_cell(sympy.Rational(1, 3), 4).decimal
-    (Cell(exact=None, decimal=Decimal('1E-8'), approximate=False), Decimal('0.3333'))
-    >>> exact_cell(sympy.Integer(10)**30 + 7, 4).decimal  # 31 digits, more than the default context's 28
-    Decimal('1000000000000000000000000000007')
-    >>> [exact_cell(v, 4).decimal for v in (sympy.Integer(10)**30, sympy.Integer(100), sympy.Rational(-5, 2), 0)]
-    [Decimal('1E+30'), Decimal('1E+2'), Decimal('-2.5'), Decimal('0')]
-    """
-    value = exact_number(value, what="hyperparameter")  # already exact; plain ints become Integers
-    if value.is_Rational:
-        exact_decimal = terminating_decimal(int(value.p), int(value.q))
-        if exact_decimal is not None:  # 10^30 is 1E+30, not thirty zeros (nor the context's 28 digits)
-            shortest = exact_decimal.normalize(decimal.Context(prec=max(len(exact_decimal.as_tuple().digits), 1)))
-            return cell(RunValue(value, shortest))
-    return cell(RunValue(value, round_exact(value, digits)))
 
 
 @dataclass(frozen=True)
@@ -107,86 +49,16 @@ class Hyperparameter:
 
 
 @dataclass(frozen=True)
-class ShownRuleLine:
-    """One equation of the rule at step ``t``: ``target = symbols``, then the same with the numbers put in
-    (:meth:`with_numbers`), then ``result``."""
-
-    t: int
-    target: str  # LaTeX of the quantity at step t, m_{1}
-    symbols: str  # the right-hand side in symbols at step t
-    equation: Equation
-    numbers: Mapping[str, Cell]
-    result: Cell
-
-    def with_numbers(self, number: Callable[[Cell], str]) -> str:
-        """The right-hand side with each symbol's number written by ``number`` (a renderer's macro: the exact form
-        where shown, else the decimal); an exact sum goes in parentheses where it is not a term of a sum, an exact
-        negative value wherever it does not open the definition or a group (as decimals do).
-
-        >>> from symback.runs.optimizers import optimizer
-        >>> numbers = {"beta1": Cell(None, Decimal("0.9")), "m_prev": Cell(None, Decimal(0)),
-        ...            "g": Cell(1 + sympy.E, Decimal("3.718"))}
-        >>> line = ShownRuleLine(1, "m_{1}", "", optimizer("adam").equations[0], numbers, Cell(None, Decimal(0)))
-        >>> line.with_numbers(lambda c: str(c.exact if c.exact is not None else c.decimal))
-        '0.9 \\\\cdot 0 + (1 - 0.9) \\\\cdot \\\\left(1 + E\\\\right)'
-        """
-        texts = {}
-        definition = self.equation.definition
-        for name, value in self.numbers.items():
-            text = str(number(value)).strip()
-            if value.exact is not None and (value.grouped and _operand(definition, name)
-                                            or text.startswith("-") and not _opening(definition, name)):
-                text = rf"\left({text}\right)"
-            elif _powered(definition, name) and not text.startswith("-") and not _PLAIN_NUMBER.fullmatch(text):
-                text = rf"\left({text}\right)"  # e^{2} squared: (e^{2})^2, as LaTeX refuses e^{2}^2
-            texts[name] = text
-        return self.equation.substituted(texts)
-
-
-def _opening(definition: str, name: str) -> bool:
-    """Whether every «name» in ``definition`` opens it or a group (``{«name»``), where a sign needs no brackets."""
-    return all(match.start() == 0 or definition[match.start() - 1] == "{"
-               for match in re.finditer(f"«{re.escape(name)}»", definition))
-
-
-_PLAIN_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
-
-
-def _powered(definition: str, name: str) -> bool:
-    """Whether «name» is somewhere the base of a power (``«g»^2``), where anything but a plain unsigned number
-    needs brackets: ``e^{2}^2`` is a LaTeX error, ``1.2 \\cdot 10^{-5}^2`` squares only the power of ten.
-
-    >>> _powered("«beta2»«*»«v_prev» + (1 - «beta2»)«*»«g»^2", "g"), _powered("«beta1»«*»«g»", "g")
-    (True, False)
-    """
-    return any(definition.startswith("^", match.end()) for match in re.finditer(f"«{re.escape(name)}»", definition))
-
-
-def _operand(definition: str, name: str) -> bool:
-    """Whether «name» stands anywhere in ``definition`` but as a term of a sum (after ``+``, an opening bracket or
-    nothing, and before ``+``, ``-``, a closing bracket or nothing): there a sum needs parentheses.
-
-    >>> _operand("«theta» + «update»", "update"), _operand("«momentum»«*»«velocity_prev» + «g»", "velocity_prev")
-    (False, True)
-    """
-    for match in re.finditer(f"«{re.escape(name)}»", definition):
-        before, after = definition[:match.start()].rstrip(), definition[match.end():].lstrip()
-        alone_before = not before or before.endswith(("+", "{", "("))
-        alone_after = not after or after.startswith(("+", "-", "}", ")"))
-        if not (alone_before and alone_after):
-            return True
-    return False
-
-
-@dataclass(frozen=True)
 class RunRow:
-    """One row of an optimizer run's table: step ``t``, one parameter, the loss before the step (shown in the first
-    row of each step only) and one cell per column of :attr:`OptimizerRunStep.columns`."""
+    """One row of an optimizer run's table: step ``t``, one parameter, one cell per column of
+    :attr:`OptimizerRunStep.columns`, and the loss before (``loss``) and after the step (``loss_after``), both
+    in the first row of each step only."""
 
     t: int
     parameter: str
     loss: Cell | None
     cells: tuple[Cell, ...]
+    loss_after: Cell | None = None
 
 
 @dataclass(frozen=True)
@@ -201,6 +73,7 @@ class OptimizerRunStep:
     equations: tuple[tuple[str, str], ...]  # (target, right-hand side) in general symbols
     memories: tuple[str, ...]  # the rule's memories before step 1 (each 0), in LaTeX: m_{0}, v_{0}
     start: tuple[tuple[str, Cell], ...]  # each moving parameter before step 1
+    start_loss: Cell  # the loss before step 1
     parameter: str  # the parameter whose first step is written out
     first_g: Cell  # its gradient in step 1
     rule_lines: tuple[ShownRuleLine, ...]
@@ -246,22 +119,24 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
     [(1, Decimal('-3')), (2, Decimal('-2.4'))]
     """
     rule = run.rule
-    hyperparameters = tuple(
-        Hyperparameter(name, symbol(name), cell(value), name != "lr" and name not in given)
-        for name, value in run.hyperparameters.items()
-    )
+    stated = {name: exact_cell(value.exact, run.digits) if value.exact is not None else cell(value)
+              for name, value in run.hyperparameters.items()}
+    hyperparameters = tuple(Hyperparameter(name, symbol(name), value, name != "lr" and name not in given)
+                            for name, value in stated.items())
     columns = tuple(column for column in rule.columns if column != "theta")
+    start = {name: _start_cell(run.steps[0].rows[name]["theta"], run.digits) for name in run.parameters}
     parameter = run.parameters[0]
-    rule_lines = tuple(
-        ShownRuleLine(line.t, *line.equation.latex(line.t).split(" = ", 1), line.equation,
-                      {name: cell(value) for name, value in line.values.items()}, cell(line.result, SHORT_LINE))
-        for line in run.rule_lines(parameter, 1)
-    )
+    rule_lines = tuple(shown_rule_line(line, {**stated, "theta": start[parameter]}, run.digits)
+                       for line in run.rule_lines(parameter, 1))
+
+    def loss_after(t: int) -> RunValue:
+        return run.steps[t].loss if t < len(run.steps) else run.final_loss
 
     def rows(steps) -> tuple[RunRow, ...]:
         return tuple(
             RunRow(step.t, name, cell(step.loss) if k == 0 else None,
-                   tuple(cell(step.rows[name][column]) for column in columns))
+                   tuple(cell(step.rows[name][column]) for column in columns),
+                   cell(loss_after(step.t)) if k == 0 else None)
             for step in steps for k, name in enumerate(run.parameters)
         )
 
@@ -272,7 +147,8 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
         hyperparameters=hyperparameters,
         equations=tuple(tuple(equation.latex().split(" = ", 1)) for equation in rule.equations),
         memories=tuple(symbol(f"{memory}_prev", 1) for memory in rule.state),
-        start=tuple((name, cell(run.steps[0].rows[name]["theta"])) for name in run.parameters),
+        start=tuple(start.items()),
+        start_loss=cell(run.steps[0].loss),
         parameter=parameter,
         first_g=cell(run.steps[0].rows[parameter]["g"], SHORT_LINE),
         rule_lines=rule_lines,
@@ -286,6 +162,11 @@ def optimizer_run_step(run: OptimizerRun, given: Sequence[str] = ()) -> Optimize
         steps=len(run.steps),
         kinks=kink_summary(run.kinks, len(run.steps), cell),
     )
+
+
+def _start_cell(value: RunValue, digits) -> Cell:
+    """A parameter before the run, as the file gives it."""
+    return exact_cell(value.exact, digits) if value.exact is not None else cell(value)
 
 
 def elide(steps: Sequence, rows_per_step: int = 1) -> tuple[tuple, int, tuple]:
@@ -354,6 +235,25 @@ class TrainingRunStep:
     @property
     def rows(self) -> tuple[TrainingStep, ...]:
         return self.head + self.tail
+
+    @property
+    def start_loss(self) -> Decimal | None:
+        """The loss over all samples before the first step (None where the run does not measure it)."""
+        return self.run.steps[0].dataset_loss if self.run.steps else None
+
+    def loss_after(self, step: TrainingStep) -> Decimal | None:
+        """The loss over all samples after ``step`` (None where the run does not measure it there: measured per
+        epoch, it is known after each epoch's last step).
+
+        >>> import symback
+        >>> from symback.runs.training import TOY, train
+        >>> toy = symback.loads(TOY)
+        >>> step = training_run_step(train(toy, "fit"), toy)
+        >>> [step.loss_after(s) for s in step.rows] == [s.dataset_loss for s in step.rows[1:]] + [step.final_loss]
+        True
+        """
+        steps = self.run.steps
+        return steps[step.step].dataset_loss if step.step < len(steps) else self.final_loss
 
 
 def training_run_step(run: TrainingRun, problem: Problem, dataset_loss: str = "step") -> TrainingRunStep:

@@ -70,17 +70,22 @@ def test_a_short_exact_gradient_is_given_with_its_decimal(kind):
 
 def _sgd_cells():
     """Every value of the four SGD steps of the leaky-ReLU unit (exercise 2), by hand in Fractions, in the
-    table's order: per step and parameter (L for the first parameter), g, Δθ, θ'."""
+    table's order: per step and parameter g, Δθ, θ' and (for the first parameter) L after the step."""
     w, b, x, lr = Fraction(1, 4), Fraction(-1), 2, Fraction(3, 20)
-    rows = []
-    for _ in range(4):
+
+    def loss_and_gradient(w, b):
         z = w * x + b
         slope = 1 if z > 0 else Fraction(1, 5)
         f = z * slope
         g_z = 2 * (f - 1) * slope
-        g = {"w": g_z * x, "b": g_z}
-        rows.append([(f - 1) ** 2, g["w"], -lr * g["w"], w - lr * g["w"]])
-        rows.append([None, g["b"], -lr * g["b"], b - lr * g["b"]])
+        return (f - 1) ** 2, {"w": g_z * x, "b": g_z}
+
+    rows = []
+    for _ in range(4):
+        _, g = loss_and_gradient(w, b)
+        after, _ = loss_and_gradient(w - lr * g["w"], b - lr * g["b"])
+        rows.append([g["w"], -lr * g["w"], w - lr * g["w"], after])
+        rows.append([g["b"], -lr * g["b"], b - lr * g["b"], None])
         w, b = w - lr * g["w"], b - lr * g["b"]
     return rows
 

@@ -178,13 +178,15 @@ def test_every_step_of_sgd_and_adam_against_float64(optimizers_out, exercise, ki
     history, final = ws23_run(kind, lr=0.5 if kind == "sgd" else 0.1)
     for fmt, heading, cells_of in (("md", "## Exercise {}\n", md_cells), ("tex", "\\section*{{Exercise {}}}", tex_cells)):
         part = section(texts[fmt], exercise, heading)
-        for t, (loss, rows) in enumerate(history, start=1):
+        after = [loss for loss, _ in history[1:]] + [final]  # the loss after step t is the loss before t + 1
+        for t, ((_, rows), loss_after) in enumerate(zip(history, after), start=1):
             found = cells_of(part, str(t))
             assert [row[1] for row in found] == [f"${NAME(name)}$" for name in rows], fmt
-            assert_rounded(last_decimal(found[0][2]), loss)
+            assert_rounded(last_decimal(found[0][-1]), loss_after)  # the last column: L(θ_t), after the step
+            assert all(row[-1] == "" for row in found[1:])  # said once per step
             for row, (name, reference) in zip(found, rows.items()):
                 assert len(row) == 3 + len(reference), row
-                for cell, value in zip(row[3:], reference):
+                for cell, value in zip(row[2:-1], reference):
                     assert_rounded(last_decimal(cell), value)
         final_line = next(line for line in part.splitlines() if line.startswith("After 3 steps"))
         assert_rounded(last_decimal(final_line), final)
@@ -193,9 +195,9 @@ def test_every_step_of_sgd_and_adam_against_float64(optimizers_out, exercise, ki
 def test_first_step_exact_where_short(optimizers_out):
     md = section(sheet_texts(optimizers_out[0], "ws23_optimizers")["md"], "1", "## Exercise {}\n")
     first = md_cells(md, "1")[0]
-    assert first[3] == r"$- \frac{4 e}{1 + e} \approx -2.924$"  # g₁ of b12 = −4e/(1 + e)
-    assert first[5] == r"$\frac{e - 1}{1 + e} \approx 0.4621$"  # b12 after step 1 = (e − 1)/(e + 1)
-    assert md_cells(md, "2")[0][3] == r"$\approx -0.1807$"  # later steps: decimals only, marked rounded
+    assert first[2] == r"$- \frac{4 e}{1 + e} \approx -2.924$"  # g₁ of b12 = −4e/(1 + e)
+    assert first[4] == r"$\frac{e - 1}{1 + e} \approx 0.4621$"  # b12 after step 1 = (e − 1)/(e + 1)
+    assert md_cells(md, "2")[0][2] == r"$\approx -0.1807$"  # later steps: decimals only, marked rounded
     assert r"&= -1 + \frac{2 e}{1 + e} = \frac{e - 1}{1 + e} \approx 0.4621" in md  # θ₁ of b12 with numbers
 
 
@@ -214,7 +216,7 @@ def test_rule_in_symbols_then_with_numbers(optimizers_out, exercise, kind):
         assert r"\alpha = " in part and "Step 1 with numbers" in part
     md = section(texts["md"], "2", "## Exercise {}\n")
     assert r"$\beta_2 = 0.999$" in md and r"$\varepsilon = 1 \cdot 10^{-8}$" in md
-    assert r"&= 0.9 \cdot 0 + (1 - 0.9) \cdot \left(- \frac{4 e}{1 + e}\right) = - \frac{2 e}{5 + 5 e} \approx -0.2924" in md
+    assert r"&= 0.9 \cdot 0 + (1 - 0.9) \cdot \left(- \frac{4 e}{1 + e}\right) = - \frac{2 e}{5 \left(1 + e\right)} \approx -0.2924" in md
 
 
 def test_defaults_are_stated(tmp_path):
@@ -257,10 +259,11 @@ def test_every_step_of_training_against_float64(xor_out, exercise, batch):
         part = section(texts[fmt], exercise, heading)
         found = [row for epoch in range(1, 6) for row in cells_of(part, str(epoch)) if len(row) >= 4]
         assert len(found) == len(rows) == 20 // batch, fmt
-        for row, (epoch, step, batch_loss, whole) in zip(found, rows):
+        after = [whole for *_, whole in rows[1:]] + [final]  # over all samples after step k: before step k + 1
+        for row, (epoch, step, batch_loss, _), whole in zip(found, rows, after):
             assert row[:2] == [str(epoch), str(step)]
-            if batch == 4:  # full batch: one loss column, the batch is every sample
-                assert len(row) == 4 and abs(batch_loss - whole) < 1e-15
+            if batch == 4:  # full batch: one loss column, the loss over all samples after the step
+                assert len(row) == 4
             else:
                 assert_rounded(last_decimal(row[3]), batch_loss)
             assert_rounded(last_decimal(row[-1]), whole)
@@ -395,7 +398,7 @@ def test_symback_exercise_prints_both_kinds(capsys):
     assert main(["exercise", str(OPTIMIZERS), "2"]) == 0
     optimizer_text = capsys.readouterr().out
     assert "Adam (bias-corrected), 3 steps: lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8" in optimizer_text
-    assert "t = 1, b12: L = 4; g = -4*e/(1 + e) ≈ -2.924; m = -2*e/(5 + 5*e) ≈ -0.2924" in optimizer_text
+    assert "t = 1, b12: L = 4; g = -4*e/(1 + e) ≈ -2.924; m = -2*e/(5*(1 + e)) ≈ -0.2924" in optimizer_text
     assert "after 3 steps: L = 2.684" in optimizer_text and "repr" not in optimizer_text
     assert main(["exercise", str(XOR), "2"]) == 0
     training_text = capsys.readouterr().out

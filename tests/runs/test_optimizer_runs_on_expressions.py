@@ -274,7 +274,7 @@ def test_a_run_on_f_itself_names_f_on_the_sheet(tmp_path, capsys):
     for suffix in ("md", "tex"):
         sheet = (tmp_path / f"f.{suffix}").read_text(encoding="utf-8")
         run_part = sheet.split("Gradient descent")[-1]
-        assert r"\partial f / \partial" in run_part and r"f(\theta_{t-1})" in run_part
+        assert r"\partial f / \partial" in run_part and r"f(\theta_t)" in run_part and r"f(\theta_0)" in run_part
         assert r"\partial L" not in run_part and r"L(\theta" not in run_part
 
 

@@ -14,6 +14,9 @@ from types import MappingProxyType
 from typing import Mapping
 
 _PLACEHOLDER = re.compile(r"«(\w+|\*)»")
+_POWER_OF_T = re.compile(r"«(\w+)»\^\{«t»\}")
+POWER_SUFFIX = "_to_t"
+"""«beta1_to_t» in :meth:`Equation.at_step`: the value of β₁ to the power t at that step."""
 
 # name -> (LaTeX base, offset of the subscript from t; None: no subscript)
 _SYMBOLS = MappingProxyType({
@@ -90,8 +93,21 @@ class Equation:
 
     def latex(self, t: int | None = None) -> str:
         """The equation in symbols, in general or with the subscripts of step ``t``."""
-        body = _PLACEHOLDER.sub(lambda m: " " if m.group(1) == "*" else symbol(m.group(1), t), self.definition)
+        definition = self.at_step(1).definition if t == 1 else self.definition  # 1 − β₁ at step 1
+        body = _PLACEHOLDER.sub(lambda m: " " if m.group(1) == "*" else symbol(m.group(1), t), definition)
         return f"{symbol(self.target, t)} = {body}"
+
+    def at_step(self, t: int) -> Equation:
+        """The equation as written at step ``t``: a power to the t is written as its base at t = 1 (1 − β₁, not
+        1 − β₁¹) and as «name_to_t» (the power's value, a number of its own) after that.
+
+        >>> Equation("m_hat", r"\\frac{«m»}{1 - «beta1»^{«t»}}").at_step(1).definition
+        '\\\\frac{«m»}{1 - «beta1»}'
+        >>> Equation("m_hat", r"\\frac{«m»}{1 - «beta1»^{«t»}}").at_step(2).names
+        ('m', 'beta1_to_t')
+        """
+        written = _POWER_OF_T.sub(r"«\1»" if t == 1 else rf"«\1{POWER_SUFFIX}»", self.definition)
+        return Equation(self.target, written)
 
     def substituted(self, values: Mapping[str, str]) -> str:
         """The definition with numbers: ``values`` maps each name to the LaTeX of its number (a renderer formats
