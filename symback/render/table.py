@@ -57,6 +57,18 @@ class GradientView:
     uses: tuple[str, ...]  # the nodes that use this one, one per wire
     terms: tuple[Shown, ...]  # what each use sends back; their sum is the gradient
 
+    @property
+    def rounded_sum(self):
+        """The sum of the terms as shown (rounded), to the value's last place, where it differs from the value
+        (the exact sum, rounded); else None. The sheet then says so rather than show 1.583 − 0.03576 + 0.5121
+        ≈ 2.060 without a word."""
+        if len(self.terms) < 2:
+            return None
+        total = sum(term.quantity.decimal for term in self.terms)
+        value = self.value.quantity.decimal
+        shown = total.quantize(value) if value.is_finite() and total.is_finite() else total
+        return shown if shown != value else None
+
 
 @dataclass(frozen=True)
 class TableView:
@@ -81,6 +93,11 @@ class TableView:
     forks: tuple[GradientView, ...]
     update_values: tuple[tuple[Shown, Shown], ...]  # (gradient, new value) per update
     diagram: NodeDiagram | None
+
+    @property
+    def drifting(self) -> tuple[GradientView, ...]:
+        """The gradients whose rounded terms add up to another last digit than their rounded exact sum."""
+        return tuple(g for g in self.gradients if g.rounded_sum is not None)
 
     def reaches(self, top: str) -> bool:
         """Whether the forward table is shown here and runs up to ``top`` (L, or f without a loss): a later
