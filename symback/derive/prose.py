@@ -10,7 +10,6 @@ terminals).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 
 import sympy
@@ -48,6 +47,7 @@ class Math:
 class Prose(tuple):
     """Text and :class:`Math` parts of one paragraph.
 
+    >>> from decimal import Decimal
     >>> str(Prose(("so ", math(Name("h1_2"), "≈", Decimal("0.25")), " is small.")))
     'so h1_2 ≈ 0.25 is small.'
     """
@@ -76,6 +76,7 @@ def plain_item(item) -> str:
 def relation(quantity) -> str:
     """``=`` where a quantity's decimal is its exact value (and that is short enough to write), else ``≈``.
 
+    >>> from decimal import Decimal
     >>> from symback.derive.steps import Quantity
     >>> relation(Quantity("L", sympy.Integer(4), Decimal("4"))), relation(Quantity("L", None, Decimal("1.261")))
     ('=', '≈')

@@ -11,9 +11,11 @@ import sympy
 from ..derive.prose import Math, Name, Partial
 from .notation import Notation, decimal_text
 
-SYMBOLS = MappingProxyType({"≈": r"\approx", "≤": r"\le", "≥": r"\ge", "×": r"\times", "·": r"\cdot", "−": "-",
-                            "→": r"\to", "…": r"\dots", "≠": r"\ne", "σ'": r"\sigma'", "σ'(z)": r"\sigma'(z)", "ReLU'": r"\operatorname{ReLU}'",
-                            "Δθ": r"\Delta\theta", "α": r"\alpha", "ε": r"\varepsilon", "m̂": r"\hat m", "v̂": r"\hat v"})
+SYMBOLS = MappingProxyType({  # the few symbols and words a sentence's formulas use, in LaTeX
+    "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "×": r"\times", "·": r"\cdot", "−": "-", "→": r"\to", "…": r"\dots",
+    "≠": r"\ne", "α": r"\alpha", "ε": r"\varepsilon", "Δθ": r"\Delta\theta", "m̂": r"\hat m", "v̂": r"\hat v",
+    "σ'": r"\sigma'", "σ'(z)": r"\sigma'(z)", "ReLU'": r"\operatorname{ReLU}'",
+})
 
 
 def math_item(item, notation: Notation) -> str:

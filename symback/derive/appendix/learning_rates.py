@@ -21,8 +21,8 @@ from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
 from ..budget import short_text
-from ..steps import Quantity
 from ..prose import Prose, math, relation, sentence
+from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
     RATE_FACTORS,
@@ -194,8 +194,8 @@ def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> Prose:
         parts += [" As α grows, ", loss_after, " ", *moves, "."]
     if any(word == "stays" for word, _, _ in trend):
         still = ", not an overshoot (each of these steps still lowers L)" if not raising else ""
-        parts += [" Where ", loss_after, " stays the same, the larger steps change it by less than the digits "
-                  f"shown: a plateau{still}."]
+        plateau = f" stays the same, the larger steps change it by less than the digits shown: a plateau{still}."
+        parts += [" Where ", loss_after, plateau]
     return sentence(*parts)
 
 

@@ -46,8 +46,8 @@ class DerivativeBound:
     is_maximum: bool  # larger than at both ends: the maximum over all z, not just a critical value
     relu_derivative: sympy.Expr  # piecewise
     relu_values: tuple[sympy.Expr, ...]  # the values ReLU' takes: 0 and 1
-    taught: sympy.Expr = sympy.Integer(0)  # the same in its taught form, p(1 − p)
-    taught_in_h: sympy.Expr = sympy.Integer(0)  # and in a unit's output h = σ(z): h(1 − h), as the sheet writes it
+    taught: sympy.Expr  # the same in its taught form, p(1 − p)
+    taught_in_h: sympy.Expr  # and in a unit's output h = σ(z): h(1 − h), as the sheet writes it
 
 
 @dataclass(frozen=True)
