@@ -191,11 +191,11 @@ def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> Prose:
                           math("α", "=", b.rate)]
             else:
                 moves += [f"{then}{word} to ", math("≈", b.loss.decimal), " at ", math("α", "=", b.rate)]
-        parts += [" As α grows, ", loss_after, " ", *moves, "."]
+        parts += [" As ", math("α"), " grows, ", loss_after, " ", *moves, "."]
     if any(word == "stays" for word, _, _ in trend):
-        still = ", not an overshoot (each of these steps still lowers L)" if not raising else ""
-        plateau = f" stays the same, the larger steps change it by less than the digits shown: a plateau{still}."
-        parts += [" Where ", loss_after, plateau]
+        still = [", not an overshoot (each of these steps still lowers ", loss_before, ")"] if not raising else []
+        plateau = " stays the same, the larger steps change it by less than the digits shown: a plateau"
+        parts += [" Where ", loss_after, plateau, *still, "."]
     return sentence(*parts)
 
 

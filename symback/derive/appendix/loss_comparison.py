@@ -113,7 +113,7 @@ def _loss_conclusion(rows, target) -> Prose:
     def value(quantity):
         return [relation(quantity), quantity.decimal]
 
-    times = ["; squared error's is ", math(*value(wrong.ratio)[1:]), " times cross-entropy's"] \
+    times = ["; squared error's is ", math(*value(wrong.ratio)), " times cross-entropy's"] \
         if wrong.ratio is not None else []
     return sentence(
         "For ", math("y", "=", target), " and ", math("z", "=", wrong.z), " (", math("p", *value(wrong.p)),
