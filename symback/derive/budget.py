@@ -4,7 +4,8 @@ correctly rounded decimal, as a lecturer writes it: h₁⁽³⁾ = σ(z₁⁽³�
 Short means: few nodes (counted on the engine's value before anything is converted, so that a value of unbounded
 size is never turned into a SymPy tree), at most :data:`MAX_ATOMS` distinct transcendental numbers (e and its
 powers count as one), no transcendental function of a transcendental number (no e^{e/(1+e)}), and at most
-:data:`MAX_LATEX` characters of LaTeX. It keeps e/(1 + e), 12e/(1 + e)² and 4(39 + 14e)²/(625(1 + e)²).
+:data:`MAX_LATEX` characters of LaTeX, and every number in it readable (a short decimal or a small fraction, not
+1376363/312500). It keeps e/(1 + e), 12e/(1 + e)² and 4(39 + 14e)²/(625(1 + e)²).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import re
 import sympy
 
 from ..engine.result import to_sympy
+from ..numbers.rounding import terminating_decimal
 
 MAX_NODES = 120  # nodes of the engine's (untidied) value; past this its tidy form cannot print in MAX_LATEX
 MAX_ATOMS = 2  # distinct transcendental numbers in one exact form
 MAX_LATEX = 80  # characters of LaTeX, not counting spaces and \left/\right (a line of a display holds about 90)
+MAX_DECIMAL_DIGITS = 6  # significant digits of a number written as a decimal (2.0528, not 4.4043616)
+MAX_FRACTION_DIGITS = 6  # digits of numerator and denominator of a fraction that is no short decimal (1/3, 355/113)
 
 
 def node_count_at_most(value, limit: int) -> bool:
@@ -82,6 +86,20 @@ def plain_latex_length(expr) -> int:
     return len(re.sub(r"\\(?:left|right)\b|\s", "", sympy.latex(expr)))
 
 
+def readable_number(number: sympy.Rational) -> bool:
+    """Whether an exact rational is written as it is: a decimal of at most :data:`MAX_DECIMAL_DIGITS`
+    significant digits (as a sheet prints it), or a fraction of few digits; 1376363/312500 = 4.4043616 is not.
+
+    >>> [readable_number(sympy.Rational(p, q)) for p, q in ((5132, 2500), (1, 3), (1376363, 312500), (10**9, 1))]
+    [True, True, False, True]
+    """
+    numerator, denominator = int(number.p), int(number.q)
+    value = terminating_decimal(numerator, denominator)
+    if value is not None and len(value.normalize().as_tuple().digits) <= MAX_DECIMAL_DIGITS:
+        return True
+    return len(str(abs(numerator))) + len(str(denominator)) * (denominator != 1) <= MAX_FRACTION_DIGITS
+
+
 def within_budget(value) -> bool:
     """Whether an exact value (SymPy or SymEngine) is short enough to write out.
 
@@ -90,6 +108,8 @@ def within_budget(value) -> bool:
     [True, True, True]
     >>> within_budget(sympy.exp(e / (1 + e))), within_budget(sympy.tanh(sympy.Rational(1, 5)) + sympy.tanh(2) + sympy.tanh(3))
     (False, False)
+    >>> within_budget(sympy.Rational(1796202774193, 156250000000))
+    False
     """
     if not node_count_at_most(value, MAX_NODES):
         return False
@@ -97,4 +117,6 @@ def within_budget(value) -> bool:
     atoms, nested = _transcendentals(expr)
     if nested or len(atoms) > MAX_ATOMS:
         return False
+    if not all(readable_number(number) for number in expr.atoms(sympy.Rational)):
+        return False  # a long fraction goes in as its rounded decimal, as the main sheet's values do
     return plain_latex_length(expr) <= MAX_LATEX

@@ -265,6 +265,20 @@ def plain_enough(exact: sympy.Expr) -> bool:
     return bars <= 1 and plain_latex_length(exact) <= MAX_PUT_IN  # one fraction bar: no fraction in a fraction
 
 
+def path_shape(graph: Graph, parameter: str) -> tuple[int, int]:
+    """How many chain-rule paths lead from the top of the graph down to ``parameter``, and the most factors on
+    one of them, counted on the graph (however the sheet writes the gradient).
+
+    >>> import symback
+    >>> result = symback.backprop(symback.load("problems/ws23_backprop.toml"), x=[1, 3], y=2)
+    >>> path_shape(result.graph, "a22"), path_shape(result.graph, "b12")
+    ((1, 4), (1, 2))
+    """
+    target = graph.index[parameter]
+    reaches = _reaching(graph, target)
+    return _count_paths(graph.top, target, graph, reaches), _longest(graph.top, target, graph, reaches)
+
+
 def partial_step(kind, deriver: Deriver, name: str, written: sympy.Expr, formula: sympy.Expr, **fields):
     """A deferred forward step of ``kind``: the values are put into ``written`` once the decimals are known."""
 

@@ -22,11 +22,13 @@ from pathlib import Path
 import jinja2
 
 from ..derive import run_steps, steps
+from ..derive.prose import relation
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
 from .exercise import exercise_view
 from .equations import equation_rows
 from .markdown import code_span, finish_markdown
 from .notation import Notation, decimal_text, latex_number
+from .prose import set_prose
 from .sheet import Sheet, notation_for
 from .tex_text import breakable_tex, escape_tex
 from .training_plot import log_scale, plot_series
@@ -183,6 +185,11 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_name=Notation(show_layers=True).latex_name,  # for networks shown beside the sheet's own
         layered_partial=Notation(show_layers=True).partial,
         text=escape_tex if kind == "tex" else escape_md,
+        prose=functools.partial(set_prose, notation=notation, escape=escape_tex if kind == "tex" else escape_md),
+        layered_prose=functools.partial(set_prose, notation=Notation(show_layers=True),
+                                        escape=escape_tex if kind == "tex" else escape_md),
+        rounded=lambda quantity: (decimal_text(quantity.decimal) if relation(quantity) == "=" else
+                                  rf"\approx {decimal_text(quantity.decimal)}"),
         remark=functools.partial(remark_text, escape=escape_tex if kind == "tex" else escape_md),
         code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,

@@ -63,7 +63,7 @@ def test_learning_rates_on_four_sigmoid_layers_finish_and_hold_against_mpmath():
             losses.append(after)
     shown = [four(v) for v in losses]
     assert section.trend == runs_of(shown)
-    assert ("overshoot" in section.conclusion.replace("not an overshoot", "")) == any(v > before for v in losses)
+    assert ("overshoot" in str(section.conclusion).replace("not an overshoot", "")) == any(v > before for v in losses)
     assert section.loss.exact is None  # a tower of exponentials: decimals only
 
 

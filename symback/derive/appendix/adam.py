@@ -9,13 +9,13 @@ import sympy
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
 from ..budget import short_text
+from ..prose import Prose, math, sentence, some_names
 from ..steps import Quantity
 from .common import (
     SHORT_EXACT,
     asked_parameters,
     exercise_pass,
     gradients_at,
-    listed,
     rounded_quantities,
     sgd_exercises,
 )
@@ -44,7 +44,7 @@ class AdamExercise:
     steps: tuple[AdamParameterStep, ...]
     moved: tuple[str, ...]  # parameters with g ≠ 0
     still: tuple[str, ...]  # parameters with g = 0: Δθ = 0 exactly
-    remark: str
+    remark: Prose
 
 
 @dataclass(frozen=True)
@@ -105,22 +105,29 @@ def _adam_values(rows, rate, signs, number) -> dict:
     return found
 
 
-def _adam_remark(problem: Problem, rate, steps, moved, still) -> str:
-    parts = []
+def _adam_remark(problem: Problem, rate, steps, moved, still) -> Prose:
+    """What the table shows, in a sentence or two of bounded length whatever the number of parameters."""
+    parts: list = []
     if moved:
         taken = [s for s in steps if s.sign]
         off = max(abs(s.off_sign_step.decimal) for s in taken)
-        parts.append(
-            f"In the first step m̂ = g and v̂ = g², so Δθ = −α·g/(|g| + ε): {listed(moved)} move by "
-            f"{listed(s.update.decimal for s in taken)}, which is −α·sign(g) = "
-            f"{listed(-rate * s.sign for s in taken)} to within {off}, whatever the size of g "
-            f"(SGD: {listed(s.sgd_update.decimal for s in taken)})."
-        )
+        sizes = sorted(abs(s.sgd_update.decimal) for s in taken)
+        which = {1: "The parameter", 2: "Both parameters"}.get(len(taken), f"All {len(taken)} parameters") \
+            if not still else f"{len(taken)} of {len(steps)} parameters"
+        move = "moves" if len(taken) == 1 else "move"
+        sgd = [math("≈", sizes[0])] if sizes[0] == sizes[-1] else \
+            ["between ", math("≈", sizes[0]), " and ", math("≈", sizes[-1])]
+        nonzero = [" with ", math("g", "≠", 0)] if still else []
+        parts += [which, *nonzero, f" {move} by ", math("α", "=", rate),
+                  f" against the sign of {'its' if len(taken) == 1 else 'their'} gradient, to within ", math(off), ", whatever the size of ",
+                  math("g"), "; SGD's steps ", math("−", "α", "g"), " are ", *sgd, " in size."]
     if still:
         matrices = [
             layer.weights_label for layer in problem.network.layers
             if layer.weights_label and {e for row in layer.weights for e in row if isinstance(e, str)} <= set(still)
         ]
-        whole = f"; {listed(matrices)} does not move" if matrices else ""
-        parts.append(f"g = 0 for {listed(still)}, so m̂ = v̂ = 0 and Δθ = 0 exactly{whole}.")
-    return " ".join(parts)
+        whole = ["; ", *some_names(matrices), f" {'does' if len(matrices) == 1 else 'do'} not move"] \
+            if matrices else []
+        parts += [" " if parts else "", math("g", "=", 0), " for ", *some_names(still), ", so ",
+                  math("m̂", "=", "v̂", "=", 0), " and ", math("Δθ", "=", 0), " exactly", *whole, "."]
+    return sentence(*parts)

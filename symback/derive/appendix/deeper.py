@@ -16,6 +16,8 @@ from ...numbers.rounding import correctly_rounded, trimmed
 from ...problem.fields import matrix_entry_names
 from ...problem.model import ActivationSpec, LayerSpec, Problem
 from ..budget import short_text
+from ..chain_rule import path_shape
+from ..prose import Name, Partial, Prose, math, sentence
 from ..steps import GradientStep, Quantity
 from .common import (
     SHORT_EXACT,
@@ -31,10 +33,12 @@ class DeeperGradient:
     parameter: str
     before: GradientStep  # in the sheet's network
     after: GradientStep  # with the extra layer
-    factors_before: int  # local partials on one chain-rule path
+    factors_before: int  # local partials on the longest chain-rule path, counted on the graph
     factors_after: int
     ratio: Quantity | None  # after / before (None where before is 0)
     shown: tuple[tuple[bool, bool], ...] = ()  # before, after: (the sum of paths is short, the exact value is short)
+    paths_before: int = 1  # chain-rule paths from L down to the parameter
+    paths_after: int = 1
 
 
 MAX_SHOWN_PATHS = 4  # a sum over more chain-rule paths is named by its count, not written out
@@ -48,7 +52,7 @@ class DeeperSection:
     label: str  # its weight matrix's letter
     weights: tuple[tuple[str, ...], ...]  # its entry names, set to the identity
     gradients: tuple[DeeperGradient, ...]
-    conclusion: str
+    conclusion: Prose
     kind: str = "deeper"
 
 
@@ -89,8 +93,8 @@ def deeper_section(problem: Problem, digits: int = 4) -> DeeperSection | None:
 
     >>> import symback
     >>> s = deeper_section(symback.load("problems/ws23_backprop.toml"))
-    >>> [(g.parameter, g.factors_before, g.factors_after) for g in s.gradients]
-    [('a22', 4, 6)]
+    >>> [(g.parameter, g.factors_before, g.factors_after, g.paths_before, g.paths_after) for g in s.gradients]
+    [('a22', 4, 6, 1, 2)]
     """
     exercise = next((e for e in problem.exercises if e.task == "gradient"), None) or plain_sgd_exercise(problem)
     if exercise is None or len(problem.network.layers) < 2:
@@ -105,12 +109,13 @@ def deeper_section(problem: Problem, digits: int = 4) -> DeeperSection | None:
     passes = exercise_pass(problem, exercise), exercise_pass(deeper, deeper_exercise)
     before, after = (gradient_steps(p, names, digits, paths=True) for p in passes)
     gradients = tuple(_deeper_gradient(b, a, passes, digits) for b, a in zip(before, after))
+    # the before and after gradients' steps may go through adjoints (too many paths to write): their paths are then
+    # no chain-rule paths, so the paths are counted on the graphs
+    shapes = [[path_shape(p.graph, g.parameter) for p in passes] for g in gradients]
+    gradients = tuple(dataclasses.replace(g, paths_before=b[0], factors_before=b[1], paths_after=a[0],
+                                          factors_after=a[1]) for g, (b, a) in zip(gradients, shapes))
     weights = deeper.network.layers[1].weights
     return DeeperSection(exercise.id, deeper, 2, letter, weights, gradients, _deeper_conclusion(letter, 2, gradients))
-
-
-def _path_length(step: GradientStep) -> int:
-    return max((len(path) for path in step.paths), default=0)
 
 
 def _deeper_gradient(before: GradientStep, after: GradientStep, passes, digits) -> DeeperGradient:
@@ -119,7 +124,7 @@ def _deeper_gradient(before: GradientStep, after: GradientStep, passes, digits) 
         ratio = _ratio(before.parameter, passes, digits)
     shown = tuple((len(step.paths) <= MAX_SHOWN_PATHS, step.quantity.short)
                   for step in (before, after))
-    return DeeperGradient(before.parameter, before, after, _path_length(before), _path_length(after), ratio, shown)
+    return DeeperGradient(before.parameter, before, after, 0, 0, ratio, shown)
 
 
 def _ratio(name: str, passes, digits) -> Quantity:
@@ -140,13 +145,16 @@ def _ratio(name: str, passes, digits) -> Quantity:
     return Quantity("ratio", exact, trimmed(rounded, exact))
 
 
-def _deeper_conclusion(letter: str, k: int, gradients) -> str:
-    parts = []
-    for g in gradients:
-        change = f" (× {g.ratio.decimal})" if g.ratio is not None else ""
-        parts.append(
-            f"∂L/∂{g.parameter}: {g.factors_before} factors per chain-rule path become {g.factors_after} "
-            f"(the extra pair ∂h{k}/∂z{k} · ∂z{k}/∂h{k - 1}), and the gradient goes from "
-            f"{g.before.quantity.decimal} to {g.after.quantity.decimal}{change}."
-        )
-    return f"With one more sigmoid layer ({letter} = I): " + " ".join(parts)
+def _deeper_conclusion(letter: str, k: int, gradients) -> Prose:
+    """Why the gradients change, in one sentence whatever the network's size (the numbers are on the lines above)."""
+    ratios = [g.ratio.decimal for g in gradients if g.ratio is not None]
+    pair = math(Partial("h", "z"), "·", Partial("z", "h"), "=", "σ'(z)", "·", 1, "≤", sympy.Rational(1, 4))
+    if ratios and all(abs(r) < 1 for r in ratios):
+        why = ", which is why the gradient" + (" shrinks." if len(gradients) == 1 else "s shrink.")
+    elif ratios:
+        why = ", but the values along the path change as well: here a gradient grows."
+    else:
+        why = "."
+    return sentence("With ", math(Name(letter), "=", "I"), ", the new pair on every path that does not pass "
+                    "through a zero weight of ", math(Name(letter)), " is ", pair, " (", math("σ'"), f" of layer {k})",
+                    why)

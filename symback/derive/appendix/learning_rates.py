@@ -21,6 +21,7 @@ from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
 from ..budget import short_text
+from ..prose import Prose, math, relation, sentence
 from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
@@ -28,7 +29,6 @@ from .common import (
     SHORT_EXACT,
     asked_parameters,
     exercise_pass,
-    listed,
     plain_sgd_exercise,
     readable,
 )
@@ -58,7 +58,7 @@ class LearningRateSection:
     raising: tuple[sympy.Expr, ...]  # rates with L' > L
     best: sympy.Expr  # the rate with the smallest L'
     growing: bool  # L' grows with α beyond the best rate (in the digits shown)
-    conclusion: str
+    conclusion: Prose
     trend: tuple[tuple[str, int, int], ...] = ()  # runs of the shown L': ("falls"|"stays"|"rises", first, last row)
     kind: str = "learning_rates"
 
@@ -162,30 +162,46 @@ def shape(values: list[Decimal]) -> tuple[tuple[str, int, int], ...]:
     return tuple(tuple(run) for run in runs)
 
 
-def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> str:
-    """What the table shows, in words that follow from its numbers: which rates lower or raise L, where L' is
-    smallest, and where it falls, stays the same (to the digits shown) or rises with α."""
-    parts = [f"One SGD step with α = {listed(r.rate for r in rows)} (the exercise's α = {base} times "
-             f"{listed(r.factor for r in rows)}) takes L = {loss.decimal} to "
-             f"L' ≈ {listed(r.loss.decimal for r in rows)}."]
+def rates_conclusion(base, loss, rows, lowering, raising, best, trend) -> Prose:
+    """What the table shows, in words that follow from its numbers and never repeat its rows: which rates lower
+    or raise L, where L' is smallest, and where it stays the same (to the digits shown) or turns as α grows.
+
+    >>> import symback
+    >>> str(learning_rates_section(symback.load("problems/ws23_backprop.toml")).conclusion)[:58]
+    "Every rate in the table lowers L. L' is smallest, ≈ 1.599,"
+    """
+    loss_before, loss_after = math("L"), math("L'")
+    parts: list = []
     if len(lowering) == len(rows):
-        parts.append("Every one of these rates lowers the loss.")
+        parts += ["Every rate in the table lowers ", loss_before, ". "]
     elif lowering:
-        parts.append(f"α = {listed(lowering)} lower{'s' * (len(lowering) == 1)} the loss.")
+        parts += [math("α", "=", *_comma(lowering)), f" lower{'s' * (len(lowering) == 1)} ", loss_before, ". "]
     if raising:
-        parts.append(f"α = {listed(raising)} raise{'s' * (len(raising) == 1)} it: the step overshoots.")
-    parts.append(f"The smallest L' is at α = {rows[best].rate}.")
-    moves = []
-    for word, first, last in trend:
-        a, b = rows[first], rows[last]
-        if word == "stays":
-            moves.append(f"stays at ≈ {b.loss.decimal} from α = {a.rate} to α = {b.rate}")
-        else:
-            moves.append(f"{word} from ≈ {a.loss.decimal} at α = {a.rate} to ≈ {b.loss.decimal} at α = {b.rate}")
-    if moves:
-        parts.append(f"As α grows, L' {'; then it '.join(moves)}.")
+        parts += [math("α", "=", *_comma(raising)), f" raise{'s' * (len(raising) == 1)} it: the step overshoots. "]
+    low = rows[best].loss
+    parts += [loss_after, " is smallest, ", math(relation(low), low.decimal), ", at ", math("α", "=", rows[best].rate),
+              "."]
+    if len(trend) > 1 or any(word == "stays" for word, _, _ in trend):
+        moves: list = []
+        for word, first, last in trend:
+            a, b = rows[first], rows[last]
+            then = "; then it " if moves else ""
+            if word == "stays":
+                moves += [f"{then}stays at ", math("≈", b.loss.decimal), " from ", math("α", "=", a.rate), " to ",
+                          math("α", "=", b.rate)]
+            else:
+                moves += [f"{then}{word} to ", math("≈", b.loss.decimal), " at ", math("α", "=", b.rate)]
+        parts += [" As ", math("α"), " grows, ", loss_after, " ", *moves, "."]
     if any(word == "stays" for word, _, _ in trend):
-        still = ", not an overshoot (each of these steps still lowers L)" if not raising else ""
-        parts.append(f"Where L' stays the same, the larger steps change it by less than the digits shown: a "
-                     f"plateau{still}.")
-    return " ".join(parts)
+        still = [", not an overshoot (each of these steps still lowers ", loss_before, ")"] if not raising else []
+        plateau = " stays the same, the larger steps change it by less than the digits shown: a plateau"
+        parts += [" Where ", loss_after, plateau, *still, "."]
+    return sentence(*parts)
+
+
+def _comma(values) -> list:
+    """Exact numbers as items of one formula: 0.05, 0.1."""
+    items: list = []
+    for k, value in enumerate(values):
+        items += [","] * bool(k) + [value]
+    return items

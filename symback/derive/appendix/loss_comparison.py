@@ -8,10 +8,11 @@ from decimal import Decimal
 
 import sympy
 
-from ...problem.activations import Z, make_activation
+from ...problem.activations import H, make_activation
 from ...problem.losses import REGISTRY as LOSSES
 from ...problem.losses import target_symbols
 from ...problem.model import ActivationSpec, Problem
+from ..prose import Partial, Prose, math, relation, sentence
 from ..steps import Quantity
 from .common import COMPARISON_POINTS, P, constant_quantities
 
@@ -39,7 +40,7 @@ class LossComparisonSection:
     squared_error_dz: sympy.Expr  # ∂L/∂z in p and y
     cross_entropy_dz: sympy.Expr
     rows: tuple[LossGradientRow, ...]
-    conclusion: str
+    conclusion: Prose
     kind: str = "loss_comparison"
 
 
@@ -54,8 +55,8 @@ def loss_comparison_section(problem: Problem | None = None, digits=4) -> LossCom
     section is the same for every problem it fits, so it is computed once per ``digits``.
 
     >>> s = loss_comparison_section()
-    >>> s.squared_error_dz, s.cross_entropy_dz
-    (2*p*(-p + y)*(p - 1), p - y)
+    >>> s.sigmoid_derivative, s.squared_error_dz.args, s.cross_entropy_dz
+    (p*(1 - p), (2*(p - y), p*(1 - p)), p - y)
     """
     if problem is not None and not fits(problem):
         return None
@@ -77,14 +78,15 @@ def fits(problem: Problem) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def _loss_comparison(digits) -> LossComparisonSection:
-    sigmoid = make_activation(ActivationSpec("sigmoid"))
-    dp_dz = sympy.cancel(sigmoid.derivative.subs(sympy.exp(Z), P / (1 - P)))  # e^z = p/(1 − p)
+    # the taught forms, each held to sympy.diff by the tests: ∂p/∂z = p(1 − p), ∂L/∂p = 2(p − y) or p − y over p(1 − p)
+    dp_dz = make_activation(ActivationSpec("sigmoid")).derivative_in_output.xreplace({H: P})
     (y,) = target_symbols(1)
     forms = {}
     for kind in ("squared_error", "binary_cross_entropy"):
         in_p = LOSSES[kind].expression((P,), (y,))
-        dl_dp = sympy.factor(sympy.diff(in_p, P))
-        forms[kind] = in_p, dl_dp, sympy.factor(sympy.cancel(dl_dp * dp_dz))
+        (dl_dp,) = LOSSES[kind].taught((P,), (y,), in_p)[1]
+        cancels = sympy.denom(sympy.together(dl_dp)) != 1  # cross-entropy's p(1 − p) cancels: p − y
+        forms[kind] = in_p, dl_dp, sympy.cancel(dl_dp * dp_dz) if cancels else sympy.Mul(dl_dp, dp_dz, evaluate=False)
     target = sympy.Integer(1)
     rows = tuple(_loss_row(z, dp_dz, forms, y, target, digits) for z in COMPARISON_POINTS)
     (se, se_dp, se_dz), (ce, ce_dp, ce_dz) = forms.values()
@@ -103,13 +105,20 @@ def _loss_row(z, dp_dz, forms, y, target, digits) -> LossGradientRow:
     return LossGradientRow(z, *(q[name] for name in names), q.get("ratio"))
 
 
-def _loss_conclusion(rows, target) -> str:
+def _loss_conclusion(rows, target) -> Prose:
     # the most confidently wrong output of the table: p furthest from the target
     wrong = max(rows, key=lambda row: abs(row.p.decimal - Decimal(int(target))))
-    times = f" (squared error's is {wrong.ratio.decimal} times cross-entropy's)" if wrong.ratio is not None else ""
-    return (
-        f"For y = {target} and z = {wrong.z} (p ≈ {wrong.p.decimal}, confidently wrong), ∂L/∂z is "
-        f"{wrong.squared_error.decimal} under squared error but {wrong.cross_entropy.decimal} under cross-entropy"
-        f"{times}: squared error's gradient carries the factor σ'(z) ≈ {wrong.sigmoid_derivative.decimal}, "
-        f"cross-entropy's p − y does not."
+    dz = Partial("L", "z")
+
+    def value(quantity):
+        return [relation(quantity), quantity.decimal]
+
+    times = ["; squared error's is ", math(*value(wrong.ratio)), " times cross-entropy's"] \
+        if wrong.ratio is not None else []
+    return sentence(
+        "For ", math("y", "=", target), " and ", math("z", "=", wrong.z), " (", math("p", *value(wrong.p)),
+        ", confidently wrong), ", math(dz, *value(wrong.squared_error)), " under squared error but ",
+        math(dz, *value(wrong.cross_entropy)), " under cross-entropy", *times, ": squared error's gradient carries "
+        "the factor ", math("σ'(z)", *value(wrong.sigmoid_derivative)), ", cross-entropy's ", math("p", "−", "y"),
+        " does not.",
     )

@@ -8,15 +8,15 @@ import sympy
 
 from ...engine.result import BackpropResult
 from ...numbers.arithmetic import EXACT
-from ...problem.activations import Z, make_activation
+from ...problem.activations import H, Z, make_activation
 from ...problem.model import ActivationSpec, Problem
+from ..prose import MAX_NAMED, Partial, Prose, math, relation, sentence, some_names
 from ..steps import GradientStep, Quantity
 from .common import (
     P,
     asked_parameters,
     exercise_pass,
     gradient_steps,
-    listed,
     plain_sgd_exercise,
     rounded_quantities,
 )
@@ -38,7 +38,7 @@ class DerivativeBound:
     """σ'(z) ≤ 1/4, found by SymPy: σ' = p(1 − p) with p = σ(z) ∈ (0, 1), a parabola in p."""
 
     sigmoid_derivative: sympy.Expr  # σ'(z)
-    in_p: sympy.Expr  # σ'(z) written in p = σ(z)
+    in_p: sympy.Expr  # σ'(z) written in p = σ(z), as a polynomial (its critical points are found on it)
     critical_p: tuple[sympy.Expr, ...]  # solutions of d/dp σ' = 0
     argmax: sympy.Expr  # z where σ' is largest
     maximum: sympy.Expr  # 1/4
@@ -46,6 +46,8 @@ class DerivativeBound:
     is_maximum: bool  # larger than at both ends: the maximum over all z, not just a critical value
     relu_derivative: sympy.Expr  # piecewise
     relu_values: tuple[sympy.Expr, ...]  # the values ReLU' takes: 0 and 1
+    taught: sympy.Expr  # the same in its taught form, p(1 − p)
+    taught_in_h: sympy.Expr  # and in a unit's output h = σ(z): h(1 − h), as the sheet writes it
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class ReluSection:
     units: tuple[HiddenUnit, ...]
     dead: tuple[str, ...]
     bound: DerivativeBound
-    conclusion: str
+    conclusion: Prose
     kind: str = "relu"
 
 
@@ -105,8 +107,8 @@ def sigmoid_bound() -> DerivativeBound:
     """The largest value of σ'(z), and the values of ReLU', by SymPy.
 
     >>> b = sigmoid_bound()
-    >>> b.in_p, b.argmax, b.maximum, b.is_maximum, b.relu_values
-    (-p**2 + p, 0, 1/4, True, (0, 1))
+    >>> b.in_p, b.taught, b.argmax, b.maximum, b.is_maximum, b.relu_values
+    (-p**2 + p, p*(1 - p), 0, 1/4, True, (0, 1))
     """
     sigmoid, relu = make_activation(ActivationSpec("sigmoid")), make_activation(ActivationSpec("relu"))
     # e^z = p/(1 − p) turns σ'(z) into a polynomial in p ∈ (0, 1), whose extrema are at its critical points
@@ -116,20 +118,36 @@ def sigmoid_bound() -> DerivativeBound:
     maximum, ends = in_p.subs(P, best), (in_p.subs(P, 0), in_p.subs(P, 1))
     argmax = sympy.log(best / (1 - best))  # z = σ⁻¹(p)
     values = tuple(sorted({value for value, _ in relu.derivative.args}))
+    taught = sigmoid.derivative_in_output.xreplace({H: P})
+    assert sympy.expand(taught - in_p) == 0  # the taught form is the polynomial
     return DerivativeBound(sigmoid.derivative, in_p, critical, argmax, maximum, ends,
-                           all(maximum > end for end in ends), relu.derivative, values)
+                           all(maximum > end for end in ends), relu.derivative, values, taught,
+                           sigmoid.derivative_in_output)
 
 
-def _relu_conclusion(units, dead, bound, sigmoid_steps, relu_steps) -> str:
-    zs = ", ".join(f"{u.z.name} = {u.z.decimal}" for u in units)
-    state = "no unit is dead"
-    if dead:
-        state = f"{listed(dead)} {'is' if len(dead) == 1 else 'are'} dead (z ≤ 0, ReLU' = 0)"
-    alive = [u for u in units if not u.dead]
-    passes = (f"; where z > 0, ReLU' = 1 passes ∂L/∂h on unchanged, while the sigmoid's σ'(z) ≈ "
-              f"{listed(u.sigmoid_derivative.decimal for u in alive)} ≤ {bound.maximum} shrinks it") if alive else ""
-    gradients = "; ".join(
-        f"∂L/∂{s.parameter} = {r.quantity.decimal} with ReLU vs {s.quantity.decimal} with the sigmoid"
-        for s, r in zip(sigmoid_steps, relu_steps)
-    )
-    return f"With ReLU: {zs}, so {state}{passes}. {gradients}."
+def _relu_conclusion(units, dead, bound, sigmoid_steps, relu_steps) -> Prose:
+    """What the table shows, bounded whatever the network's size: how many units are dead (a few named), the
+    range of σ' at the live ones, and at most a few gradients side by side."""
+    count = len(units)
+    if not dead:
+        state = ["No hidden unit is dead."]
+    else:
+        are = "is" if len(dead) == 1 else "are"
+        state = [f"{len(dead)} of {count} hidden units {are} dead (", math("z", "≤", 0), ", so ",
+                 math("ReLU'", "=", 0), "): ", *some_names(dead), "."]
+    alive = [u.sigmoid_derivative for u in units if not u.dead]
+    passes = []
+    if alive:
+        low, high = min(alive, key=lambda q: q.decimal), max(alive, key=lambda q: q.decimal)
+        where = [math("σ'(z)", relation(low), low.decimal)] if low.decimal == high.decimal else \
+            [math("σ'(z)"), " between ", math(relation(low), low.decimal), " and ", math(relation(high), high.decimal)]
+        passes = [" Where ", math("z", ">", 0), ", ", math("ReLU'", "=", 1), " passes ", math(Partial("L", "h")),
+                  " on unchanged; the sigmoid's ", *where, " (at most ", math(bound.maximum), ") shrinks it."]
+    compared = []
+    for s, r in list(zip(sigmoid_steps, relu_steps))[:MAX_NAMED]:
+        gradient = Partial("L", s.parameter)
+        compared += ["; " if compared else " ", math(gradient, relation(r.quantity), r.quantity.decimal),
+                     " with ReLU against ", math(relation(s.quantity), s.quantity.decimal), " with the sigmoid"]
+    if compared:
+        compared.append(".")
+    return sentence(*state, *passes, *compared)
