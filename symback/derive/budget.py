@@ -20,6 +20,19 @@ from ..numbers.rounding import terminating_decimal
 MAX_NODES = 120  # nodes of the engine's (untidied) value; past this its tidy form cannot print in MAX_LATEX
 MAX_ATOMS = 2  # distinct transcendental numbers in one exact form
 MAX_LATEX = 80  # characters of LaTeX, not counting spaces and \left/\right (a line of a display holds about 90)
+MAX_WORK_TEXT = 200  # characters of an engine value's text up to which further exact work is done with it
+# (an appendix's step, pass or ratio on exact values); what is then shown still follows within_budget
+
+
+def worth_exact_work(value) -> bool:
+    """Whether an engine value is small enough to compute further exact values from (the work budget; the
+    display budget is :func:`within_budget`).
+
+    >>> import symengine
+    >>> worth_exact_work(symengine.exp(1) / (1 + symengine.exp(1)))
+    True
+    """
+    return short_text(value, MAX_WORK_TEXT)
 MAX_DECIMAL_DIGITS = 6  # significant digits of a number written as a decimal (2.0528, not 4.4043616)
 MAX_FRACTION_DIGITS = 6  # digits of numerator and denominator of a fraction that is no short decimal (1/3, 355/113)
 

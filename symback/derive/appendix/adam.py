@@ -8,11 +8,10 @@ import sympy
 
 from ...problem.model import ExerciseSpec, Problem
 from ...runs.optimizers import ADAM_DEFAULTS, adam_step
-from ..budget import short_text
+from ..budget import worth_exact_work
 from ..prose import Prose, math, sentence, some_names
 from ..steps import Quantity
 from .common import (
-    SHORT_EXACT,
     asked_parameters,
     exercise_pass,
     gradients_at,
@@ -77,7 +76,7 @@ def _adam_exercise(problem: Problem, exercise: ExerciseSpec, digits: int) -> Ada
     signs = {n: (g > 0) - (g < 0) for n, g in gradients.items()}  # a correctly rounded decimal has the exact sign
     theta = {n: problem.network.parameters[n] for n in names}
     fields = ("{}", "dL/d{}", "m̂({})", "v̂({})", "Δ{}", "{}'", "−α·dL/d{}", "Δ{} + α·sign(g)")
-    if all(short_text(g, SHORT_EXACT) for g in (result.exact_pass.gradient(index[n]) for n in names)):
+    if all(worth_exact_work(g) for g in (result.exact_pass.gradient(index[n]) for n in names)):
         exact = _adam_values(adam_step(theta, {n: result.grad[n] for n in names}, rate)[2], rate, signs, lambda v: v)
     else:  # long gradients: decimals only (a SymPy Adam step on towers of exponentials does not finish)
         exact = {f.format(n): None for n in names for f in fields}

@@ -15,7 +15,6 @@ from ..steps import GradientStep, Quantity
 RATE_FACTORS = (sympy.Rational(1, 2), sympy.Integer(1), sympy.Integer(2), sympy.Integer(5), sympy.Integer(10))
 COMPARISON_POINTS = (sympy.Integer(-4), sympy.Integer(0), sympy.Integer(4))
 P = sympy.Symbol("p", positive=True)
-SHORT_EXACT = 200  # characters of an engine value's text up to which a section builds its exact form
 FINE_DIGITS = 30  # losses rounded this finely are compared first (see lower() in learning_rates_section)
 
 

@@ -15,12 +15,11 @@ from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import correctly_rounded, trimmed
 from ...problem.fields import matrix_entry_names
 from ...problem.model import ActivationSpec, LayerSpec, Problem
-from ..budget import short_text
+from ..budget import worth_exact_work
 from ..chain_rule import path_shape
 from ..prose import Name, Partial, Prose, math, sentence
 from ..steps import GradientStep, Quantity
 from .common import (
-    SHORT_EXACT,
     asked_parameters,
     exercise_pass,
     gradient_steps,
@@ -132,7 +131,7 @@ def _ratio(name: str, passes, digits) -> Quantity:
     gradients are short (their exact forms are measured as engine values, never turned into SymPy when long)."""
     gradients = [p.exact_pass.gradient(p.graph.index[name]) for p in passes]
     exact = None
-    if all(short_text(g, SHORT_EXACT) for g in gradients):
+    if all(worth_exact_work(g) for g in gradients):
         exact = sympy.powsimp(to_sympy(gradients[1]) / to_sympy(gradients[0]))
 
     def evaluate() -> dict[str, Decimal]:

@@ -20,13 +20,12 @@ from ...errors import NumericError
 from ...numbers.arithmetic import DECIMAL
 from ...numbers.rounding import Rounding, as_rounding, correctly_rounded, trimmed
 from ...problem.model import Problem
-from ..budget import short_text
+from ..budget import worth_exact_work
 from ..prose import Prose, math, relation, sentence
 from ..steps import Quantity
 from .common import (
     FINE_DIGITS,
     RATE_FACTORS,
-    SHORT_EXACT,
     asked_parameters,
     exercise_pass,
     plain_sgd_exercise,
@@ -124,10 +123,10 @@ def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, 
     exact_pass = result.exact_pass
     forms = {}
     loss = exact_pass.values[loss_node]
-    if short_text(loss, SHORT_EXACT):
+    if worth_exact_work(loss):
         forms["L"] = to_sympy(loss)
     gradients = {n: exact_pass.gradients[index[n]] for n in names}
-    if not all(short_text(g, SHORT_EXACT) for g in gradients.values()):
+    if not all(worth_exact_work(g) for g in gradients.values()):
         return forms
     grad = {n: to_sympy(g) for n, g in gradients.items()}
     forms.update({f"dL/d{n}": g for n, g in grad.items()})
@@ -135,10 +134,10 @@ def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, 
     for k, rate in enumerate(rates):
         new = {n: theta[n] - rate * grad[n] for n in names}
         forms.update({f"{k}:{n}'": value for n, value in new.items()})
-        if "L" not in forms or not all(short_text(v, SHORT_EXACT) for v in new.values()):
+        if "L" not in forms or not all(worth_exact_work(v) for v in new.values()):
             continue
         after = exercise_pass(result.problem, exercise, parameters=new).exact_pass.values[loss_node]
-        if short_text(after, SHORT_EXACT):
+        if worth_exact_work(after):
             forms[f"{k}:L'"] = readable(after)
             forms[f"{k}:L' - L"] = forms[f"{k}:L'"] - forms["L"]
     return forms

@@ -118,7 +118,8 @@ def _loss_conclusion(rows, target) -> Prose:
     return sentence(
         "For ", math("y", "=", target), " and ", math("z", "=", wrong.z), " (", math("p", *value(wrong.p)),
         ", confidently wrong), ", math(dz, *value(wrong.squared_error)), " under squared error but ",
-        math(dz, *value(wrong.cross_entropy)), " under cross-entropy", *times, ": squared error's gradient carries "
-        "the factor ", math("σ'(z)", *value(wrong.sigmoid_derivative)), ", cross-entropy's ", math("p", "−", "y"),
-        " does not.",
+        math(dz, *value(wrong.cross_entropy)), " under cross-entropy", *times, ": squared error's gradient "
+        "is ", math("2(p", "−", "y)", "σ'(z)"), " and cross-entropy's ", math("p", "−", "y"), ", so their ratio is ",
+        math("2", "σ'(z)"), ", and ", math("σ'(z)", *value(wrong.sigmoid_derivative)), " is small where the sigmoid "
+        "saturates.",
     )
