@@ -7,6 +7,7 @@ from decimal import Decimal
 import sympy
 
 from ..numbers.rounding import round_exact
+from .prose import Prose, math, sentence
 from .steps import CrossEntropyAnalysisStep, LimitRow, Quantity
 
 P = sympy.Symbol("p", positive=True)
@@ -37,6 +38,7 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     )
     derivative = sympy.factor(sympy.together(sympy.diff(loss, P)))
     numerator, _ = sympy.fraction(derivative)
+    taught = (P - Y) / (P * (1 - P))  # as taught: (p − y)/(p(1 − p)); SymPy factors it as (y − p)/(p(p − 1))
     stationary = tuple(sympy.solve(numerator, P))  # the denominator p(1 − p) is never 0 on (0, 1)
     # p = σ(z) has dp/dz = σ'(z) = p(1 − p), so the chain rule gives ∂L/∂z in terms of p.
     through_sigmoid = sympy.expand(sympy.cancel(derivative * P * (1 - P)))
@@ -48,18 +50,25 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     # Minimise: L ≥ 0 with the infimum 0 reached as p → y; towards the wrong end it grows without bound.
     lowest = [row.limit for row in limits]
     minimise = min(lowest) == 0 and max(lowest) == sympy.oo
-    best_ends = _ends(limits, lambda limit: limit == 0)
-    worst_ends = _ends(limits, lambda limit: limit == sympy.oo)
-    best = (f"p → y, a limit ({best_ends}), where L → 0; p = σ(z) never reaches 0 or 1, so L has no minimum: "
-            "its infimum 0 is approached as the prediction nears the label")
-    worst = (f"p → 1 − y, a confident wrong prediction ({worst_ends}), where L → +∞; "
-             "there is no maximum, the supremum is +∞")
+    best = sentence(math("p", "→", "y"), ", a limit (", *_ends(limits, lambda limit: limit == 0), "), where ",
+                    math("L", "→", 0), "; ", math("p", "=", "σ(z)"), " never reaches 0 or 1, so ", math("L"),
+                    " has no minimum: its infimum ", math(0), " is approached as the prediction nears the label")
+    worst = sentence(math("p", "→", 1, "−", "y"), ", a confident wrong prediction (",
+                     *_ends(limits, lambda limit: limit == sympy.oo), "), where ", math("L", "→", "+∞"),
+                     "; there is no maximum, the supremum is ", math("+∞"))
     return CrossEntropyAnalysisStep(
-        loss, by_target, limits, derivative, stationary, through_sigmoid, table, minimise, best, worst
+        loss, by_target, limits, taught if sympy.cancel(taught - derivative) == 0 else derivative, stationary, through_sigmoid, table, minimise, best, worst
     )
 
 
-def _ends(limits, chosen) -> str:
-    """Where p tends, by target, for the limit rows whose limit is ``chosen``: "p → 1 for y = 1, p → 0 for y = 0"."""
-    ends = {"0+": "0", "1-": "1"}
-    return ", ".join(f"p → {ends[row.approach]} for y = {row.target}" for row in limits if chosen(row.limit))
+def _ends(limits, chosen) -> list:
+    """Where p tends, by target, for the limit rows whose limit is ``chosen``: "p → 1 for y = 1, p → 0 for y = 0".
+
+    >>> from symback.derive.steps import LimitRow
+    >>> str(Prose(_ends([LimitRow(sympy.Integer(1), "0+", None, sympy.oo)], lambda limit: limit == sympy.oo)))
+    'p → 0 for y = 1'
+    """
+    ends = {"0+": 0, "1-": 1}
+    found = [[math("p", "→", ends[row.approach]), " for ", math("y", "=", row.target)] for row in limits
+             if chosen(row.limit)]
+    return [part for k, parts in enumerate(found) for part in ([", "] if k else []) + parts]

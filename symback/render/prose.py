@@ -14,7 +14,7 @@ from .notation import Notation, decimal_text
 SYMBOLS = MappingProxyType({  # the few symbols and words a sentence's formulas use, in LaTeX
     "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "×": r"\times", "·": r"\cdot", "−": "-", "→": r"\to", "…": r"\dots",
     "≠": r"\ne", "α": r"\alpha", "ε": r"\varepsilon", "Δθ": r"\Delta\theta", "m̂": r"\hat m", "v̂": r"\hat v",
-    "σ'": r"\sigma'", "σ'(z)": r"\sigma'(z)", "ReLU'": r"\operatorname{ReLU}'",
+    "σ'": r"\sigma'", "σ'(z)": r"\sigma'(z)", "σ(z)": r"\sigma(z)", "+∞": r"+\infty", "ReLU'": r"\operatorname{ReLU}'",
 })
 
 

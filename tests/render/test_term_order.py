@@ -66,5 +66,5 @@ def test_inside_products_and_fractions_as_a_lecturer_writes(expr, written):
 def test_the_ws23_sheet_has_no_sum_led_by_a_minus_where_a_plus_would_do():
     """The loss-comparison appendix's (−1 + e)/(1 + e) and p(−1 + p), the updates' −1 + 8e/(1 + e)."""
     tex = render(build_sheet(symback.load(ROOT / "problems" / "ws23_backprop.toml")), "tex")
-    assert r"\frac{e - 1}{1 + e}" in tex and r"p \left(p - 1\right)" in tex
+    assert r"\frac{e - 1}{1 + e}" in tex and r"\frac{p - y}{p \left(1 - p\right)}" in tex  # ∂L/∂p as taught
     assert not re.findall(r"(?:\{|\\left\(|= )-1 \+ [a-z\\]", tex)
