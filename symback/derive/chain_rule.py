@@ -234,7 +234,7 @@ class Deriver:
             return []
         between = set().union(*(_reaching(graph, target) for target in deep)) - set(deep) - {graph.top}
         between = {node for node in between if not graph.nodes[node].is_leaf}
-        return [self.gradient_step(graph.nodes[node].name, AdjointStep) for node in sorted(between, reverse=True)]
+        return [self.gradient_step(graph.nodes[node].name, AdjointStep) for node in _top_down(graph, between)]
 
     def update_step(self, parameter: str, rate: sympy.Expr):
         graph = self.graph
@@ -287,6 +287,16 @@ def partial_step(kind, deriver: Deriver, name: str, written: sympy.Expr, formula
         return kind(q(name), formula, substituted, written=written, approximate=approximate, **fields)
 
     return build
+
+
+def _top_down(graph: Graph, nodes: set[int]) -> list[int]:
+    """Nodes in an order where every node's users come first: a network's layers from the top, in each layer the
+    activations (which the affine values need) before the affine values, units in ascending order (∂L/∂ŷ₁ before
+    ∂L/∂ŷ₂); any other graph by its nodes' order, reversed."""
+    if all(graph.nodes[node].layer > 0 for node in nodes):
+        return sorted(nodes, key=lambda node: (-graph.nodes[node].layer, graph.nodes[node].kind != "activation",
+                                               graph.nodes[node].unit))
+    return sorted(nodes, reverse=True)
 
 
 def _reaching(graph: Graph, target: int) -> set[int]:

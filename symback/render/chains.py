@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..derive.chain_rule import plain_enough
 from ..derive.formulas import Times
 from ..derive.steps import GradientStep, LossStep, Quantity, UpdateStep
 from ..numbers.rounding import terminating_decimal
@@ -95,8 +96,9 @@ def gradient_rows(step: GradientStep, notation: Notation) -> list[str]:
 
 
 def _exactly(lhs: str, quantity: Quantity, approximate: bool, notation: Notation) -> list[str]:
-    """Where decimals were put in but the value's exact form is short, the exact value on a row of its own."""
-    if not approximate or not quantity.short or quantity.exact.is_Rational:
+    """Where decimals were put in but the value's exact form is short and plain (e/(1 + e), not a fraction of
+    e^{0.1632}), the exact value on a row of its own."""
+    if not approximate or not quantity.short or quantity.exact.is_Rational or not plain_enough(quantity.exact):
         return []
     return equation_rows(lhs, [("=", quantity.exact), (r"\approx", decimal_text(quantity.decimal))], notation)
 

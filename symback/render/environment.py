@@ -23,6 +23,7 @@ import jinja2
 
 from ..derive import run_steps, steps
 from ..derive.prose import relation
+from .author_text import with_names
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
 from .exercise import exercise_view
 from .equations import equation_rows
@@ -178,6 +179,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         layered_symbol_rows=lambda step: symbol_rows(step, Notation(show_layers=True)),
         value=lambda quantity: (f"{notation.latex(quantity.exact)} {approximately(quantity)}".strip() if quantity.short
                                 else rf"\approx {decimal_text(quantity.decimal)}"),
+        author=lambda text, names: with_names(text, names, notation, escape_tex if kind == "tex" else escape_md),
         table_value=lambda quantity: decimal_text(quantity.decimal),  # a layer table's cell: its heading says rounded
         rows_of=lambda expr, lhs: equation_rows(lhs, [("=", expr)], notation),
         concluded=lambda quantity: " ".join(f"{relation} {notation.latex(value)}"

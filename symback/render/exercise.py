@@ -15,6 +15,7 @@ from ..derive.exercise import ExerciseResult
 from ..engine.backprop import problem_kind
 from ..problem.model import ExerciseSpec
 from .asked import Segment, asked
+from .author_text import problem_names
 from .notation import Notation
 from .paths import PathsView, paths_view
 from .shown import Shown, shown
@@ -47,6 +48,7 @@ class ExerciseView:
     claims: tuple = ()
     runs: tuple = ()  # runs over several steps: optimizer_run and training_run records
     analyses: tuple = ()  # cross_entropy_analysis records
+    names: tuple[str, ...] = ()  # the problem's names, set as mathematics in the author's text
     plot_file: str | None = None  # the file name of a training run's SVG plot beside the Markdown sheet
     data_as_in: str | None = None  # an earlier training exercise that listed the samples: not listed again
 
@@ -109,9 +111,11 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
         claims=tuple(step for step in result.steps if step.kind == "claim"),
         runs=tuple(step for step in result.steps if step.kind in ("optimizer_run", "training_run")),
         analyses=tuple(step for step in result.steps if step.kind == "cross_entropy_analysis"),
+        names=problem_names(problem),
         plot_file=plot_file,
         data_as_in=data_as_in,
     )
+
 
 
 def _top_values(result: ExerciseResult, body, notation: Notation) -> tuple[tuple[str, Shown], ...]:

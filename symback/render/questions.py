@@ -14,6 +14,7 @@ from pathlib import Path
 from ..engine.backprop import problem_kind
 from ..problem.model import ExerciseSpec, Problem
 from .asked import Segment, asked, number, states_its_numbers
+from .author_text import problem_names
 from .notation import Notation
 from .sheet import PROBLEM_PARTS
 
@@ -44,6 +45,7 @@ class QuestionSheet:
     data: tuple[Segment, ...]  # the samples of [data], where an exercise trains on them
     tables: bool
     questions: bool = True  # the problem part's templates leave out what belongs to a solution
+    names: tuple[str, ...] = ()  # the problem's names, set as mathematics in the author's text
 
 
 def build_questions(problem: Problem) -> QuestionSheet:
@@ -60,7 +62,8 @@ def build_questions(problem: Problem) -> QuestionSheet:
     questions = tuple(question(problem, exercise, notation) for exercise in problem.exercises)
     data = _data(problem, notation) if any(e.task == "train" for e in problem.exercises) else ()
     return QuestionSheet(problem.title, problem.intro, problem.source_name, notation, kind,
-                         builder.build(problem, notation), questions, data, builder.scaled_diagram)
+                         builder.build(problem, notation), questions, data, builder.scaled_diagram,
+                         names=problem_names(problem))
 
 
 def questions_stem(problem: Problem, stem: str | None = None) -> str:

@@ -37,7 +37,7 @@ _MATH = MappingProxyType({  # symbols that only math fonts have, or that read as
     "⌉": r"\rceil", "⌊": r"\lfloor", "⌋": r"\rfloor", "∆": r"\Delta", "ℓ": r"\ell", "µ": r"\mu", "¬": r"\neg",
 })
 _TEXT = MappingProxyType({  # typography: LaTeX's names (T1 and TS1 glyphs)
-    "−": "-", "′": "'", "″": "''", "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'",
+    "−": "$-$", "′": "'", "″": "''", "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'",
     "…": r"\dots{}", "„": r"\quotedblbase{}", "‚": r"\quotesinglbase{}", "‹": r"\guilsinglleft{}",
     "›": r"\guilsinglright{}", "•": r"\textbullet{}", "€": r"\texteuro{}", "†": r"\textdagger{}",
     "‡": r"\textdaggerdbl{}", "‰": r"\textperthousand{}", "™": r"\texttrademark{}", "№": r"\textnumero{}",
