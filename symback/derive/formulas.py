@@ -144,6 +144,11 @@ class Power(Display):
         return not self.args[1].is_Integer  # as a SymPy power with another exponent
 
     def latex(self, p):
+        base = self.args[0]
+        if isinstance(base, Apply) and self.args[1].is_Integer and self.args[1] > 0 and len(base.args) == 2 \
+                and base.function in ("tanh", "sigmoid", "sin", "cos"):  # tanh²(z), as taught
+            name = _FUNCTION_LATEX.get(base.function, base.function)
+            return rf"{name}^{{{p._print(self.args[1])}}}\left({p._print(base.args[1])}\right)"
         base = p._print(self.args[0])
         base = base if _simple_base(self.args[0]) else rf"\left({base}\right)"
         if "^" in base and not base.endswith(r"\right)"):

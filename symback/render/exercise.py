@@ -14,7 +14,7 @@ from typing import Mapping
 from ..derive.exercise import ExerciseResult
 from ..engine.backprop import problem_kind
 from ..problem.model import ExerciseSpec
-from .asked import Segment, asked
+from .asked import Segment, asked, states_its_numbers
 from .author_text import problem_names
 from .notation import Notation
 from .paths import PathsView, paths_view
@@ -49,6 +49,7 @@ class ExerciseView:
     runs: tuple = ()  # runs over several steps: optimizer_run and training_run records
     analyses: tuple = ()  # cross_entropy_analysis records
     names: tuple[str, ...] = ()  # the problem's names, set as mathematics in the author's text
+    states_numbers: bool = False  # the author's text writes the point and target itself: not said again
     plot_file: str | None = None  # the file name of a training run's SVG plot beside the Markdown sheet
     data_as_in: str | None = None  # an earlier training exercise that listed the samples: not listed again
 
@@ -112,6 +113,7 @@ def exercise_view(result: ExerciseResult, notation: Notation, forward_as_in: str
         runs=tuple(step for step in result.steps if step.kind in ("optimizer_run", "training_run")),
         analyses=tuple(step for step in result.steps if step.kind == "cross_entropy_analysis"),
         names=problem_names(problem),
+        states_numbers=exercise.text is not None and states_its_numbers(problem, exercise),
         plot_file=plot_file,
         data_as_in=data_as_in,
     )

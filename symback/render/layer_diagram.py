@@ -73,6 +73,14 @@ class Diagram:
     unlabelled: tuple[int, ...] = ()
     matrices: tuple[str, ...] = ()  # each layer's weights (and bias) named as on the sheet, LaTeX
 
+    @property
+    def fits_mermaid(self) -> bool:
+        """Whether Mermaid (which places edges itself) can draw the edges readably in a Markdown sheet."""
+        return not self.omitted and len(self.edges) <= MAX_MERMAID_EDGES
+
+
+MAX_MERMAID_EDGES = 60  # past this Mermaid's own layout is a tangle of crossing edges
+
 
 def network_diagram(graph: Graph, notation: Notation, matrices: tuple[str, ...]) -> Diagram:
     """The units of ``graph`` by layer with every weight and bias on its edge, laid out for print.

@@ -22,6 +22,9 @@ from .layer_diagram import Diagram, network_diagram
 from .notation import Notation
 
 
+ACTIVATION_WORDS = {"relu": "ReLU", "leaky_relu": "leaky ReLU"}  # as a sheet names them; others as they are
+
+
 @dataclass(frozen=True)
 class MatrixView:
     """A weight matrix or bias vector as given: its label, entries (names or constants) and exact values."""
@@ -157,7 +160,8 @@ def _layer_view(problem: Problem, graph: Graph, number: int) -> LayerView:
             tuple((value(e),) for e in layer.bias),
         )
     return LayerView(
-        number, weights, bias, activation.name, activation.latex, activation.shown, taught_derivative(activation),
+        number, weights, bias, ACTIVATION_WORDS.get(activation.name, activation.name), activation.latex,
+        activation.shown, taught_derivative(activation),
         activation.is_identity,
     )
 

@@ -60,6 +60,7 @@ class ReluSection:
     dead: tuple[str, ...]
     bound: DerivativeBound
     conclusion: Prose
+    outputs: tuple = ()  # Quantity of each output and the loss of the ReLU network: what its gradients put in
     kind: str = "relu"
 
 
@@ -91,7 +92,9 @@ def relu_section(problem: Problem, digits: int = 4) -> ReluSection | None:
     bound = sigmoid_bound()
     steps = gradient_steps(sigmoid, names, digits), gradient_steps(relu, names, digits)
     conclusion = _relu_conclusion(units, dead, bound, *steps)
-    return ReluSection(exercise.id, layers, *steps, units, dead, bound, conclusion)
+    tops = [relu.graph.nodes[node].name for node in relu.graph.outputs] + [relu.top]
+    found = rounded_quantities(relu, lambda p: {name: p.values[relu.graph.index[name]] for name in tops}, digits)
+    return ReluSection(exercise.id, layers, *steps, units, dead, bound, conclusion, tuple(found[n] for n in tops))
 
 
 def _hidden_unit(sigmoid: BackpropResult, relu: BackpropResult, layer: int, unit: int, digits: int) -> HiddenUnit:
@@ -130,10 +133,10 @@ def _relu_conclusion(units, dead, bound, sigmoid_steps, relu_steps) -> Prose:
     range of σ' at the live ones, and at most a few gradients side by side."""
     count = len(units)
     if not dead:
-        state = ["No hidden unit is dead."]
+        state = ["No ReLU unit is dead."]
     else:
         are = "is" if len(dead) == 1 else "are"
-        state = [f"{len(dead)} of {count} hidden units {are} dead (", math("z", "≤", 0), ", so ",
+        state = [f"{len(dead)} of the {count} ReLU units {are} dead (", math("z", "≤", 0), ", so ",
                  math("ReLU'", "=", 0), "): ", *some_names(dead), "."]
     alive = [u.sigmoid_derivative for u in units if not u.dead]
     passes = []
