@@ -61,8 +61,9 @@ class Quantity:
     def __hash__(self):
         return hash(self._key())
 
-    def __repr__(self):
-        return f"Quantity(name={self.name!r}, exact={self.exact!r}, decimal={self.decimal!r})"
+    def __repr__(self):  # never converts a value past the budget (an assertion message would hang on it)
+        exact = repr(self.exact) if self._source is None or self.short else "<past the budget>"
+        return f"Quantity(name={self.name!r}, exact={exact}, decimal={self.decimal!r})"
 
 
 @dataclass(frozen=True)

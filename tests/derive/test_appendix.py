@@ -220,7 +220,7 @@ def test_a_dead_relu_unit_passes_no_gradient():
         expected = sympy.diff(loss, sympy.Symbol(step.parameter)).subs(VALUES)
         check(step.quantity, expected)
         assert expected == 0  # b12 sees h1_2 = 0, a22 sits behind the dead unit
-    assert str(section.conclusion).startswith("1 of 2 hidden units is dead") and "h1_2" in str(section.conclusion)
+    assert str(section.conclusion).startswith("1 of the 2 ReLU units is dead") and "h1_2" in str(section.conclusion)
 
 
 def test_sigmoid_derivative_bound(appendix):

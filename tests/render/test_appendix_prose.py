@@ -96,7 +96,7 @@ def test_conclusions_are_short_and_typeset(appendix, markdown):
             assert len(str(paragraph)) <= 420, (section.kind, str(paragraph))
     relu = str(appendix.section("relu").conclusion)
     dead = len(appendix.section("relu").dead)
-    assert dead and f"{dead} of {units} hidden units" in relu
+    assert dead and f"{dead} of the {units} ReLU units" in relu
     assert len(re.findall(r"\bh\d+_\d+\b", relu)) <= 3  # a few named, the rest counted
     words = _prose(markdown)
     assert not re.search(r"\b[a-z]\d+(\\?_\d+)?\b", words), re.search(r".{30}\b[a-z]\d+(\\?_\d+)?\b.{30}", words)
