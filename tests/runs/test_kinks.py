@@ -157,9 +157,9 @@ def test_the_sheet_answers_where_z_crosses_the_kink():
     md = render_markdown(symback.load(LEAKY))
     exercise = md.split("## Exercise 2")[1].split("## Exercise 3")[0]
     sentence = next(line for line in exercise.splitlines() if "changes sign" in line)
-    assert f"between step {k + 1} and step {k + 2}" in sentence
-    assert f"$z = {float(zs[k]):g}$ before step {k + 1}" in sentence  # both are exact decimals here
-    assert f"$z = {float(zs[k + 1]):g}$ before step {k + 2}" in sentence
+    assert f"changes sign in step {k + 1} (" in sentence  # z before the step and after it, from the rerun
+    assert f"$z = {float(zs[k]):g}$ before it" in sentence  # both are exact decimals here
+    assert f"$z = {float(zs[k + 1]):g}$ after it" in sentence
     assert "changes from $0.2$ to $1$ from step 3 on" in sentence
     assert exercise.index("**Kinks.**") > exercise.index("| $t$ |"), "under the run's table"
 
