@@ -38,7 +38,7 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     )
     derivative = sympy.factor(sympy.together(sympy.diff(loss, P)))
     numerator, _ = sympy.fraction(derivative)
-    taught = (P - Y) / (P * (1 - P))  # as taught: (p − y)/(p(1 − p)); SymPy factors it as (y − p)/(p(p − 1))
+    taught = (P - Y) / (P * (1 - P))  # as taught (SymPy factors it as (y − p)/(p(p − 1))); a test holds it
     stationary = tuple(sympy.solve(numerator, P))  # the denominator p(1 − p) is never 0 on (0, 1)
     # p = σ(z) has dp/dz = σ'(z) = p(1 − p), so the chain rule gives ∂L/∂z in terms of p.
     through_sigmoid = sympy.expand(sympy.cancel(derivative * P * (1 - P)))
@@ -57,7 +57,7 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
                      *_ends(limits, lambda limit: limit == sympy.oo), "), where ", math("L", "→", "+∞"),
                      "; there is no maximum, the supremum is ", math("+∞"))
     return CrossEntropyAnalysisStep(
-        loss, by_target, limits, taught if sympy.cancel(taught - derivative) == 0 else derivative, stationary, through_sigmoid, table, minimise, best, worst
+        loss, by_target, limits, taught, stationary, through_sigmoid, table, minimise, best, worst
     )
 
 

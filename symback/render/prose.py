@@ -31,7 +31,7 @@ def math_item(item, notation: Notation) -> str:
     if isinstance(item, Decimal):
         return decimal_text(item)
     if isinstance(item, (sympy.Basic, int)):
-        return notation.latex(sympy.sympify(item) if isinstance(item, int) else item)
+        return notation.latex(sympy.Integer(item) if isinstance(item, int) else item)
     return SYMBOLS.get(item, item)
 
 

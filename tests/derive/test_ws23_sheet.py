@@ -136,6 +136,9 @@ def test_cross_entropy_analysis(problem):
             value = (-mpmath.log(near)) if row.target == 1 else (-mpmath.log(1 - near))
         assert (row.limit == sympy.oo) == (value > 50)
         assert (row.limit == 0) == (value < 1e-30)
+    # ∂L/∂p as taught, (p − y)/(p(1 − p)), checked by differentiating L directly
+    shown = {symbol.name: symbol for symbol in step.derivative.free_symbols}
+    assert sympy.simplify(step.derivative.subs({shown["p"]: p, shown["y"]: y}) - sympy.diff(loss, p)) == 0
     # through a sigmoid: dL/dz = p - y, checked by differentiating L(σ(z)) directly
     direct = sympy.diff(loss.subs(p, sigmoid(z)), z)
     by_name = {symbol.name: symbol for symbol in step.through_sigmoid.free_symbols}
