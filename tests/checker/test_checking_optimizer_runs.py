@@ -319,6 +319,7 @@ def test_answers_and_check_end_to_end(capsys, tmp_path):
     assert code == 1 and "g_{1}(b_{12})" in feedback.read_text(encoding="utf-8")  # the name as the sheet prints it
 
 
+@pytest.mark.slow
 def test_a_long_run_has_a_skeleton_check_reads_and_is_checked_by_its_final_values(tmp_path, capsys):
     """1000 Adam steps: rules keep β₁ᵗ as a symbol (written out, 0.9¹⁰⁰⁰ has a thousand digits) and runs of more
     than 200 steps are checked by their final parameters, so the skeleton stays far below the 1 MB answers limit."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from cli_helpers import run as run_here
 from deadline import no_hang
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,18 +76,27 @@ def broken_files() -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize("name", sorted(broken_files()))
-def test_broken_problem_file_gives_one_line_and_exit_2(tmp_path, name):
+def test_broken_problem_file_gives_one_line_and_exit_2(tmp_path, capsys, name):
     text, key = broken_files()[name]
     path = tmp_path / "broken.toml"
     path.write_text(text, encoding="utf-8")
     with no_hang():
-        done = run("grad", path, "--x", "1,3", "--y", "2", cwd=tmp_path)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr
+        code, out, err = run_here(capsys, "grad", path, "--x", "1,3", "--y", "2")
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
     assert str(path) in lines[0] and key in lines[0]
     assert list(tmp_path.iterdir()) == [path]  # nothing else was created: nothing ran
+
+
+def test_a_broken_file_in_a_real_process_is_one_line_without_a_traceback(tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text(broken_files()["function call"][0], encoding="utf-8")
+    done = run("grad", path, "--x", "1,3", "--y", "2", cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == [path]
 
 
 @pytest.mark.parametrize(
@@ -98,10 +108,10 @@ def test_broken_problem_file_gives_one_line_and_exit_2(tmp_path, name):
         ("--x", "1,3", "--y", "2", "--digits", "0"),
     ],
 )
-def test_bad_arguments_give_one_line_and_exit_2(args):
-    done = run("grad", WS23, *args)
-    assert done.returncode == 2
-    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+def test_bad_arguments_give_one_line_and_exit_2(capsys, args):
+    code, _, err = run_here(capsys, "grad", WS23, *args)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_missing_file():

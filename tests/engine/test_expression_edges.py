@@ -67,6 +67,7 @@ def _doubling_stages(count: int) -> str:
     return f'[expression]\nstages = [{", ".join(stages)}]\nat = {{ x = 0.5 }}\n[[exercises]]\nid = "1"\ntask = "gradient"\n'
 
 
+@pytest.mark.slow
 def test_stages_that_double_the_exact_tree_are_solved_while_small_and_refused_in_one_line_after(tmp_path, capsys):
     import mpmath
 

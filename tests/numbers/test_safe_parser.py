@@ -199,6 +199,7 @@ def test_random_constant_expressions_match_direct_construction(tree):
     assert_same(parsed, direct)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(leaves(variables=True), combine, max_leaves=8))
 def test_random_expressions_with_variables_match_direct_construction(tree):

@@ -139,6 +139,7 @@ def test_the_232_network_draws_its_biases_and_labels_every_weight(tmp_path):
     assert collisions(diagram.drawing) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(units=st.lists(st.integers(1, 6), min_size=2, max_size=5), biases=st.booleans(), seed=st.integers(0, 99))
 def test_random_network_diagrams_have_no_collisions_and_fit_the_page(units, biases, seed):

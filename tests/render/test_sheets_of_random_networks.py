@@ -173,6 +173,7 @@ def expected_numbers(network) -> dict[str, str]:
     return found
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(networks())
 def test_every_asked_number_is_on_the_sheet(network):

@@ -172,7 +172,7 @@ def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8,
     return losses, p, final
 
 
-@pytest.mark.parametrize("batch, epochs", [(1, 200), (2, 60), (5, 100)])
+@pytest.mark.parametrize("batch, epochs", [pytest.param(1, 200, marks=pytest.mark.slow), (2, 60), (5, 100)])
 def test_a_long_adam_run_matches_float64(batch, epochs):
     """1000 steps of Adam, one sample at a time (the sample (0, 0) gives exact zero gradients for A), mini-batches
     that do not divide the data, and full batch."""
@@ -346,6 +346,7 @@ def test_relu_exactly_at_its_kink_after_a_step(x):
         assert Fraction(step.gradient["c1"]) == pytest.approx(gradient, rel=5e-4, abs=0)
 
 
+@pytest.mark.slow
 def test_the_skeleton_of_a_200_step_training_run_can_be_checked(tmp_path, capsys):
     """200 steps of the XOR network (9 parameters) one sample at a time: the answers skeleton used to be 1.2 MB, and
     `check` refuses answers files over 1 MB, so the file `answers` wrote could not be marked."""
