@@ -7,25 +7,16 @@ import json
 import sys
 from pathlib import Path
 
-from ..checker.answers_file import load_answers
-from ..checker.checklist import build_checklist
-from ..checker.folder import (
-    CSV_NAME,
-    FEEDBACK_KINDS,
-    ProgressBar,
-    mark_folder,
-    save_report,
-)
-from ..checker.mark import check
-from ..checker.skeleton import answers_skeleton
-from ..checker.terminal import format_report
 from ..errors import ArgumentError
-from ..numbers.tolerance import Tolerance
-from ..problem.load import load
-from ..render.write import write_atomically
+
+# Each command imports what it uses when it runs: building the parser loads none of SymPy, SymEngine, Jinja2.
 
 
 def _answers(args) -> int:
+    from ..checker.skeleton import answers_skeleton
+    from ..problem.load import load
+    from ..render.write import write_atomically
+
     text = answers_skeleton(load(args.problem))
     if not args.output:
         sys.stdout.write(text)
@@ -39,6 +30,13 @@ def _answers(args) -> int:
 
 
 def _check(args) -> int:
+    from ..checker.answers_file import load_answers
+    from ..checker.checklist import build_checklist
+    from ..checker.folder import save_report
+    from ..checker.mark import check
+    from ..checker.terminal import format_report
+    from ..problem.load import load
+
     checklist = build_checklist(load(args.problem))
     policy = parse_tolerance(args.tolerance) if args.tolerance else None
     answers = Path(args.answers)
@@ -62,6 +60,8 @@ def _check(args) -> int:
 
 
 def _check_folder(checklist, folder: Path, args, policy) -> int:
+    from ..checker.folder import CSV_NAME, FEEDBACK_KINDS, ProgressBar, mark_folder
+
     if args.json and args.format not in (None, "json"):
         raise ArgumentError("--json with a folder writes JSON feedback files; leave out --format")
     kind = "json" if args.json else (args.format or "md")
@@ -77,12 +77,14 @@ def _check_folder(checklist, folder: Path, args, policy) -> int:
     return 1 if run.unreadable else 0
 
 
-def parse_tolerance(text: str) -> Tolerance:
+def parse_tolerance(text: str):
     """``relative=1e-3``, ``significant_figures=3`` or ``decimal_places=3`` (``--tolerance``).
 
     >>> parse_tolerance("decimal_places=2")
     Tolerance(kind='decimal_places', amount=2, source='command line')
     """
+    from ..numbers.tolerance import Tolerance
+
     kind, _, amount = text.partition("=")
     kind = {"sig_figs": "significant_figures", "places": "decimal_places"}.get(kind.strip(), kind.strip())
     try:
