@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -32,7 +31,6 @@ def _answers(args) -> int:
 def _check(args) -> int:
     from ..checker.answers_file import load_answers
     from ..checker.checklist import build_checklist
-    from ..checker.folder import save_report
     from ..checker.mark import check
     from ..checker.terminal import format_report
     from ..problem.load import load
@@ -49,8 +47,12 @@ def _check(args) -> int:
         raise ArgumentError(f"-o: {args.output} is a folder; name a feedback file (.md, .tex, .pdf or .json)")
     report = check(checklist, load_answers(answers), tolerance=policy)
     if args.output:
+        from ..checker.folder import save_report  # feedback sheets: Jinja2 and the renderers, only when asked
+
         save_report(report, Path(args.output))
     if args.json:
+        import json
+
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(format_report(report))
