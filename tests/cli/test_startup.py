@@ -145,3 +145,19 @@ def test_main_exit_keeps_output_and_exit_code_and_skips_teardown(args, code):
     assert done.stdout == in_process.stdout  # everything printed reached the pipe
     if code == 2:
         assert done.stderr.count("\n") == 1 or "usage:" in done.stderr  # one line, or argparse's usage
+
+
+def test_the_command_line_process_never_loads_numpy():
+    # SymEngine would import NumPy (not a dependency of symback) at its own import; the entry point keeps it out
+    script = ("import atexit, json, os, sys; real_exit = os._exit\n"
+              "def loaded():\n"
+              "    print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)), file=sys.stderr)\n"
+              "    sys.stderr.flush()\n"
+              "atexit.register(loaded)  # a run that ends by sys.exit reports too\n"
+              "os._exit = lambda code: (loaded(), real_exit(code))\n"
+              "from symback.cli.main import main_exit; sys.argv[1:] = %r; main_exit()" % ["grad", WS23, "--x", "1,3",
+                                                                                         "--y", "2"])
+    done = fresh(script)
+    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert done.returncode == 0 and "symengine" in modules
+    assert loaded(modules, "numpy") == []
