@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError
+
+if TYPE_CHECKING:  # for the annotations only: importing it at run time would load more than --help needs
+    from ..numbers.tolerance import Tolerance
 
 # Each command imports what it uses when it runs: building the parser loads none of SymPy, SymEngine, Jinja2.
 
@@ -79,7 +83,7 @@ def _check_folder(checklist, folder: Path, args, policy) -> int:
     return 1 if run.unreadable else 0
 
 
-def parse_tolerance(text: str):
+def parse_tolerance(text: str) -> Tolerance:
     """``relative=1e-3``, ``significant_figures=3`` or ``decimal_places=3`` (``--tolerance``).
 
     >>> parse_tolerance("decimal_places=2")

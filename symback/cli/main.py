@@ -11,9 +11,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, SymbackError
 from .check import add_check_commands
+
+if TYPE_CHECKING:  # for the annotations only: importing it at run time would load SymPy for --help
+    from ..numbers.rounding import Rounding
 
 
 def _grad(args) -> int:
@@ -70,7 +74,7 @@ def _solve(args) -> int:
     return 0
 
 
-def rounding_of(args):
+def rounding_of(args) -> Rounding | None:
     """The rounding the command line asks for (``--digits`` or ``--decimals``); None: the problem file's.
 
     >>> rounding_of(argparse.Namespace(digits=None, decimals=2))

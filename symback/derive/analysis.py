@@ -22,10 +22,11 @@ def _decimal(value: sympy.Expr, digits: int) -> Decimal:
 
 
 def end_limit(form: sympy.Expr, point: int) -> sympy.Expr:
-    """The limit of ``form`` as p tends to ``point`` (0 or 1) from inside (0, 1), for ``form`` a sum of constant
-    multiples of log(a(p)) with each a(p) a polynomial positive on (0, 1): then a(p) tends to a(point), and where
-    that is 0 the log tends to −∞ (a(p) stays positive). Anything else, or +∞ − ∞, goes to ``sympy.limit``.
-    This is SymPy's answer without its series machinery, which costs more than the rest of the analysis.
+    """The limit of ``form`` as p tends to ``point`` (0 or 1) from inside (0, 1), for ``form`` a sum of constants
+    and constant multiples of log(a(p)) with a(p) a polynomial: a(p) tends to a(point); where that is positive the
+    log tends to log(a(point)), where it is 0 and a(p) is positive just inside, to −∞. Anything else, or +∞ − ∞,
+    goes to ``sympy.limit``. SymPy's answer without its series machinery (it cost more than the rest of the
+    analysis); tests/cli/test_startup.py holds the two against each other.
 
     >>> end_limit(-sympy.log(P), 0), end_limit(-sympy.log(1 - P), 0), end_limit(2 * sympy.log(P * (1 - P)), 1)
     (oo, 0, -oo)
@@ -35,10 +36,13 @@ def end_limit(form: sympy.Expr, point: int) -> sympy.Expr:
     total, infinite = sympy.Integer(0), set()
     for term in sympy.Add.make_args(sympy.expand_log(form, force=False)):
         coefficient, logarithm = term.as_independent(P, as_Add=False)
+        if logarithm == 1 and coefficient.is_finite:  # a constant term
+            total += coefficient
+            continue
         if not (isinstance(logarithm, sympy.log) and logarithm.args[0].is_polynomial(P) and coefficient.is_real):
             return _sympy_limit(form, point)
         at_point = logarithm.args[0].subs(P, point)
-        if at_point == 0 and coefficient != 0:
+        if at_point == 0 and coefficient != 0 and _positive_inside(logarithm.args[0], point):
             infinite.add(-sympy.sign(coefficient))  # log → −∞ times the coefficient
         elif at_point.is_positive:
             total += coefficient * sympy.log(at_point)
@@ -47,6 +51,15 @@ def end_limit(form: sympy.Expr, point: int) -> sympy.Expr:
     if len(infinite) > 1:
         return _sympy_limit(form, point)  # +∞ − ∞: SymPy weighs the rates
     return infinite.pop() * sympy.oo if infinite else total
+
+
+def _positive_inside(polynomial: sympy.Expr, point: int) -> bool:
+    """Whether a polynomial in p that is 0 at ``point`` is positive just inside (0, 1): its lowest nonzero term
+    in the distance t from the end is."""
+    t = sympy.Dummy("t", positive=True)
+    shifted = sympy.Poly(polynomial.subs(P, t if point == 0 else 1 - t), t)
+    lowest = next((c for c in reversed(shifted.all_coeffs()) if c != 0), None)
+    return bool(lowest is not None and lowest.is_positive)
 
 
 def _sympy_limit(form: sympy.Expr, point: int) -> sympy.Expr:

@@ -125,7 +125,8 @@ def test_the_exact_route_to_the_limits_is_sympys():
     p = sympy.Symbol("p", positive=True)
     forms = [-sympy.log(p), -sympy.log(1 - p), 2 * sympy.log(p) - 3 * sympy.log(1 - p), sympy.log(p) - sympy.log(1 - p),
              sympy.log(1 + p), -sympy.log(p ** 2), sympy.log(p / (1 - p)), sympy.log(p) * sympy.log(1 - p),
-             sympy.Rational(1, 2) * sympy.log(1 - p) + 7, -sympy.log(p) + sympy.log(p * (1 - p))]
+             sympy.Rational(1, 2) * sympy.log(1 - p) + 7, -sympy.log(p) + sympy.log(p * (1 - p)),
+             sympy.log(p * (p - sympy.Rational(1, 2)) ** 2), -sympy.log(p ** 2 - p), sympy.log((1 - p) ** 3 * (2 - p))]
     for form in forms:
         for point, direction in ((0, "+"), (1, "-")):
             assert end_limit(form, point) == sympy.limit(form, p, point, direction), (form, point)
