@@ -1,7 +1,5 @@
 """``python -m symback``: the command line."""
 
-import sys
+from .cli.main import main_exit
 
-from .cli.main import main
-
-sys.exit(main())
+main_exit()

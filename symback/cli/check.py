@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..checker.answers_file import load_answers
-from ..checker.checklist import build_checklist
-from ..checker.folder import (
-    CSV_NAME,
-    FEEDBACK_KINDS,
-    ProgressBar,
-    mark_folder,
-    save_report,
-)
-from ..checker.mark import check
-from ..checker.skeleton import answers_skeleton
-from ..checker.terminal import format_report
 from ..errors import ArgumentError
-from ..numbers.tolerance import Tolerance
-from ..problem.load import load
-from ..render.write import write_atomically
+
+if TYPE_CHECKING:  # for the annotations only: importing it at run time would load more than --help needs
+    from ..numbers.tolerance import Tolerance
+
+# Each command imports what it uses when it runs: building the parser loads none of SymPy, SymEngine, Jinja2.
 
 
 def _answers(args) -> int:
+    from ..checker.skeleton import answers_skeleton
+    from ..problem.load import load
+    from ..render.write import write_atomically
+
     text = answers_skeleton(load(args.problem))
     if not args.output:
         sys.stdout.write(text)
@@ -39,6 +33,12 @@ def _answers(args) -> int:
 
 
 def _check(args) -> int:
+    from ..checker.answers_file import load_answers
+    from ..checker.checklist import build_checklist
+    from ..checker.mark import check
+    from ..checker.terminal import format_report
+    from ..problem.load import load
+
     checklist = build_checklist(load(args.problem))
     policy = parse_tolerance(args.tolerance) if args.tolerance else None
     answers = Path(args.answers)
@@ -51,8 +51,12 @@ def _check(args) -> int:
         raise ArgumentError(f"-o: {args.output} is a folder; name a feedback file (.md, .tex, .pdf or .json)")
     report = check(checklist, load_answers(answers), tolerance=policy)
     if args.output:
+        from ..checker.folder import save_report  # feedback sheets: Jinja2 and the renderers, only when asked
+
         save_report(report, Path(args.output))
     if args.json:
+        import json
+
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         sys.stdout.write(format_report(report))
@@ -62,6 +66,8 @@ def _check(args) -> int:
 
 
 def _check_folder(checklist, folder: Path, args, policy) -> int:
+    from ..checker.folder import CSV_NAME, FEEDBACK_KINDS, ProgressBar, mark_folder
+
     if args.json and args.format not in (None, "json"):
         raise ArgumentError("--json with a folder writes JSON feedback files; leave out --format")
     kind = "json" if args.json else (args.format or "md")
@@ -83,6 +89,8 @@ def parse_tolerance(text: str) -> Tolerance:
     >>> parse_tolerance("decimal_places=2")
     Tolerance(kind='decimal_places', amount=2, source='command line')
     """
+    from ..numbers.tolerance import Tolerance
+
     kind, _, amount = text.partition("=")
     kind = {"sig_figs": "significant_figures", "places": "decimal_places"}.get(kind.strip(), kind.strip())
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import sympy
@@ -20,8 +21,55 @@ def _decimal(value: sympy.Expr, digits: int) -> Decimal:
     return round_exact(value, digits, guard=20)
 
 
+def end_limit(form: sympy.Expr, point: int) -> sympy.Expr:
+    """The limit of ``form`` as p tends to ``point`` (0 or 1) from inside (0, 1), for ``form`` a sum of constants
+    and constant multiples of log(a(p)) with a(p) a polynomial: a(p) tends to a(point); where that is positive the
+    log tends to log(a(point)), where it is 0 and a(p) is positive just inside, to −∞. Anything else, or +∞ − ∞,
+    goes to ``sympy.limit``. SymPy's answer without its series machinery (it cost more than the rest of the
+    analysis); tests/cli/test_startup.py holds the two against each other.
+
+    >>> end_limit(-sympy.log(P), 0), end_limit(-sympy.log(1 - P), 0), end_limit(2 * sympy.log(P * (1 - P)), 1)
+    (oo, 0, -oo)
+    """
+    if point not in (0, 1):
+        raise ValueError(f"p tends to 0 or 1 from inside (0, 1), not to {point}")
+    total, infinite = sympy.Integer(0), set()
+    for term in sympy.Add.make_args(sympy.expand_log(form, force=False)):
+        coefficient, logarithm = term.as_independent(P, as_Add=False)
+        if logarithm == 1 and coefficient.is_finite:  # a constant term
+            total += coefficient
+            continue
+        if not (isinstance(logarithm, sympy.log) and logarithm.args[0].is_polynomial(P) and coefficient.is_real):
+            return _sympy_limit(form, point)
+        at_point = logarithm.args[0].subs(P, point)
+        if at_point == 0 and coefficient != 0 and _positive_inside(logarithm.args[0], point):
+            infinite.add(-sympy.sign(coefficient))  # log → −∞ times the coefficient
+        elif at_point.is_positive:
+            total += coefficient * sympy.log(at_point)
+        else:
+            return _sympy_limit(form, point)
+    if len(infinite) > 1:
+        return _sympy_limit(form, point)  # +∞ − ∞: SymPy weighs the rates
+    return infinite.pop() * sympy.oo if infinite else total
+
+
+def _positive_inside(polynomial: sympy.Expr, point: int) -> bool:
+    """Whether a polynomial in p that is 0 at ``point`` is positive just inside (0, 1): its lowest nonzero term
+    in the distance t from the end is."""
+    t = sympy.Dummy("t", positive=True)
+    shifted = sympy.Poly(polynomial.subs(P, t if point == 0 else 1 - t), t)
+    lowest = next((c for c in reversed(shifted.all_coeffs()) if c != 0), None)
+    return bool(lowest is not None and lowest.is_positive)
+
+
+def _sympy_limit(form: sympy.Expr, point: int) -> sympy.Expr:
+    return sympy.limit(form, P, point, "+" if point == 0 else "-")
+
+
+@functools.lru_cache(maxsize=16)
 def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
-    """Analyse L(p, y) = −[y log p + (1 − y) log(1 − p)] symbolically.
+    """Analyse L(p, y) = −[y log p + (1 − y) log(1 − p)] symbolically (once per rounding in a process: the
+    analysis does not depend on the problem).
 
     >>> step = cross_entropy_analysis()
     >>> [(row.target, row.approach, row.limit) for row in step.limits]
@@ -32,11 +80,11 @@ def cross_entropy_analysis(digits: int = 4) -> CrossEntropyAnalysisStep:
     loss = -(Y * sympy.log(P) + (1 - Y) * sympy.log(1 - P))
     by_target = tuple((target, loss.subs(Y, target)) for target in (sympy.Integer(1), sympy.Integer(0)))
     limits = tuple(
-        LimitRow(target, side, form, sympy.limit(form, P, point, direction))
+        LimitRow(target, side, form, end_limit(form, point))
         for target, form in by_target
-        for side, point, direction in (("0+", 0, "+"), ("1-", 1, "-"))
+        for side, point in (("0+", 0), ("1-", 1))
     )
-    derivative = sympy.factor(sympy.together(sympy.diff(loss, P)))
+    derivative = sympy.together(sympy.diff(loss, P))  # one fraction is enough for its zeros (factor costs more)
     numerator, _ = sympy.fraction(derivative)
     taught = (P - Y) / (P * (1 - P))  # as taught (SymPy factors it as (y − p)/(p(p − 1))); a test holds it
     stationary = tuple(sympy.solve(numerator, P))  # the denominator p(1 − p) is never 0 on (0, 1)

@@ -21,14 +21,10 @@ from ..errors import ArgumentError, ProblemError
 from ..problem.losses import make_loss
 from ..problem.model import ExerciseSpec, Problem
 from ..problem.operations import remark
-from ..runs.optimize import run_optimizer
-from ..runs.training import train
-from ..runs.training_plan import dataset_loss_mode
 from .analysis import cross_entropy_analysis
 from .chain_rule import Deriver
 from .context import ExerciseContext
 from .node_table import backward_table, forward_table
-from .run_steps import optimizer_run_step, training_run_step
 from .steps import Conventions
 
 FORKS = "gradients add at forks: a value used more than once gets the sum of what its uses send back"
@@ -232,6 +228,9 @@ def optimize_task(problem, exercise, digits, presentation):
     >>> [step.kind for step in steps][-1]
     'optimizer_run'
     """
+    from ..runs.optimize import run_optimizer  # here: a sheet without runs loads none of symback.runs' machinery
+    from .run_steps import optimizer_run_step
+
     run = run_optimizer(problem, exercise, digits)
     given = exercise.optimizer.options if exercise.optimizer is not None else {}
     if not presentation.derives_first_step:
@@ -251,6 +250,10 @@ def train_task(problem, exercise, digits, presentation):
     >>> [step.kind for step in train_task(toy, toy.exercise("fit"), 4, PRESENTATIONS["paths"])[0]]
     ['training_run']
     """
+    from ..runs.training import train  # here: a sheet without training loads none of it
+    from ..runs.training_plan import dataset_loss_mode
+    from .run_steps import training_run_step
+
     mode = dataset_loss_mode(problem, exercise)
     run = train(problem, exercise, digits=digits, dataset_loss=mode)
     return [training_run_step(run, problem, mode)], None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..derive import run_steps, steps
+from ..derive import steps
 from ..derive.prose import relation
 from .author_text import with_names
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
@@ -32,7 +32,6 @@ from .notation import Notation, decimal_text, latex_number
 from .prose import set_prose
 from .sheet import Sheet, notation_for
 from .tex_text import breakable_tex, escape_tex
-from .training_plot import log_scale, plot_series
 
 FORMATS = ("md", "tex")
 
@@ -58,6 +57,8 @@ def step_kinds() -> tuple[str, ...]:
     >>> kinds[:3], "backward_table" in kinds, "training_run" in kinds
     (('forward', 'probability', 'loss'), True, True)
     """
+    from ..derive import run_steps
+
     found = []
     for module in (steps, run_steps):
         for _, record in inspect.getmembers(module, dataclasses.is_dataclass):
@@ -136,6 +137,21 @@ def approximately(quantity) -> str:
     return f"\\approx {decimal_text(quantity.decimal)}"
 
 
+def _plot_series(run):
+    """:func:`symback.render.training_plot.plot_series`, its module loaded on first use (only sheets with a
+    training run plot)."""
+    from . import training_plot
+
+    return training_plot.plot_series(run)
+
+
+def _log_scale(run) -> bool:
+    """:func:`symback.render.training_plot.log_scale`, its module loaded on first use."""
+    from . import training_plot
+
+    return training_plot.log_scale(run)
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (compiling them is most of a small sheet's rendering time)."""
     folder = Path(tempfile.gettempdir()) / f"symback-templates-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
@@ -195,8 +211,8 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         remark=functools.partial(remark_text, escape=escape_tex if kind == "tex" else escape_md),
         code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
-        plot_series=plot_series,
-        log_scale=log_scale,
+        plot_series=_plot_series,
+        log_scale=_log_scale,
     )
     return environment
 

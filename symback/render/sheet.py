@@ -40,7 +40,6 @@ from .stages import (
     expression_notation,
     expression_part,
 )
-from .training_plot import training_svg
 
 
 @dataclass(frozen=True)
@@ -135,9 +134,22 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         rounding=as_rounding(digits),
         tables=builder.scaled_diagram or any(e.presentation == "table" and e.body for e in exercises)
         or any(getattr(e.body, "layer_tables", False) for e in exercises),
-        plots=tuple(PlotFile(e.plot_file, training_svg(run.run)) for e in exercises for run in e.runs
-                    if run.kind == "training_run"),
+        plots=training_plots(exercises),
     )
+
+
+def training_plots(exercises) -> tuple[PlotFile, ...]:
+    """The SVG loss plot of every training run among the exercises (the plotting code loads only for one).
+
+    >>> training_plots(())
+    ()
+    """
+    runs = [(view.plot_file, run.run) for view in exercises for run in view.runs if run.kind == "training_run"]
+    if not runs:
+        return ()
+    from .training_plot import training_svg
+
+    return tuple(PlotFile(plot_file, training_svg(run)) for plot_file, run in runs)
 
 
 def appendix_of(problem: Problem, builder: ProblemPart, digits):
