@@ -137,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SymbackError as err:
         print(f"symback: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (symback grad … | head): nothing more to say, as cat and grep do
+        return 141
     except OSError as err:  # a folder that cannot be made or read: still one line
         where = f"{err.filename}: " if err.filename else ""
         print(f"symback: {where}{err.strerror or err}", file=sys.stderr)

@@ -117,3 +117,15 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, args):
 def test_missing_file():
     done = run("grad", "no/such/file.toml", "--x", "1,3", "--y", "2")
     assert done.returncode == 2 and "no/such/file.toml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_reader_that_leaves_early_gets_no_error_line():
+    """``symback grad … | head -1``: the pipe closes under the command, which ends quietly as cat and grep do."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "symback", "grad", str(WS23), "--x", "1,3", "--y", "2", "--digits", "1000"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    process.stdout.close()
+    with no_hang():
+        err = process.stderr.read()
+        process.wait()
+    assert err == b"" and process.returncode in (0, 141)
