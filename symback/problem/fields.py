@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import sympy
 
 from ..errors import ParseError, ProblemError
-from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number
+from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number, plain_number
 from .model import Entry
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -149,11 +149,16 @@ class _NotPlain(Exception):
 
 
 def _plain_number(value: Any) -> sympy.Expr:
-    """The fast path: a TOML integer, or a finite float of sane size; else raise _NotPlain."""
+    """The fast path: a TOML integer, a finite float of sane size or a plain number string ("-3/10"); else
+    raise _NotPlain (the expression parser's route, with its checks and messages)."""
     kind = type(value)
-    if kind is int:
+    if kind is str:
+        number = plain_number(value)
+        if number is not None:
+            return number
+    elif kind is int:
         return sympy.Integer(value)
-    if kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
+    elif kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
         return _COPRIME_RATIONAL(*value.as_integer_ratio())
     raise _NotPlain
 
