@@ -160,30 +160,60 @@ class Graph:
         return tuple(i for i in self.parameters if self.nodes[i].kind == "variable")
 
     def backward_plan(self) -> list[tuple]:
-        """For every node, what reverse accumulation does there: (operands used nowhere else, operands used more
-        than once, each as (node, position); whether the node gets a gradient at all, that is, is no input;
-        whether it is used more than once). Worked out once per graph: a pass reads it for every node."""
+        """For every node, what reverse accumulation does there: (a weighted sum's block of weights, or None;
+        operands used nowhere else, operands used more than once, each as (node, position) and leaving out the
+        block; whether the node gets a gradient at all, that is, is no input; whether it is used more than once).
+
+        A block is (first, stop): the weights of a weighted sum that are the consecutive parameters first … stop − 1,
+        each used only there (a layer's letter matrix), so that their gradients are one slice (the sources × the
+        node's gradient) rather than one wire each. Worked out once per graph: a pass reads it for every node."""
         if "backward plan" not in self.compiled:
             counts = [0] * len(self.nodes)
+            all_nodes = []
             for node in self.nodes:
-                for operand in node.operands:
-                    if operand.__class__ is int:
-                        counts[operand] += 1
+                operands = [operand for operand in node.operands if operand.__class__ is int]
+                all_nodes.append(len(operands) == len(node.operands))
+                for operand in operands:
+                    counts[operand] += 1
             wanted = [node.kind != "input" for node in self.nodes]
             plan = []
             for i, node in enumerate(self.nodes):
+                operands = node.operands
+                if not operands:  # a leaf
+                    plan.append((None, (), (), wanted[i], counts[i] > 1))
+                    continue
+                block = self._weight_block(i, counts, wanted, all_nodes[i])
+                positions = range(len(operands))
+                if block is not None:  # leave out the weights' positions 0, 2, …, 2 (stop − first − 1)
+                    skip = 2 * (block[1] - block[0])
+                    positions = [*range(1, skip, 2), *range(skip, len(operands))]
                 sole, shared = [], []
-                for position, operand in enumerate(node.operands):
+                for position in positions:
+                    operand = operands[position]
                     if operand.__class__ is int and wanted[operand]:
                         (sole if counts[operand] == 1 else shared).append((operand, position))
-                plan.append((tuple(sole), tuple(shared), wanted[i], counts[i] > 1))
+                plan.append((block, tuple(sole), tuple(shared), wanted[i], counts[i] > 1))
             self.compiled["backward plan"] = plan
+            self.compiled["all nodes"] = all_nodes
         return self.compiled["backward plan"]
+
+    def _weight_block(self, i: int, counts: list[int], wanted: list[bool], all_nodes: bool) -> tuple[int, int] | None:
+        """The weights of weighted sum ``i`` as a block (first, stop) of consecutive parameters used only there."""
+        rule = self.rules[i]
+        if not isinstance(rule, WeightedSum) or not all_nodes:
+            return None
+        operands = self.nodes[i].operands
+        weights = operands[0:len(operands) - rule.bias:2]
+        if not weights:
+            return None
+        first, stop = weights[0], weights[0] + len(weights)
+        if weights != tuple(range(first, stop)) or max(counts[first:stop]) != 1 or not all(wanted[first:stop]):
+            return None
+        return first, stop
 
     def operands_all_nodes(self) -> list[bool]:
         """For every node, whether all its operands are nodes (no constants): a pass reads those faster."""
-        if "all nodes" not in self.compiled:
-            self.compiled["all nodes"] = [all(isinstance(o, int) for o in node.operands) for node in self.nodes]
+        self.backward_plan()
         return self.compiled["all nodes"]
 
     def operand_name(self, operand: Operand) -> str:

@@ -100,9 +100,10 @@ def compute_pass(
     values: list = [None] * len(nodes)
     partials: list[tuple] = [()] * len(nodes)
     given = given or {}
+    leaf_values: dict = {}  # a big layer repeats its short decimals: each converted once
     for i in (*graph.inputs, *graph.parameters):
         name = nodes[i].name
-        values[i] = given[name] if name in given else convert(point[name])
+        values[i] = given[name] if name in given else _constant(point[name], convert, leaf_values)
     target_values = [convert(target) for target in targets]
     if graph.loss is not None and follow is None:
         problem = graph.check_targets(targets)
@@ -216,7 +217,7 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
     gradients[graph.top] = arithmetic.one
     received: dict[int, list] = {}
     for i in range(graph.top, -1, -1):
-        sole, shared, wanted, forked = plan[i]
+        block, sole, shared, wanted, forked = plan[i]
         if not wanted:
             continue
         if forked:
@@ -225,12 +226,15 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
         elif gradients[i] is None:
             gradients[i] = zero
         gradient, local = gradients[i], partials[i]
+        if block is not None:  # a layer's weights: ∂z/∂w is the source h, at the weight's own position
+            first, stop = block
+            gradients[first:stop] = [gradient * source for source in local[0:2 * (stop - first):2]]
         for operand, position in sole:  # the operand's only use: what it sends is its gradient
             gradients[operand] = gradient * local[position]
         for operand, position in shared:
             received.setdefault(operand, []).append(gradient * local[position])
     for i in range(graph.top + 1, len(graph.nodes)):  # nodes after the top (none so far) are not differentiated
-        gradients[i] = zero if plan[i][2] else None
+        gradients[i] = zero if plan[i][3] else None
     return gradients
 
 
