@@ -36,8 +36,8 @@ def build_graph(
     loss = make_loss(loss_spec.kind, network.outputs, probability_letter(network.parameters))
     graph = Graph(frozen=frozenset(network.frozen), loss=loss, targets=loss.targets,
                   check_targets=lambda targets: target_problem(loss.name, targets))
-    graph.inputs = [graph.add(Node(name, "input", "input")) for name in network.inputs]
-    graph.parameters = [graph.add(Node(name, "parameter", "parameter")) for name in network.parameters]
+    graph.inputs = graph.add_leaves(network.inputs, "input")
+    graph.parameters = graph.add_leaves(list(network.parameters), "parameter")
     output_names = [symbol.name for symbol in loss.outputs]
     below = list(graph.inputs)
     for layer_number, layer in enumerate(network.layers, start=1):

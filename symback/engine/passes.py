@@ -19,6 +19,7 @@ Leaves take their values from the exact ``point``, or from ``given`` values alre
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Mapping, Sequence
@@ -243,14 +244,20 @@ def _compiled(graph: Graph, rule: LocalRule, what, arithmetic) -> Callable:
     cache = graph.compiled
     if key not in cache:
         expression = rule.function if what == "value" else rule.partials[what]
-        cache[key] = compile_expression(expression, rule.arguments, arithmetic)
+        cache[key] = _compile(expression, rule.arguments, arithmetic)
     return cache[key]
 
 
+@functools.lru_cache(maxsize=512)  # a cache: every graph of a network has the same few activations and losses
+def _compile(expression: sympy.Expr, arguments: tuple, arithmetic) -> Callable:
+    return compile_expression(expression, arguments, arithmetic)
+
+
 def _constant(value: sympy.Expr, convert, cache: dict):
-    if value not in cache:
-        cache[value] = convert(value)
-    return cache[value]
+    key = (value.p, value.q) if getattr(value, "is_Rational", False) else value  # SymPy hashes a Rational slowly
+    if key not in cache:
+        cache[key] = convert(value)
+    return cache[key]
 
 
 def _as_decimal(weight) -> Decimal:

@@ -7,6 +7,7 @@ without a source; the loader adds the file name. Key paths count list positions 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
 from typing import Any, Iterable
@@ -159,8 +160,14 @@ def _plain_number(value: Any) -> sympy.Expr:
     elif kind is int:
         return sympy.Integer(value)
     elif kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
-        return _COPRIME_RATIONAL(*value.as_integer_ratio())
+        return _decimal_rational(value)
     raise _NotPlain
+
+
+@functools.lru_cache(maxsize=4096)  # a cache: a big matrix repeats its short decimals many times
+def _decimal_rational(value: Decimal) -> sympy.Rational:
+    """A finite TOML float's exact value (equal Decimals such as 1.0 and 1.00 have the same one)."""
+    return _COPRIME_RATIONAL(*value.as_integer_ratio())
 
 
 def read_name(text: str, key: str, what: str = "parameter name") -> str:
