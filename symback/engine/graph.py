@@ -177,20 +177,19 @@ class Graph:
         each used only there (a layer's letter matrix), so that their gradients are one slice (the sources × the
         node's gradient) rather than one wire each. Worked out once per graph: a pass reads it for every node."""
         if "backward plan" not in self.compiled:
-            counts = [0] * len(self.nodes)
-            all_nodes = []
-            for node in self.nodes:
-                operands = [operand for operand in node.operands if operand.__class__ is int]
-                all_nodes.append(len(operands) == len(node.operands))
+            nodes = self.nodes
+            computed = [i for i, node in enumerate(nodes) if node.operands]  # leaves (most nodes) have none
+            counts, all_nodes = [0] * len(nodes), [True] * len(nodes)
+            for i in computed:
+                operands = [operand for operand in nodes[i].operands if operand.__class__ is int]
+                all_nodes[i] = len(operands) == len(nodes[i].operands)
                 for operand in operands:
                     counts[operand] += 1
-            wanted = [node.kind != "input" for node in self.nodes]
-            plan = []
-            for i, node in enumerate(self.nodes):
-                operands = node.operands
-                if not operands:  # a leaf
-                    plan.append((None, (), (), wanted[i], counts[i] > 1))
-                    continue
+            wanted = [node.kind != "input" for node in nodes]
+            leaf_plans = {(w, f): (None, (), (), w, f) for w in (False, True) for f in (False, True)}
+            plan = [leaf_plans[wanted[i], counts[i] > 1] for i in range(len(nodes))]
+            for i in computed:
+                operands = nodes[i].operands
                 block = self._weight_block(i, counts, wanted, all_nodes[i])
                 positions = range(len(operands))
                 if block is not None:  # leave out the weights' positions 0, 2, …, 2 (stop − first − 1)
@@ -201,7 +200,7 @@ class Graph:
                     operand = operands[position]
                     if operand.__class__ is int and wanted[operand]:
                         (sole if counts[operand] == 1 else shared).append((operand, position))
-                plan.append((block, tuple(sole), tuple(shared), wanted[i], counts[i] > 1))
+                plan[i] = (block, tuple(sole), tuple(shared), wanted[i], counts[i] > 1)
             self.compiled["backward plan"] = plan
             self.compiled["all nodes"] = all_nodes
         return self.compiled["backward plan"]
