@@ -26,7 +26,7 @@ from typing import Callable, Mapping, Sequence
 
 import sympy
 
-from ..numbers.arithmetic import UndecidableSign, compile_expression
+from ..numbers.arithmetic import DECIMAL, EXACT, UndecidableSign, compile_expression
 from .graph import Graph, LocalRule, WeightedSum
 from .guards import (
     EXACT_DECIDING,
@@ -244,7 +244,8 @@ def _compiled(graph: Graph, rule: LocalRule, what, arithmetic) -> Callable:
     cache = graph.compiled
     if key not in cache:
         expression = rule.function if what == "value" else rule.partials[what]
-        cache[key] = _compile(expression, rule.arguments, arithmetic)
+        shared = arithmetic is EXACT or arithmetic is DECIMAL or arithmetic is EXACT_DECIDING  # no state of their own
+        cache[key] = (_compile if shared else compile_expression)(expression, rule.arguments, arithmetic)
     return cache[key]
 
 

@@ -226,8 +226,10 @@ class _Compiler:
             i = self.position[expr]
             return lambda values: values[i]
         if expr.is_Number or expr.is_NumberSymbol or not expr.free_symbols & set(self.position):
-            if expr.is_Number and arithmetic is DECIMAL and not (expr.is_Integer and abs(expr) < 10**20):
-                return lambda values: DECIMAL.from_sympy(expr)  # rounded at the precision of the call, not of now
+            if expr.is_Number and isinstance(arithmetic, DecimalArithmetic) and not (
+                    expr.is_Integer and abs(expr) < 10**20):
+                from_sympy = arithmetic.from_sympy
+                return lambda values: from_sympy(expr)  # rounded at the precision of the call, not of now
             if expr.is_Number:
                 constant_value = arithmetic.from_sympy(expr)
                 return lambda values: constant_value
