@@ -136,6 +136,15 @@ class Graph:
         self.rules.append(rule)
         return len(self.nodes) - 1
 
+    def add_leaves(self, names, kind: str) -> list[int]:
+        """Append a leaf of ``kind`` for each name (a network's 100,000 parameters at once); returns their indices."""
+        first = len(self.nodes)
+        self.nodes.extend([Node(name, kind, kind) for name in names])
+        self.rules.extend([None] * (len(self.nodes) - first))
+        indices = list(range(first, len(self.nodes)))
+        self.index.update(zip(names, indices))
+        return indices
+
     def node(self, name: str) -> Node:
         return self.nodes[self.index[name]]
 
@@ -160,30 +169,59 @@ class Graph:
         return tuple(i for i in self.parameters if self.nodes[i].kind == "variable")
 
     def backward_plan(self) -> list[tuple]:
-        """For every node, what reverse accumulation does there: (operands used nowhere else, operands used more
-        than once, each as (node, position); whether the node gets a gradient at all, that is, is no input;
-        whether it is used more than once). Worked out once per graph: a pass reads it for every node."""
+        """For every node, what reverse accumulation does there: (a weighted sum's block of weights, or None;
+        operands used nowhere else, operands used more than once, each as (node, position) and leaving out the
+        block; whether the node gets a gradient at all, that is, is no input; whether it is used more than once).
+
+        A block is (first, stop): the weights of a weighted sum that are the consecutive parameters first … stop − 1,
+        each used only there (a layer's letter matrix), so that their gradients are one slice (the sources × the
+        node's gradient) rather than one wire each. Worked out once per graph: a pass reads it for every node."""
         if "backward plan" not in self.compiled:
-            counts = [0] * len(self.nodes)
-            for node in self.nodes:
-                for operand in node.operands:
-                    if operand.__class__ is int:
-                        counts[operand] += 1
-            wanted = [node.kind != "input" for node in self.nodes]
-            plan = []
-            for i, node in enumerate(self.nodes):
+            nodes = self.nodes
+            computed = [i for i, node in enumerate(nodes) if node.operands]  # leaves (most nodes) have none
+            counts, all_nodes = [0] * len(nodes), [True] * len(nodes)
+            for i in computed:
+                operands = [operand for operand in nodes[i].operands if operand.__class__ is int]
+                all_nodes[i] = len(operands) == len(nodes[i].operands)
+                for operand in operands:
+                    counts[operand] += 1
+            wanted = [node.kind != "input" for node in nodes]
+            leaf_plans = {(w, f): (None, (), (), w, f) for w in (False, True) for f in (False, True)}
+            plan = [leaf_plans[wanted[i], counts[i] > 1] for i in range(len(nodes))]
+            for i in computed:
+                operands = nodes[i].operands
+                block = self._weight_block(i, counts, wanted, all_nodes[i])
+                positions = range(len(operands))
+                if block is not None:  # leave out the weights' positions 0, 2, …, 2 (stop − first − 1)
+                    skip = 2 * (block[1] - block[0])
+                    positions = [*range(1, skip, 2), *range(skip, len(operands))]
                 sole, shared = [], []
-                for position, operand in enumerate(node.operands):
+                for position in positions:
+                    operand = operands[position]
                     if operand.__class__ is int and wanted[operand]:
                         (sole if counts[operand] == 1 else shared).append((operand, position))
-                plan.append((tuple(sole), tuple(shared), wanted[i], counts[i] > 1))
+                plan[i] = (block, tuple(sole), tuple(shared), wanted[i], counts[i] > 1)
             self.compiled["backward plan"] = plan
+            self.compiled["all nodes"] = all_nodes
         return self.compiled["backward plan"]
+
+    def _weight_block(self, i: int, counts: list[int], wanted: list[bool], all_nodes: bool) -> tuple[int, int] | None:
+        """The weights of weighted sum ``i`` as a block (first, stop) of consecutive parameters used only there."""
+        rule = self.rules[i]
+        if not isinstance(rule, WeightedSum) or not all_nodes:
+            return None
+        operands = self.nodes[i].operands
+        weights = operands[0:len(operands) - rule.bias:2]
+        if not weights:
+            return None
+        first, stop = weights[0], weights[0] + len(weights)
+        if weights != tuple(range(first, stop)) or max(counts[first:stop]) != 1 or not all(wanted[first:stop]):
+            return None
+        return first, stop
 
     def operands_all_nodes(self) -> list[bool]:
         """For every node, whether all its operands are nodes (no constants): a pass reads those faster."""
-        if "all nodes" not in self.compiled:
-            self.compiled["all nodes"] = [all(isinstance(o, int) for o in node.operands) for node in self.nodes]
+        self.backward_plan()
         return self.compiled["all nodes"]
 
     def operand_name(self, operand: Operand) -> str:

@@ -15,7 +15,7 @@ import sympy
 
 from ..numbers.parse import exact_number
 from ..problem.activations import Z, make_activation
-from ..problem.losses import Loss, make_loss, probability_letter, target_problem
+from ..problem.losses import Loss, make_loss, names_probabilities, probability_letter, target_problem
 from ..problem.model import ActivationSpec, LossSpec, NetworkSpec
 from .graph import Graph, LocalRule, Node, WeightedSum
 
@@ -33,11 +33,12 @@ def build_graph(
     ['x1', 'w', 'z1_1', 'yhat', 'L']
     """
     overrides = dict(activation_overrides or {})
-    loss = make_loss(loss_spec.kind, network.outputs, probability_letter(network.parameters))
+    letter = probability_letter(network.parameters) if names_probabilities(loss_spec.kind) else "p"  # 100k names
+    loss = make_loss(loss_spec.kind, network.outputs, letter)
     graph = Graph(frozen=frozenset(network.frozen), loss=loss, targets=loss.targets,
                   check_targets=lambda targets: target_problem(loss.name, targets))
-    graph.inputs = [graph.add(Node(name, "input", "input")) for name in network.inputs]
-    graph.parameters = [graph.add(Node(name, "parameter", "parameter")) for name in network.parameters]
+    graph.inputs = graph.add_leaves(network.inputs, "input")
+    graph.parameters = graph.add_leaves(list(network.parameters), "parameter")
     output_names = [symbol.name for symbol in loss.outputs]
     below = list(graph.inputs)
     for layer_number, layer in enumerate(network.layers, start=1):
@@ -59,9 +60,10 @@ def _add_unit(graph, layer, layer_number, unit, below, activation, rule, output_
     """Add one unit's affine node (and activation node); return the node the next layer reads."""
     keeps_z = not activation.is_identity
     affine_name = f"z{layer_number}_{unit}" if keeps_z or not output_name else output_name
-    operands: list = []
-    for entry, source in zip(layer.weights[unit - 1], below):
-        operands += [_weight(graph, entry), source]
+    index = graph.index
+    weights = [index[entry] if entry.__class__ is str else _weight(graph, entry) for entry in layer.weights[unit - 1]]
+    operands: list = [None] * (2 * len(weights))
+    operands[0::2], operands[1::2] = weights, below  # (w1, h1, w2, h2, …): the load checked the shapes
     if layer.bias:
         operands.append(_weight(graph, layer.bias[unit - 1]))
     affine = graph.add(Node(affine_name, "affine", "affine", tuple(operands), layer_number, unit),

@@ -19,13 +19,14 @@ Leaves take their values from the exact ``point``, or from ``given`` values alre
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Mapping, Sequence
 
 import sympy
 
-from ..numbers.arithmetic import UndecidableSign, compile_expression
+from ..numbers.arithmetic import DECIMAL, EXACT, UndecidableSign, compile_expression
 from .graph import Graph, LocalRule, WeightedSum
 from .guards import (
     EXACT_DECIDING,
@@ -100,9 +101,10 @@ def compute_pass(
     values: list = [None] * len(nodes)
     partials: list[tuple] = [()] * len(nodes)
     given = given or {}
+    leaf_values: dict = {}  # a big layer repeats its short decimals: each converted once
     for i in (*graph.inputs, *graph.parameters):
         name = nodes[i].name
-        values[i] = given[name] if name in given else convert(point[name])
+        values[i] = given[name] if name in given else _constant(point[name], convert, leaf_values)
     target_values = [convert(target) for target in targets]
     if graph.loss is not None and follow is None:
         problem = graph.check_targets(targets)
@@ -216,7 +218,7 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
     gradients[graph.top] = arithmetic.one
     received: dict[int, list] = {}
     for i in range(graph.top, -1, -1):
-        sole, shared, wanted, forked = plan[i]
+        block, sole, shared, wanted, forked = plan[i]
         if not wanted:
             continue
         if forked:
@@ -225,12 +227,15 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
         elif gradients[i] is None:
             gradients[i] = zero
         gradient, local = gradients[i], partials[i]
+        if block is not None:  # a layer's weights: ∂z/∂w is the source h, at the weight's own position
+            first, stop = block
+            gradients[first:stop] = [gradient * source for source in local[0:2 * (stop - first):2]]
         for operand, position in sole:  # the operand's only use: what it sends is its gradient
             gradients[operand] = gradient * local[position]
         for operand, position in shared:
             received.setdefault(operand, []).append(gradient * local[position])
     for i in range(graph.top + 1, len(graph.nodes)):  # nodes after the top (none so far) are not differentiated
-        gradients[i] = zero if plan[i][2] else None
+        gradients[i] = zero if plan[i][3] else None
     return gradients
 
 
@@ -239,14 +244,21 @@ def _compiled(graph: Graph, rule: LocalRule, what, arithmetic) -> Callable:
     cache = graph.compiled
     if key not in cache:
         expression = rule.function if what == "value" else rule.partials[what]
-        cache[key] = compile_expression(expression, rule.arguments, arithmetic)
+        shared = arithmetic is EXACT or arithmetic is DECIMAL or arithmetic is EXACT_DECIDING  # no state of their own
+        cache[key] = (_compile if shared else compile_expression)(expression, rule.arguments, arithmetic)
     return cache[key]
 
 
+@functools.lru_cache(maxsize=512)  # a cache: every graph of a network has the same few activations and losses
+def _compile(expression: sympy.Expr, arguments: tuple, arithmetic) -> Callable:
+    return compile_expression(expression, arguments, arithmetic)
+
+
 def _constant(value: sympy.Expr, convert, cache: dict):
-    if value not in cache:
-        cache[value] = convert(value)
-    return cache[value]
+    key = (value.p, value.q) if getattr(value, "is_Rational", False) else value  # SymPy hashes a Rational slowly
+    if key not in cache:
+        cache[key] = convert(value)
+    return cache[key]
 
 
 def _as_decimal(weight) -> Decimal:

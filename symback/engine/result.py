@@ -18,9 +18,9 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 import sympy
 
 from ..errors import ArgumentError, NumericError, ParseError
-from ..numbers.arithmetic import DECIMAL
+from ..numbers.arithmetic import DECIMAL, is_exact_zero
 from ..numbers.parse import exact_number
-from ..numbers.rounding import correctly_rounded, trimmed, valid_rounding
+from ..numbers.rounding import correctly_rounded_values, trimmed, valid_rounding
 from ..numbers.tidy import tidy
 from ..problem.model import Problem
 from .graph import Graph, Node
@@ -221,12 +221,25 @@ class BackpropResult:
         """Every named quantity of one pass, in node order: each node's value (a network's inputs and parameters
         are given, not computed: they have none), then ``d{top}/d{node}`` for every node but the top, the inputs
         and frozen parameters."""
+        names, values_of = self._named
+        return dict(zip(names, values_of(the_pass)))
+
+    @cached_property
+    def _named(self) -> tuple[list[str], Callable[[Pass], list]]:
+        """The names of :meth:`named_quantities`, worked out once, and how to pick their values from a pass (in
+        the same order)."""
         graph, top = self.graph, self.top
         nodes = graph.nodes
-        found = {node.name: value for node, value in zip(nodes, the_pass.values) if node.kind not in ("input", "parameter")}
-        found.update({f"d{top}/d{node.name}": gradient for node, gradient in zip(nodes, the_pass.gradients)
-                      if gradient is not None and node.name != top and node.name not in graph.frozen})
-        return found
+        value_ids = [i for i, node in enumerate(nodes) if node.kind not in ("input", "parameter")]
+        gradient_ids = [i for i, (node, gradient) in enumerate(zip(nodes, self._exact.gradients))
+                        if gradient is not None and node.name != top and node.name not in graph.frozen]
+        names = [nodes[i].name for i in value_ids] + [f"d{top}/d{nodes[i].name}" for i in gradient_ids]
+
+        def values_of(the_pass: Pass) -> list:
+            values, gradients = the_pass.values, the_pass.gradients
+            return [values[i] for i in value_ids] + [gradients[i] for i in gradient_ids]
+
+        return names, values_of
 
     @cached_property
     def edges(self) -> tuple[Edge, ...]:
@@ -254,7 +267,8 @@ class BackpropResult:
         """
         _check_digits(digits)
         if digits not in self._rounded:
-            self._rounded[digits] = self.rounded(self.named_quantities, digits)
+            names, values_of = self._named
+            self._rounded[digits] = dict(zip(names, self._rounded_values(values_of, digits)))
         return dict(self._rounded[digits])
 
     def edge_decimals(self, digits: int = 30) -> list[EdgeDecimals]:
@@ -278,19 +292,24 @@ class BackpropResult:
         exact pass and decimals on a decimal pass, which runs the whole graph at one precision, following the
         exact pass's branches at kinks and ties."""
         _check_digits(digits)
-        exact = quantities(self._exact)
-        zeros = [name for name, value in exact.items() if value == 0]
+        names = list(quantities(self._exact))
+        return dict(zip(names, self._rounded_values(lambda the_pass: list(quantities(the_pass).values()), digits)))
 
-        def evaluate() -> Mapping[str, Decimal]:
+    def _rounded_values(self, values_of: Callable[[Pass], Sequence], digits: int) -> list[Decimal]:
+        """Correctly rounded decimals of ``values_of(pass)``, by position; the exact values are looked at once
+        (which are 0, which rational) and each decimal pass is run once per precision."""
+        exact = values_of(self._exact)
+
+        def evaluate() -> Sequence[Decimal]:
             try:
-                return quantities(compute_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
+                return values_of(compute_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
             except decimal.DecimalException as err:
                 raise NumericError(
                     "a decimal value overflows or is undefined (a number far too large for an exponential?)"
                 ) from err
 
-        rounded = correctly_rounded(evaluate, digits, zeros)
-        return {name: trimmed(value, exact[name]) for name, value in rounded.items()}
+        rounded = correctly_rounded_values(evaluate, digits, [is_exact_zero(value) for value in exact])
+        return [trimmed(value, exact_value) for value, exact_value in zip(rounded, exact)]
 
     def __repr__(self) -> str:
         loss = f", loss={self.loss}" if self.graph.loss is not None else ""

@@ -36,6 +36,21 @@ def exact_from_sympy(value: sympy.Expr) -> symengine.Basic:
     return sympy2symengine(value, raise_error=True)
 
 
+_SYMENGINE_ZERO = type(symengine.Integer(0))  # SymEngine's one zero, whatever made it
+
+
+def is_exact_zero(value) -> bool:
+    """Whether an exact value (SymEngine, or anything comparable with 0) is 0; for SymEngine a type test,
+    as SymEngine writes every exact zero as its Zero.
+
+    >>> is_exact_zero(symengine.Rational(3, 4) - symengine.Rational(6, 8)), is_exact_zero(sympy.Rational(1, 3))
+    (True, False)
+    """
+    if isinstance(value, symengine.Basic):
+        return value.__class__ is _SYMENGINE_ZERO
+    return value == 0
+
+
 def decimal_from_sympy(value: sympy.Expr) -> Decimal:
     """An exact SymPy constant rounded to the current decimal context.
 
@@ -211,6 +226,10 @@ class _Compiler:
             i = self.position[expr]
             return lambda values: values[i]
         if expr.is_Number or expr.is_NumberSymbol or not expr.free_symbols & set(self.position):
+            if expr.is_Number and isinstance(arithmetic, DecimalArithmetic) and not (
+                    expr.is_Integer and abs(expr) < 10**20):
+                from_sympy = arithmetic.from_sympy
+                return lambda values: from_sympy(expr)  # rounded at the precision of the call, not of now
             if expr.is_Number:
                 constant_value = arithmetic.from_sympy(expr)
                 return lambda values: constant_value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -49,9 +49,22 @@ class Rounding:
     def settled(self, earlier: Decimal, now: Decimal, precision: int) -> bool:
         """Whether two passes (the later at ``precision`` digits) fix the rounded value: they round alike, and for
         fixed places the precision reaches past the last place (a large value needs digits before the point)."""
-        if self.round(earlier) != self.round(now):
-            return False
+        return self.round(earlier) == self.round(now) and self.reaches(now, precision)
+
+    def reaches(self, now: Decimal, precision: int) -> bool:
+        """Whether ``precision`` digits reach ``now``'s last place (always, for significant digits)."""
         return not self.fixed or not now or precision >= now.adjusted() + 1 + self.count + GUARD_DIGITS
+
+    def rounder(self) -> Callable[[Decimal], Decimal]:
+        """:meth:`round` as one function, its context looked up once (for rounding many values).
+
+        >>> Rounding(2).rounder()(Decimal("0.125")), Rounding(2, fixed=True).rounder()(Decimal("0.125"))
+        (Decimal('0.13'), Decimal('0.13'))
+        """
+        if self.fixed:
+            return self.round
+        plus, zero = _rounding_context(self.count).plus, Decimal(0)
+        return lambda value: plus(value) if value else zero
 
     def working_digits(self, magnitude: int = 0) -> int:
         """Significant digits enough to round a value near 10^``magnitude`` (before any guard digits)."""
@@ -152,33 +165,75 @@ def correctly_rounded(
     >>> correctly_rounded(lambda: {"big": Decimal(10) ** 30 / 3}, Rounding(2, fixed=True))["big"]
     Decimal('333333333333333333333333333333.33')
     """
-    rounding = as_rounding(digits)
+    names: list[str] = []
     zeros = set(known_zero)
+
+    def evaluate_values() -> list[Decimal]:
+        found = evaluate()
+        if not names:
+            names.extend(found)
+        return [found[name] for name in names]
+
+    with decimal.localcontext(working_context(as_rounding(digits).count + 12)):  # the first precision, as below
+        first = [evaluate_values()]  # evaluated here to learn the names; handed over as the first pass
+
+    def passes() -> list[Decimal]:
+        return first.pop() if first else evaluate_values()
+
+    rounded = correctly_rounded_values(passes, digits, [name in zeros for name in names],
+                                       refine_zeros_to=refine_zeros_to, max_digits=max_digits)
+    return dict(zip(names, rounded))
+
+
+def correctly_rounded_values(
+    evaluate: Callable[[], Sequence[Decimal]],
+    digits: int | Rounding,
+    known_zero: Sequence[bool],
+    *,
+    refine_zeros_to: int | None = ZERO_DIGITS,
+    max_digits: int = MAX_DIGITS,
+) -> list[Decimal]:
+    """:func:`correctly_rounded` for quantities by position: ``evaluate()`` gives a sequence of decimals, and
+    ``known_zero[k]`` says whether the k-th is exactly 0. Each value is rounded once per precision.
+
+    >>> correctly_rounded_values(lambda: [Decimal(1) / 3, Decimal(0)], 5, [False, True])
+    [Decimal('0.33333'), Decimal('0')]
+    """
+    rounding = as_rounding(digits)
+    round_value = rounding.rounder()
     precision = rounding.count + 12
     with decimal.localcontext(working_context(precision)):
         previous = evaluate()
-    result = {name: rounding.round(Decimal(0)) for name in previous if name in zeros}
-    pending = {name: value for name, value in previous.items() if name not in zeros}
+    zero = rounding.round(Decimal(0))
+    result = [zero if is_zero else None for is_zero in known_zero]
+    pending = [k for k, is_zero in enumerate(known_zero) if not is_zero]
+    earlier = [None] * len(result)  # the values of the pending quantities at the last precision, rounded
+    for k in pending:
+        earlier[k] = round_value(previous[k])
+    check_reach = rounding.fixed
     while pending:
         precision = min(2 * precision + 12, max_digits)
         with decimal.localcontext(working_context(precision)):
             current = evaluate()
-        unresolved = {}
-        for name, earlier in pending.items():
-            now = current[name]
-            if now == 0 and refine_zeros_to is not None and precision < refine_zeros_to:
-                unresolved[name] = now
-            elif rounding.settled(earlier, now, precision):
-                result[name] = rounding.round(now)
+        refining = refine_zeros_to is not None and precision < refine_zeros_to
+        unresolved = []
+        for k in pending:
+            now = current[k]
+            now_rounded = round_value(now)
+            if (refining and not now) or now_rounded != earlier[k] or (
+                    check_reach and not rounding.reaches(now, precision)):
+                unresolved.append(k)
+                earlier[k] = now_rounded
             else:
-                unresolved[name] = now
+                result[k] = now_rounded
         if precision >= max_digits:
             # Still moving at the last precision: a zero that the exact arithmetic did not see as zero.
-            for name, value in unresolved.items():
-                result[name] = rounding.round(Decimal(0) if value.adjusted() < -max_digits // 2 else value)
+            for k in unresolved:
+                value = current[k]
+                result[k] = rounding.round(Decimal(0) if value.adjusted() < -max_digits // 2 else value)
             break
         pending = unresolved
-    return {name: result[name] for name in previous}
+    return result
 
 
 def terminating_decimal(numerator: int, denominator: int) -> Decimal | None:

@@ -7,6 +7,7 @@ without a source; the loader adds the file name. Key paths count list positions 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from decimal import Decimal
 from typing import Any, Iterable
@@ -14,7 +15,7 @@ from typing import Any, Iterable
 import sympy
 
 from ..errors import ParseError, ProblemError
-from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number
+from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number, plain_number
 from .model import Entry
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -149,13 +150,24 @@ class _NotPlain(Exception):
 
 
 def _plain_number(value: Any) -> sympy.Expr:
-    """The fast path: a TOML integer, or a finite float of sane size; else raise _NotPlain."""
+    """The fast path: a TOML integer, a finite float of sane size or a plain number string ("-3/10"); else
+    raise _NotPlain (the expression parser's route, with its checks and messages)."""
     kind = type(value)
-    if kind is int:
+    if kind is str:
+        number = plain_number(value)
+        if number is not None:
+            return number
+    elif kind is int:
         return sympy.Integer(value)
-    if kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
-        return _COPRIME_RATIONAL(*value.as_integer_ratio())
+    elif kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
+        return _decimal_rational(value)
     raise _NotPlain
+
+
+@functools.lru_cache(maxsize=4096)  # a cache: a big matrix repeats its short decimals many times
+def _decimal_rational(value: Decimal) -> sympy.Rational:
+    """A finite TOML float's exact value (equal Decimals such as 1.0 and 1.00 have the same one)."""
+    return _COPRIME_RATIONAL(*value.as_integer_ratio())
 
 
 def read_name(text: str, key: str, what: str = "parameter name") -> str:

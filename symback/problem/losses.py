@@ -86,6 +86,16 @@ def probability_letter(names: Iterable[str]) -> str:
     return next((letter for letter in PROBABILITY_LETTERS if letter not in taken), "p")
 
 
+def names_probabilities(name: str) -> bool:
+    """Whether the loss ``name`` writes probabilities (softmax's p), whose letter a network's parameters decide.
+
+    >>> names_probabilities("softmax_cross_entropy"), names_probabilities("squared_error")
+    (True, False)
+    """
+    definition = REGISTRY.get(name)
+    return definition is not None and definition.taught is _taught_softmax
+
+
 def probability_symbols(count: int, letter: str = "p") -> tuple[sympy.Symbol, ...]:
     """The softmax probabilities p = softmax(ŷ) as SymPy symbols, named like :func:`output_symbols`.
 
