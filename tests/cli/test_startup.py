@@ -5,6 +5,7 @@ interpreter's teardown yet with its output and exit code intact."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 import os
 import subprocess
 import sys
@@ -20,16 +21,19 @@ WS23 = "problems/ws23_backprop.toml"
 ANSWERS = "problems/ws23_answers_example.toml"
 HEAVY = ("sympy", "symengine", "jinja2", "numpy", "mpmath")
 
-# Run in a fresh interpreter: main(argv) in process, then the loaded modules as JSON on the last line of stderr.
-PROBE = """
-import json, sys
-from symback.cli.main import main
-try:
-    code = main(sys.argv[1:])
-except SystemExit as stop:
-    code = stop.code
-sys.stdout.flush()
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+# The console script's own route (main_exit) in a fresh interpreter; an atexit handler stands for the interpreter's
+# teardown, and the modules loaded are reported on stderr's last line just before the process leaves.
+RUN = """
+import atexit, json, os, sys
+atexit.register(print, "TEARDOWN", file=sys.stderr)
+real_exit = os._exit
+def leave(code):
+    print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)), file=sys.stderr)
+    sys.stderr.flush()
+    real_exit(code)
+os._exit = leave
+from symback.cli.main import main_exit
+main_exit(sys.argv[1:])
 """
 
 
@@ -40,11 +44,31 @@ def fresh(code: str, *args: str) -> subprocess.CompletedProcess:
                           env=environment)
 
 
-def probe(*args: str) -> tuple[int, set[str], str]:
-    """Exit code, modules loaded and stdout of ``symback ARGS`` run in process in a fresh interpreter."""
-    done = fresh(PROBE, *args)
-    report = json.loads(done.stderr.strip().splitlines()[-1])
-    return report["code"], set(report["modules"]), done.stdout
+@dataclass(frozen=True)
+class Run:
+    code: int
+    modules: frozenset[str]
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def command(tmp_path_factory):
+    """``symback ARGS`` as the console script runs it, once per ARGS for this file (each costs a fresh process)."""
+    done: dict[tuple[str, ...], Run] = {}
+    output = tmp_path_factory.mktemp("sheets")
+
+    def run(*args: str) -> Run:
+        args = tuple(str(output) if a == "OUTPUT" else a for a in args)
+        if args not in done:
+            process = fresh(RUN, *args)
+            *err, report = process.stderr.strip().splitlines() or [""]
+            assert report.startswith("["), process.stderr  # left by os._exit, which reported the modules
+            done[args] = Run(process.returncode, frozenset(json.loads(report)), process.stdout, "\n".join(err))
+        return done[args]
+
+    run.output = output
+    return run
 
 
 def loaded(modules: set[str], *prefixes: str) -> list[str]:
@@ -53,21 +77,21 @@ def loaded(modules: set[str], *prefixes: str) -> list[str]:
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["solve", "--help"], ["check", "--help"],
                                   ["grad", "--help"]])
-def test_help_and_version_load_no_sympy_symengine_or_jinja2(args):
-    code, modules, out = probe(*args)
-    assert code == 0 and out
-    assert loaded(modules, *HEAVY) == []
-    assert loaded(modules, "symback") == ["symback", "symback.cli", "symback.cli.check", "symback.cli.main",
+def test_help_and_version_load_no_sympy_symengine_or_jinja2(command, args):
+    done = command(*args)
+    assert done.code == 0 and done.out
+    assert loaded(done.modules, *HEAVY) == []
+    assert loaded(done.modules, "symback") == ["symback", "symback.cli", "symback.cli.check", "symback.cli.main",
                                           "symback.errors"]
 
 
-def test_version_is_the_package_version():
-    code, _, out = probe("--version")
+def test_version_is_the_package_version(command):
+    done = command("--version")
     try:
         expected = metadata.version("symback")
     except metadata.PackageNotFoundError:  # a checkout that is not installed: the source's version
         expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-    assert (code, out) == (0, f"symback {expected}\n")
+    assert (done.code, done.out) == (0, f"symback {expected}\n")
 
 
 def test_import_symback_is_cheap_and_its_names_load_on_use():
@@ -88,23 +112,23 @@ def test_every_public_name_of_symback_resolves():
         symback.no_such_name  # noqa: B018 - the attribute access is the test
 
 
-def test_grad_loads_no_renderer_checker_or_runs():
-    code, modules, out = probe("grad", WS23, "--x", "1,3", "--y", "2")
-    assert code == 0 and "dL/da22" in out
-    assert loaded(modules, "jinja2", "symback.render", "symback.derive", "symback.checker", "symback.runs") == []
+def test_grad_loads_no_renderer_checker_or_runs(command):
+    done = command("grad", WS23, "--x", "1,3", "--y", "2")
+    assert done.code == 0 and "dL/da22" in done.out
+    assert loaded(done.modules, "jinja2", "symback.render", "symback.derive", "symback.checker", "symback.runs") == []
 
 
-def test_solve_of_a_sheet_without_runs_loads_no_training_or_checker(tmp_path):
-    code, modules, out = probe("solve", WS23, "--format", "md,tex", "-o", str(tmp_path))
-    assert code == 0 and (tmp_path / "ws23_backprop.md").is_file()
-    assert loaded(modules, "symback.checker", "symback.runs.training", "symback.runs.optimize",
+def test_solve_of_a_sheet_without_runs_loads_no_training_or_checker(command):
+    done = command("solve", WS23, "--format", "md,tex", "-o", "OUTPUT")
+    assert done.code == 0 and (command.output / "ws23_backprop.md").is_file()
+    assert loaded(done.modules, "symback.checker", "symback.runs.training", "symback.runs.optimize",
                   "symback.derive.run_steps", "symback.render.training_plot", "symback.render.plot_svg") == []
 
 
-def test_check_of_one_file_loads_no_renderer_or_jinja2():
-    code, modules, out = probe("check", WS23, ANSWERS)
-    assert code == 1 and out  # the example answers hold a slip on purpose
-    assert loaded(modules, "jinja2", "symback.render") == []
+def test_check_of_one_file_loads_no_renderer_or_jinja2(command):
+    done = command("check", WS23, ANSWERS)
+    assert done.code == 1 and done.out  # the example answers hold a slip on purpose
+    assert loaded(done.modules, "jinja2", "symback.render") == []
 
 
 def test_a_solve_takes_no_sympy_limit(monkeypatch, tmp_path):
@@ -135,30 +159,25 @@ def test_the_exact_route_to_the_limits_is_sympys():
 @pytest.mark.parametrize("args, code", [(["check", WS23, ANSWERS], 1), (["grad", WS23, "--x", "1,3", "--y", "2"], 0),
                                         (["grad", "no-such-file.toml", "--x", "1", "--y", "2"], 2),
                                         (["grad", WS23], 2), (["--help"], 0)])
-def test_main_exit_keeps_output_and_exit_code_and_skips_teardown(args, code):
-    # an atexit handler stands for the interpreter's teardown: os._exit after the flush never runs it
-    script = ("import atexit, sys; atexit.register(print, 'TEARDOWN', file=sys.stderr); "
-              "from symback.cli.main import main_exit; sys.argv[1:] = %r; main_exit()" % args)
-    in_process = fresh(PROBE, *args)
-    done = fresh(script)
-    assert done.returncode == code
-    assert "TEARDOWN" not in done.stderr
-    assert done.stdout == in_process.stdout  # everything printed reached the pipe
+def test_main_exit_keeps_output_and_exit_code_and_skips_teardown(command, args, code, capsys, monkeypatch):
+    from symback.cli.main import main
+
+    monkeypatch.chdir(ROOT)
+    try:  # the same command in this process: what the pipe must receive
+        main(args)
+    except SystemExit:  # argparse's --help and usage errors
+        pass
+    expected = capsys.readouterr().out
+    done = command(*args)
+    assert done.code == code
+    assert "TEARDOWN" not in done.err  # os._exit after the flush: the interpreter's teardown never ran
+    assert done.out == expected  # everything printed reached the pipe
     if code == 2:
-        assert done.stderr.count("\n") == 1 or "usage:" in done.stderr  # one line, or argparse's usage
+        assert done.err.count("\n") == 0 or "usage:" in done.err  # one line, or argparse's usage
 
 
-def test_the_command_line_process_never_loads_numpy():
+def test_the_command_line_process_never_loads_numpy(command):
     # SymEngine would import NumPy (not a dependency of symback) at its own import; the entry point keeps it out
-    script = ("import atexit, json, os, sys; real_exit = os._exit\n"
-              "def loaded():\n"
-              "    print(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)), file=sys.stderr)\n"
-              "    sys.stderr.flush()\n"
-              "atexit.register(loaded)  # a run that ends by sys.exit reports too\n"
-              "os._exit = lambda code: (loaded(), real_exit(code))\n"
-              "from symback.cli.main import main_exit; sys.argv[1:] = %r; main_exit()" % ["grad", WS23, "--x", "1,3",
-                                                                                         "--y", "2"])
-    done = fresh(script)
-    modules = set(json.loads(done.stderr.strip().splitlines()[-1]))
-    assert done.returncode == 0 and "symengine" in modules
-    assert loaded(modules, "numpy") == []
+    done = command("grad", WS23, "--x", "1,3", "--y", "2")
+    assert done.code == 0 and "symengine" in done.modules
+    assert loaded(done.modules, "numpy") == []

@@ -529,6 +529,7 @@ def off_every_kink(kinks, point) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(tree=random_tree(), numerators=st.lists(st.integers(-9, 9), min_size=3, max_size=3),
        denominators=st.lists(st.integers(1, 4), min_size=3, max_size=3), ties=st.sampled_from(["split", "first"]))

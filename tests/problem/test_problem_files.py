@@ -614,6 +614,7 @@ def assert_loads_or_problem_error(text: str):
         assert str(error).startswith("fuzz.toml: ")
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_problems_give_problem_errors_only(data):
@@ -636,6 +637,7 @@ def test_mutated_problems_give_problem_errors_only(data):
     assert_loads_or_problem_error(toml_document(document))
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.sampled_from(NAMES), junk, max_size=8))
 def test_random_documents_give_problem_errors_only(document):
