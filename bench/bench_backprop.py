@@ -23,6 +23,7 @@ The exit code is 0 unless something crashes: this is a report, not a test.
 """
 
 import argparse
+import math
 import multiprocessing
 import os
 import queue
@@ -34,7 +35,10 @@ import tomllib
 from decimal import Decimal
 from pathlib import Path
 
-import numpy
+try:
+    import numpy
+except ImportError:  # not a dependency of symback: the floor is then plain Python floats
+    numpy = None
 import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -115,6 +119,8 @@ def float64_floor(path, x, y):
     """tomllib reading the file (quoted numbers turned into floats) and a numpy float64 forward and backward pass
     of the same network: every parameter's gradient."""
     data = tomllib.loads(Path(path).read_text())
+    if numpy is None:
+        return _plain_float64_floor(data, x, y)
     weights = [numpy.array([[_float(v) for v in row] for row in layer["values"]]) for layer in data["network"]["layers"]]
     h = [numpy.array([_float(v) for v in x])]
     for number, w in enumerate(weights):
@@ -126,6 +132,24 @@ def float64_floor(path, x, y):
         gradients.append(numpy.outer(delta, h[number]))
         if number:
             delta = (weights[number].T @ delta) * h[number] * (1 - h[number])
+    return gradients
+
+
+def _plain_float64_floor(data, x, y):
+    """The same forward and backward pass in plain Python floats, where NumPy is not installed."""
+    weights = [[[_float(v) for v in row] for row in layer["values"]] for layer in data["network"]["layers"]]
+    h = [[_float(v) for v in x]]
+    for number, w in enumerate(weights):
+        z = [sum(wi * hi for wi, hi in zip(row, h[-1])) for row in w]
+        h.append(z if number == len(weights) - 1 else [1 / (1 + math.exp(-zi)) for zi in z])
+    targets = [_float(v) for v in (y if isinstance(y, list) else [y])]
+    delta = [2 * (out - target) for out, target in zip(h[-1], targets)]
+    gradients = []
+    for number in range(len(weights) - 1, -1, -1):
+        gradients.append([[d * hj for hj in h[number]] for d in delta])
+        if number:
+            back = [sum(weights[number][k][j] * delta[k] for k in range(len(delta))) for j in range(len(h[number]))]
+            delta = [b * hj * (1 - hj) for b, hj in zip(back, h[number])]
     return gradients
 
 
