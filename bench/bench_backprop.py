@@ -42,7 +42,7 @@ except ImportError:  # not a dependency of symback: the floor is then plain Pyth
 import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import symback  # noqa: E402
+import symback
 
 SIZES = [[2, 2, 1], [3, 4, 4, 1], [4, 16, 16, 1], [8, 32, 32, 32, 1], [784, 128, 10]]
 STYLES = ("floats", "quoted")

@@ -41,7 +41,33 @@ _LAZY = {
     "train": ".runs.training",
 }
 
-__all__ = sorted(["ArgumentError", "ParseError", "ProblemError", "SymbackError", *_LAZY])
+__all__ = [
+    "AnswerSheet",
+    "ArgumentError",
+    "BackpropResult",
+    "CircuitResult",
+    "ExerciseResult",
+    "OptimizerRun",
+    "ParseError",
+    "ProblemError",
+    "Report",
+    "SymbackError",
+    "Tolerance",
+    "TrainingRun",
+    "TrainingStep",
+    "Verdict",
+    "backprop",
+    "build_checklist",
+    "check",
+    "exact_first_step",
+    "load",
+    "load_answers",
+    "loads",
+    "optimize",
+    "run_exercise",
+    "sgd",
+    "train",
+]
 
 
 def __getattr__(name: str):

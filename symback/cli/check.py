@@ -51,7 +51,9 @@ def _check(args) -> int:
         raise ArgumentError(f"-o: {args.output} is a folder; name a feedback file (.md, .tex, .pdf or .json)")
     report = check(checklist, load_answers(answers), tolerance=policy)
     if args.output:
-        from ..checker.folder import save_report  # feedback sheets: Jinja2 and the renderers, only when asked
+        from ..checker.folder import (
+            save_report,  # feedback sheets: Jinja2 and the renderers, only when asked
+        )
 
         save_report(report, Path(args.output))
     if args.json:

@@ -9,8 +9,8 @@ of every wire). An exercise names its presentation with ``presentation``; withou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..display import present
 from ..engine.backprop import moving_parameters, problem_kind
@@ -228,7 +228,9 @@ def optimize_task(problem, exercise, digits, presentation):
     >>> [step.kind for step in steps][-1]
     'optimizer_run'
     """
-    from ..runs.optimize import run_optimizer  # here: a sheet without runs loads none of symback.runs' machinery
+    from ..runs.optimize import (
+        run_optimizer,  # here: a sheet without runs loads none of symback.runs' machinery
+    )
     from .run_steps import optimizer_run_step
 
     run = run_optimizer(problem, exercise, digits)

@@ -9,13 +9,19 @@ node; the last layer's output is ŷ.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import sympy
 
 from ..numbers.parse import exact_number
 from ..problem.activations import Z, make_activation
-from ..problem.losses import Loss, make_loss, names_probabilities, probability_letter, target_problem
+from ..problem.losses import (
+    Loss,
+    make_loss,
+    names_probabilities,
+    probability_letter,
+    target_problem,
+)
 from ..problem.model import ActivationSpec, LossSpec, NetworkSpec
 from .graph import Graph, LocalRule, Node, WeightedSum
 

@@ -15,7 +15,8 @@ from typing import Any, Iterable
 import sympy
 
 from ..errors import ParseError, ProblemError
-from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number, plain_number
+from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number
+from ..numbers.plain import plain_number
 from .model import Entry
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

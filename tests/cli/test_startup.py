@@ -5,11 +5,11 @@ interpreter's teardown yet with its output and exit code intact."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 import os
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def test_every_public_name_of_symback_resolves():
     for name in symback.__all__:
         assert callable(getattr(symback, name)), name  # functions and classes (CircuitResult is BackpropResult)
     with pytest.raises(AttributeError):
-        symback.no_such_name  # noqa: B018 - the attribute access is the test
+        symback.no_such_name
 
 
 def test_grad_loads_no_renderer_checker_or_runs(command):

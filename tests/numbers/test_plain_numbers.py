@@ -1,4 +1,4 @@
-"""The plain-number shortcut (symback.numbers.parse.plain_number) against the route it bypasses: the expression
+"""The plain-number shortcut (symback.numbers.plain.plain_number) against the route it bypasses: the expression
 parser, which reads the same texts with all its checks. Where the shortcut answers, both give the same exact
 value; where the text is not plain or too long for it, it answers None and the parser keeps its messages."""
 
@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from symback.errors import ParseError
-from symback.numbers.parse import CONSTANTS, Parser, parse_number, plain_number
+from symback.numbers.parse import CONSTANTS, Parser, parse_number
+from symback.numbers.plain import plain_number
 
 DIGITS = st.text("0123456789", min_size=1, max_size=45)
 EXPONENT = st.one_of(st.just(""), st.builds(lambda e, sign, n: f"{e}{sign}{n}", st.sampled_from("eE"),
