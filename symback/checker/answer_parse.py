@@ -126,11 +126,13 @@ def _read_text(text: str) -> Answer:
 
 @functools.lru_cache(maxsize=4096)  # many students write the same exact forms; Answer is immutable
 def _read_written_form(text: str) -> Answer:
-    plain, separator, spelled_out = normalise(text)
+    plain, separator, spelled_out, is_latex = normalise(text)
     if plain.lstrip("+-").lower() in _NOT_FINITE:
         raise ParseError(f"not a finite number: {text}")
-    is_latex = "\\" in plain or "{" in plain or "}" in plain
     try:
+        literal = _PLAIN_DECIMAL.fullmatch(plain)  # "$2.36e-1$" or "0{,}7311": a decimal, whole
+        if literal:
+            return _from_literal(text, literal, number_text=plain)
         plain = latex_to_plain(plain) if is_latex else plain
         scientific = _TIMES_POWER_OF_TEN.fullmatch(plain)
         if scientific and _PLAIN_DECIMAL.fullmatch(scientific[1]):
