@@ -14,12 +14,14 @@ figures written are kept, since a tolerance policy may be stated in those terms;
 
 from __future__ import annotations
 
+import datetime
 import decimal
 import fractions
 import functools
 import math
 import numbers
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,7 +70,7 @@ def read_answer(raw: Any) -> Answer:
     if isinstance(raw, str):
         return _read_text(raw.strip())
     if isinstance(raw, bool):  # before int: True is an int
-        raise ParseError(f"expected a number or an expression, got a bool ({raw})")
+        raise ParseError(f"{shown_answer(raw)} is a truth value, not a number")
     if isinstance(raw, numbers.Integral):  # int, and NumPy's and SymPy's integers
         raw = int(raw)
         if raw.bit_length() > 3.33 * MAX_DIGITS:  # before str(), which refuses very long ints
@@ -78,7 +80,9 @@ def read_answer(raw: Any) -> Answer:
         return _read_sympy(raw)
     if isinstance(raw, (float, decimal.Decimal)):
         if not (raw.is_finite() if isinstance(raw, decimal.Decimal) else math.isfinite(raw)):
-            raise ParseError(f"expected a finite number, got {raw}")
+            raise ParseError("not a number (NaN)" if _is_nan(raw) else "infinite, not a finite number")
+        if isinstance(raw, decimal.Decimal) and len(raw.as_tuple().digits) > MAX_DIGITS:
+            raise ParseError(f"number has more than {MAX_DIGITS} digits")
         return _read_text(float.__repr__(raw) if isinstance(raw, float) else str(raw))
     if isinstance(raw, numbers.Rational):  # Fraction and the like: exact
         numerator, denominator = int(raw.numerator), int(raw.denominator)
@@ -92,8 +96,75 @@ def read_answer(raw: Any) -> Answer:
         except (TypeError, ValueError, OverflowError, ArithmeticError) as error:
             raise ParseError(f"cannot read a {type(raw).__name__} as a float: {str(error)[:80]}") from None
         return read_answer(as_float)
-    kind = "None" if raw is None else f"a {type(raw).__name__}"
-    raise ParseError(f"expected a number or an expression, got {kind}")
+    raise ParseError(f"{_kind_of(raw)}, not a number or an expression")
+
+
+def shown_answer(raw: Any) -> str:
+    """An answer as the student wrote it (a TOML value as TOML spells it), or in words where it is no number.
+
+    Never a Python repr: this is what feedback quotes back to the student.
+
+    >>> import datetime
+    >>> shown_answer("2.359"), shown_answer(decimal.Decimal("0.5")), shown_answer(True), shown_answer([1, 2])
+    ('2.359', '0.5', 'true', '[…]')
+    >>> shown_answer(decimal.Decimal("NaN")), shown_answer(datetime.date(2023, 11, 7)), shown_answer(10**5000)
+    ('nan', '2023-11-07', 'an integer of 5001 digits')
+    """
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, numbers.Integral):
+        raw = int(raw)
+        if raw.bit_length() > 3.33 * MAX_DIGITS:  # str() refuses very long ints; counting digits is cheap
+            return f"an integer of {_digit_count(abs(raw))} digits"
+        return str(raw)
+    if isinstance(raw, float) and not math.isfinite(raw) or isinstance(raw, decimal.Decimal) and not raw.is_finite():
+        return "nan" if _is_nan(raw) else "-inf" if math.copysign(1, raw) < 0 else "inf"  # as TOML writes them
+    if isinstance(raw, float):
+        return float.__repr__(raw)
+    if isinstance(raw, decimal.Decimal) and len(raw.as_tuple().digits) > MAX_DIGITS:
+        return f"a number of {len(raw.as_tuple().digits)} digits"
+    if isinstance(raw, (decimal.Decimal, numbers.Rational, sympy.Expr)):
+        try:
+            text = str(raw)
+        except ValueError:  # an integer part past Python's digit limit for str()
+            return "a number too long to show"
+        return text if len(text) <= MAX_TEXT_LENGTH else f"a number of {len(text)} characters"
+    if isinstance(raw, (datetime.date, datetime.time)):
+        return raw.isoformat()
+    if isinstance(raw, (list, tuple)):
+        return "[…]"
+    if isinstance(raw, Mapping):
+        return "{…}"
+    return _kind_of(raw)
+
+
+def _is_nan(value: float | decimal.Decimal) -> bool:
+    return value.is_nan() if isinstance(value, decimal.Decimal) else math.isnan(value)  # sNaN refuses comparisons
+
+
+def _digit_count(value: int) -> int:
+    """Decimal digits of a non-negative int, without str() (which refuses very long ints)."""
+    estimate = max(1, int(value.bit_length() * math.log10(2)))
+    return estimate + (value >= 10**estimate)
+
+
+def _kind_of(raw: Any) -> str:
+    """What a value that is no number is, in words."""
+    if raw is None:
+        return "nothing"
+    if isinstance(raw, datetime.datetime):  # before date: a datetime is a date
+        return "a date and time"
+    for kind, name in ((datetime.date, "a date"), (datetime.time, "a time of day"), (bool, "a truth value"),
+                       (str, "text"), (bytes, "bytes"), (list, "an array"), (tuple, "an array"),
+                       (Mapping, "a table")):
+        if isinstance(raw, kind):
+            return name
+    name = type(raw).__name__
+    if name.lower().startswith("bool"):  # NumPy's bool_, SymPy's BooleanTrue
+        return "a truth value"
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 
 def _read_sympy(value: sympy.Expr) -> Answer:

@@ -10,7 +10,8 @@ The format is described in ``docs/answers-format.md``::
 
 The answers themselves are only collected here; reading each one is the checker's work, so that an answer
 that cannot be read is a verdict, not an error. A file that is not valid TOML or JSON, or has the wrong shape,
-is a :class:`~symback.errors.ProblemError` naming the file and key.
+is a :class:`~symback.errors.ProblemError` naming the file and key. A key too long to name anything (a hostile or
+broken file) is kept shortened, so that no message echoes it in full.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 import decimal
 import json
 import os
+import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +28,14 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from ..errors import ProblemError
+from ..numbers.parse import MAX_DIGITS
 from ..numbers.tolerance import Tolerance, read_tolerance
 from ..problem.fields import describe
 
 _TOP_KEYS = ("student", "tolerance", "exercises")
 MAX_FILE_BYTES = 1_000_000  # an answers file is a few kilobytes; refuse to read a huge one
+MAX_KEY_LENGTH = 200  # no quantity or exercise is named by more characters (spaces aside): longer keys are shortened
+SHORT_KEY_LENGTH = 40  # how much of such a key is kept, before "…"
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,12 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
             data = tomllib.loads(text, parse_float=decimal.Decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
         what = "JSON" if json_format else "TOML"
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        if isinstance(error, RecursionError):
+            reason = "nested too deeply"
+        elif isinstance(error, (tomllib.TOMLDecodeError, json.JSONDecodeError)):
+            reason = str(error)
+        else:  # int() refused a number past Python's digit limit (4,300), far past any answer's
+            reason = _too_many_digits(text)
         raise ProblemError(what.lower(), f"cannot read the {what}: {reason}", source=source) from None
     try:
         return answer_sheet(data, source, shorthand=False)
@@ -93,6 +104,29 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number")
+
+
+def _too_many_digits(text: str) -> str:
+    """Where the integer too long for Python to read is (the first run of digits past the limit), in words."""
+    limit = sys.get_int_max_str_digits()
+    digits = re.search(r"(?<![\w.\"'])[0-9][0-9_]{%d,}" % max(limit - 1, 0), text)
+    if digits is None:  # not found (in a string?): say what was refused without pointing
+        return f"a number has more than {limit} digits; numbers in an answers file have at most {MAX_DIGITS} digits"
+    line = text.count("\n", 0, digits.start()) + 1
+    count = len(digits.group().replace("_", ""))
+    return f"line {line}: a number of {count} digits; numbers in an answers file have at most {MAX_DIGITS} digits"
+
+
+def short_key(key: Any) -> str:
+    """A key as text, shortened to its first characters and "…" if it is too long to name anything.
+
+    >>> short_key("dL/da22"), short_key("k" * 500_000)
+    ('dL/da22', 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk…')
+    """
+    key = str(key)
+    if len(key) <= MAX_KEY_LENGTH or len(key.replace(" ", "").strip()) <= MAX_KEY_LENGTH:
+        return key
+    return key[:SHORT_KEY_LENGTH] + "…"
 
 
 def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True) -> AnswerSheet:
@@ -112,7 +146,7 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
     unknown = [key for key in data if key not in _TOP_KEYS]
     if unknown:
         hint = "; exercises go in [exercises.ID] tables" if str(unknown[0]).startswith("exercise") else ""
-        raise ProblemError(str(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
+        raise ProblemError(short_key(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
     student = data.get("student")
     if student is not None and not isinstance(student, str):
         raise ProblemError("student", f"expected text, got {describe(student)}")
@@ -122,7 +156,10 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
         raise ProblemError("exercises", f"expected a table of exercises ([exercises.1] ...), got {describe(sections)}")
     exercises = {}
     for exercise_id, section in sections.items():
+        exercise_id = short_key(exercise_id)
         if not isinstance(section, Mapping):
             raise ProblemError(f"exercises.{exercise_id}", f"expected a table of answers, got {describe(section)}")
-        exercises[str(exercise_id)] = {str(key): value for key, value in section.items()}
+        answers = exercises.setdefault(exercise_id, {})  # two shortened keys may meet: the first one stays
+        for key, value in section.items():
+            answers.setdefault(short_key(key), value)
     return AnswerSheet(exercises, student.strip() or None if student else None, tolerance, source)

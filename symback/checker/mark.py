@@ -24,7 +24,7 @@ from typing import Any, Mapping
 from ..errors import ParseError
 from ..numbers.tolerance import Tolerance
 from ..problem.model import Problem
-from .answer_parse import Answer, read_answer
+from .answer_parse import Answer, read_answer, shown_answer
 from .answers_file import AnswerSheet, answer_sheet, load_answers
 from .checklist import Checklist, Item, build_checklist
 from .hints import hint_for
@@ -186,8 +186,5 @@ def _rounded_from(answer: Answer, reference: Decimal, policy: Tolerance) -> bool
 
 
 def _shown(raw: Any) -> str:
-    try:
-        text = raw if isinstance(raw, str) else repr(raw)
-    except ValueError:  # an int or Fraction past Python's digit limit for str()
-        text = f"<{type(raw).__name__} too large to show>"
+    text = shown_answer(raw)  # as written, or in words: never a Python repr
     return text if len(text) <= 80 else text[:77] + "..."

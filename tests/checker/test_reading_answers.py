@@ -300,8 +300,8 @@ def test_numpy_values():
         answer = read_answer(raw)
         assert (answer.text, fraction_of(answer.value), answer.places) == (text, value, places)
         assert figures is None or answer.figures == figures
-    for raw, reason in [(np.bool_(True), "got a bool"), (np.float64("nan"), "finite"), (np.float32("inf"), "finite"),
-                        (np.array([0.5]), "got a ndarray")]:
+    for raw, reason in [(np.bool_(True), "a truth value"), (np.float64("nan"), "not a number (NaN)"),
+                        (np.float32("inf"), "infinite"), (np.array([0.5]), "ndarray, not a number")]:
         with pytest.raises(ParseError) as error:
             read_answer(raw)
         assert reason in error.value.reason
@@ -316,7 +316,7 @@ def test_numpy_values():
         (sympy.oo, "finite"),
         (sympy.nan, "finite"),
         (sympy.zoo, "finite"),
-        (sympy.true, "got a BooleanTrue"),
+        (sympy.true, "a truth value"),
         (sympy.Integer(10) ** 5000, "digits"),
         (sympy.Rational(1, 10**5000), "digits"),
         (sympy.Add(*[sympy.sqrt(i) for i in range(2, 3000)]), "too large"),
@@ -412,16 +412,16 @@ def test_decimals_read_exactly(coefficient, exponent):
         ("", "empty"),
         ("$$", "empty"),
         ("≈", "empty"),
-        (True, "got a bool"),
-        (None, "got None"),
-        ([0.7], "got a list"),
-        ({"x": 1}, "got a dict"),
-        (b"0.7", "got a bytes"),
-        (object(), "got a object"),
-        (float("nan"), "finite"),
-        (float("inf"), "finite"),
-        (Decimal("NaN"), "finite"),
-        (Decimal("-Infinity"), "finite"),
+        (True, "true is a truth value, not a number"),
+        (None, "nothing, not a number"),
+        ([0.7], "an array, not a number"),
+        ({"x": 1}, "a table, not a number"),
+        (b"0.7", "bytes, not a number"),
+        (object(), "an object, not a number"),
+        (float("nan"), "not a number (NaN)"),
+        (float("inf"), "infinite"),
+        (Decimal("NaN"), "not a number (NaN)"),
+        (Decimal("-Infinity"), "infinite"),
         ("nan", "finite"),
         ("-inf", "finite"),
         ("\\infty", "finite"),
