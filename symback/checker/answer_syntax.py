@@ -215,9 +215,11 @@ def implied_products(plain: str) -> str:
 
     >>> implied_products("-((4e)/(1+e))"), implied_products("2 sqrt(e)(1+e)"), implied_products("e^2e")
     ('-((4*e)/(1+e))', '2 *sqrt(e)*(1+e)', 'e^2*e')
-    >>> implied_products("1/2e")
-    Traceback (most recent call last):
-    symback.errors.ParseError: a product right after '/' is ambiguous (is all of it under the fraction bar?): write \\frac{…}{…}, or \\cdot between its factors
+    >>> try:
+    ...     implied_products("1/2e")
+    ... except ParseError as error:
+    ...     print(error.reason.split(":")[0])
+    a product right after '/' is ambiguous (is all of it under the fraction bar?)
     """
     out: list[str] = []
     divided = [False]  # per open bracket: a '/' came last among '*', '/', ',' and binary '+', '-'

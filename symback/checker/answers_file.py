@@ -109,7 +109,7 @@ def _reject_constant(name: str):
 def _too_many_digits(text: str) -> str:
     """Where the integer too long for Python to read is (the first run of digits past the limit), in words."""
     limit = sys.get_int_max_str_digits()
-    digits = re.search(r"(?<![\w.\"'])[0-9][0-9_]{%d,}" % max(limit - 1, 0), text)
+    digits = re.search(rf"(?<![\w.\"'])[0-9][0-9_]{{{max(limit - 1, 0)},}}", text)
     if digits is None:  # not found (in a string?): say what was refused without pointing
         return f"a number has more than {limit} digits; numbers in an answers file have at most {MAX_DIGITS} digits"
     line = text.count("\n", 0, digits.start()) + 1

@@ -84,7 +84,7 @@ class Verdict:
         if self.status == "missing":
             return "no answer"
         if self.status == "unreadable":
-            return f"could not read {self.answer!r}: {self.reason}"
+            return f"could not read '{self.answer}': {self.reason}"  # as written: a repr would double each backslash
         if self.status == "carried forward":
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong; right: {self.right_shown()}"
