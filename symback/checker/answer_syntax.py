@@ -55,7 +55,7 @@ _LATEX_GROUPS |= {"dfrac": _LATEX_GROUPS["frac"], "tfrac": _LATEX_GROUPS["frac"]
 _LATEX_GROUPS |= {name: ("", ((" ", " "),)) for name in ("mathrm", "operatorname", "text", "mathit")}
 
 # "2\\frac{1}{2}": the mixed number 2½, or the product 1?
-_MIXED_LATEX = re.compile(r"(?<![0-9.])[0-9]+\s*\\[dtc]?frac\s*(?:\{\s*[0-9]+\s*\}|[0-9])\s*(?:\{\s*[0-9]+\s*\}|[0-9])")
+_MIXED_LATEX = re.compile(r"(?<![0-9.^_])[0-9]+\s*\\[dtc]?frac\s*(?:\{\s*[0-9]+\s*\}|[0-9])\s*(?:\{\s*[0-9]+\s*\}|[0-9])")
 # the translated text, token by token; "exponent" catches the number "2e-1" or "2e3" could also be
 _PLAIN_TOKEN = re.compile(r"(?P<space>\s+)|(?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<exponent>[eE][+-]?[0-9]+)?)"
                           r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*|π)|(?P<other>.)", re.DOTALL)

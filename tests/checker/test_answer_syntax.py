@@ -53,6 +53,8 @@ IMPLIED = [
     (r"e^{2}e", E**3),  # the power binds first
     (r"$e^2e$", E**3),
     (r"2^{-1}e", E / 2),
+    (r"e^2\frac12", sympy.exp(2) / 2),  # the 2 is an exponent, not the whole part of a mixed number
+    (r"1{,}5\frac{1}{2}", R(3, 4)),  # nor is a decimal
     (r"\sigma(1)(1-\sigma(1))", 1 / (1 + sympy.exp(-1)) * (1 - 1 / (1 + sympy.exp(-1)))),
     (r"\ln(2)e", E * sympy.log(2)),
     (r"2\exp(1)", 2 * E),
