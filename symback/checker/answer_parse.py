@@ -4,8 +4,8 @@ Accepted: text, int, float, Decimal (TOML floats), Fraction and any other ``numb
 integers), ``numbers.Rational`` or ``numbers.Real`` (NumPy floats, read as ``repr(float(x))``), and SymPy
 constants (checked by :func:`symback.numbers.parse.exact_number`; a SymPy Float is read as the decimal it prints as).
 Text may be a decimal ("0.731", "2.36e-1", "2.36 × 10^-1", "2.36×10⁻¹", "0,731"), an exact form ("e/(1+e)",
-"3/8", "√(1+e)", "σ(1)", "½", "e²") or simple LaTeX ("\\frac{e}{1+e}", with products implied where unambiguous as in
-"8\\frac{e}{1+e}", and "{,}" as a decimal comma as in "0{,}7311"), also written with its decimal value
+"3/8", "√(1+e)", "σ(1)", "½", "e²") or simple LaTeX ("\\frac{e}{1+e}", with products implied where unambiguous
+as in "8\\frac{e}{1+e}", and "{,}" as a decimal comma as in "0{,}7311"), also written with its decimal value
 ("e/(1+e) ≈ 0.7311": the exact part is read). :mod:`symback.checker.answer_syntax` tidies and translates the text by
 plain string work, and the result goes through :func:`symback.numbers.parse.parse_number`: nothing is ever run.
 Every answer that can't be read raises :class:`~symback.errors.ParseError` with a one-line reason in words (never
