@@ -123,7 +123,10 @@ def short_key(key: Any) -> str:
     >>> short_key("dL/da22"), short_key("k" * 500_000)
     ('dL/da22', 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk…')
     """
-    key = str(key)
+    try:
+        key = str(key)
+    except ValueError:  # a Python int past the digit limit for str(), given as a key in a mapping
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
     if len(key) <= MAX_KEY_LENGTH or len(key.replace(" ", "").strip()) <= MAX_KEY_LENGTH:
         return key
     return key[:SHORT_KEY_LENGTH] + "…"

@@ -253,3 +253,9 @@ def test_a_key_long_only_by_its_spaces_still_names_its_quantity(checklist):
     report = symback.check(checklist, sheet)
     assert not report.notes
     assert next(v for v in report.verdicts if v.key == "z1_1" and v.exercise == "3").status == "correct"
+
+
+def test_a_python_int_key_past_the_digit_limit_is_named_in_words():
+    sheet = answer_sheet({10**5000: {"a": 1}, "3": {10**5000: 1}})
+    assert set(sheet.exercises) == {"3", "an integer of more than 4300 digits"}
+    assert set(sheet.exercises["3"]) == {"an integer of more than 4300 digits"}
