@@ -2,15 +2,19 @@
 
 Each hint is a small test on a :class:`Slip`: the wrong answer, the value the student's own inputs give
 (``target``; the right value where there is no rule) and those inputs. The first hint that fits is shown, in
-the order of :data:`HINTS`.
+the order of :data:`HINTS`: the slips that name a cause (a weight read in place of another, log base 10, an
+activation the exercise sets ignored) before a wrong sign, which is named only where nothing more specific
+explains the value. A named slip is recognised through working the student left out: its value is the
+exercise's pass made again with the slip (:mod:`symback.checker.slip_values`).
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Callable, Sequence
 
 from ..numbers.rounding import round_significant
 from ..numbers.tolerance import Tolerance
@@ -18,6 +22,11 @@ from ..problem.losses import make_loss
 from .answer_parse import PRECISION, Answer
 from .checklist import Checklist, Item
 from .rule_values import apply_rule
+from .slip_values import SlipPasses, overrides, weight_swaps
+
+LOOSE = Decimal("0.005")  # a slip's value reached through rounded working left out: half a percent
+LOG_LOSSES = ("binary_cross_entropy", "softmax_cross_entropy")
+_LN10 = Decimal(10).ln(decimal.Context(prec=PRECISION))
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,35 @@ class Slip:
         """The item's own rule on other values (what a slip in applying the rule would give)."""
         return apply_rule(self.item.rules[0], values) if self.item.compute is not None else None
 
+    def made(self, slipped: Decimal | None) -> bool:
+        """Whether the answer is what a slip gives (``slipped``), where the slip changes this quantity at all:
+        within the tolerance, rounded at the answer's own last digit, or within :data:`LOOSE` (values rounded on
+        the way and not written)."""
+        if slipped is None or any(_close(slipped, right, self.policy) for right in (self.item.reference, self.target)):
+            return False
+        places = self.answer.places
+        rounded = places is not None and self.policy.allows_rounding(places, self.answer.figures)
+        if rounded and abs(self.value - slipped) <= Decimal(5).scaleb(-places - 1):
+            return True
+        return _close(self.value, slipped, self.policy)
+
+    @property
+    def exercise(self):
+        """The spec of the exercise the item belongs to."""
+        return self.checklist.exercise(self.item.exercise).exercise
+
+    @functools.cached_property
+    def passes(self) -> SlipPasses:
+        """The exercise's pass, to be made again with a slip."""
+        return SlipPasses(self.checklist.problem, self.exercise)
+
+
+def _close(value: Decimal, reference: Decimal, policy: Tolerance) -> bool:
+    if policy.within(value, reference):
+        return True
+    with decimal.localcontext(prec=PRECISION):
+        return abs(value - reference) <= LOOSE * abs(reference)
+
 
 def _too_few_figures(slip: Slip) -> str | None:
     answer, policy = slip.answer, slip.policy
@@ -62,7 +100,45 @@ def _precision_asked(policy: Tolerance) -> str:
 
 
 def _sign(slip: Slip) -> str | None:
+    """−answer is the value (within the tolerance); tried after every hint that names a cause."""
     return "the sign is wrong" if slip.target != 0 and slip.near(-slip.target) else None
+
+
+def _weight_in_place(slip: Slip) -> str | None:
+    """A weight of the same layer read in place of the right one: the transposed entry, a neighbour's."""
+    swaps = weight_swaps(slip.checklist.problem)
+    for n, swap in enumerate(swaps):
+        if slip.made(slip.passes.value(slip.item.key, swap=swap)):
+            also = [other for other in swaps[n + 1:] if slip.made(slip.passes.value(slip.item.key, swap=other))]
+            return swap.hint + "".join(f" (so does {other.used} in place of {other.meant})" for other in also[:2])
+    return None
+
+
+def _activation_ignored(slip: Slip) -> str | None:
+    """The network's own activation used where the exercise sets another (f ≡ 0, so ∂h/∂z = 0)."""
+    for override in overrides(slip.checklist.problem, slip.exercise):
+        if slip.made(slip.passes.value(slip.item.key, override=override)):
+            return override.hint
+    return None
+
+
+def _log_base_10(slip: Slip) -> str | None:
+    """log₁₀ for ln in a cross-entropy: L, ∂L/∂· and the step they make divided by ln 10."""
+    item = slip.item
+    loss = slip.exercise.loss or slip.checklist.problem.loss
+    if loss is None or loss.kind not in LOG_LOSSES:
+        return None
+    with decimal.localcontext(prec=PRECISION):
+        if item.kind == "update":
+            slipped = slip.with_inputs([slip.inputs[0] / _LN10]) if slip.inputs else None
+        elif item.kind == "loss" or item.key.startswith("dL/d"):
+            slipped = slip.target / _LN10
+        else:
+            return None
+    if slip.made(slipped):
+        return ("log base 10 instead of ln: cross-entropy uses the natural logarithm "
+                "(log₁₀ divides L and every ∂L/∂· by ln 10 ≈ 2.303)")
+    return None
 
 
 def _uphill(slip: Slip) -> str | None:
@@ -162,9 +238,11 @@ def _other_quantity(slip: Slip) -> str | None:
 
 
 HINTS: tuple[Callable[[Slip], str | None], ...] = (
-    _sign, _uphill, _rate_forgotten, _half, _double, _activation_not_applied, _function_not_derivative,
-    _too_few_figures, _truncated, _other_quantity,
+    _uphill, _rate_forgotten, _half, _double, _activation_not_applied, _function_not_derivative, _log_base_10,
+    _activation_ignored, _weight_in_place, _sign, _too_few_figures, _truncated, _other_quantity,
 )
+"""In order: the cheap tests first, those that make a pass again next, the sign only where nothing more specific
+explains the value, then rounding and another quantity's value."""
 
 
 def hint_for(item: Item, answer: Answer, own: Decimal | None, inputs: Sequence[Decimal], policy: Tolerance,
