@@ -22,9 +22,9 @@ from ..problem.losses import make_loss
 from .answer_parse import PRECISION, Answer
 from .checklist import Checklist, Item
 from .rule_values import apply_rule
-from .slip_values import SlipPasses, overrides, weight_swaps
+from .slip_values import SlipPasses, Swap, overrides, weight_swaps
 
-LOOSE = Decimal("0.005")  # a slip's value reached through rounded working left out: half a percent
+LOOSE = Decimal("0.005")  # a slip's value reached through working rounded on the way: half a percent
 LOG_LOSSES = ("binary_cross_entropy", "softmax_cross_entropy")
 _LN10 = Decimal(10).ln(decimal.Context(prec=PRECISION))
 
@@ -53,15 +53,35 @@ class Slip:
 
     def made(self, slipped: Decimal | None) -> bool:
         """Whether the answer is what a slip gives (``slipped``), where the slip changes this quantity at all:
-        within the tolerance, rounded at the answer's own last digit, or within :data:`LOOSE` (values rounded on
-        the way and not written)."""
-        if slipped is None or any(_close(slipped, right, self.policy) for right in (self.item.reference, self.target)):
+        within the tolerance of it, or near it (:meth:`reach`: working rounded on the way) and clearly nearer it
+        than the right value and the value of the student's own inputs.
+
+        >>> import symback
+        >>> from symback.checker.answer_parse import read_answer
+        >>> from symback.checker.checklist import build_checklist
+        >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
+        >>> item = checklist.item(checklist.exercise("4").context, "dL/da22")
+        >>> slip = Slip(item, read_answer("0.000457"), item.reference, [], checklist.tolerance, checklist)
+        >>> slip.made(Decimal("0.0004615")), slip.made(Decimal("0.0005")), slip.made(item.reference)
+        (True, False, False)
+        """
+        if slipped is None or any(self.policy.within(slipped, right) for right in (self.item.reference, self.target)):
             return False
-        places = self.answer.places
-        rounded = places is not None and self.policy.allows_rounding(places, self.answer.figures)
-        if rounded and abs(self.value - slipped) <= Decimal(5).scaleb(-places - 1):
+        if self.policy.within(self.value, slipped):
             return True
-        return _close(self.value, slipped, self.policy)
+        with decimal.localcontext(prec=PRECISION):
+            off = abs(self.value - slipped)
+            right = min(abs(self.value - self.item.reference), abs(self.value - self.target))
+            return off <= self.reach(slipped) and 2 * off < right
+
+    def reach(self, slipped: Decimal) -> Decimal:
+        """How far an answer may sit from a slip's value and still be taken for it: :data:`LOOSE` of it or, for
+        an answer that carries the precision the policy asks for, ten half-units of its last digit (a few steps
+        carried at the figures the student writes)."""
+        places, loose = self.answer.places, LOOSE * abs(slipped)
+        if places is None or not self.policy.allows_rounding(places, self.answer.figures):
+            return loose
+        return max(loose, Decimal(50).scaleb(-places - 1))
 
     @property
     def exercise(self):
@@ -72,13 +92,6 @@ class Slip:
     def passes(self) -> SlipPasses:
         """The exercise's pass, to be made again with a slip."""
         return SlipPasses(self.checklist.problem, self.exercise)
-
-
-def _close(value: Decimal, reference: Decimal, policy: Tolerance) -> bool:
-    if policy.within(value, reference):
-        return True
-    with decimal.localcontext(prec=PRECISION):
-        return abs(value - reference) <= LOOSE * abs(reference)
 
 
 def _too_few_figures(slip: Slip) -> str | None:
@@ -105,13 +118,39 @@ def _sign(slip: Slip) -> str | None:
 
 
 def _weight_in_place(slip: Slip) -> str | None:
-    """A weight of the same layer read in place of the right one: the transposed entry, a neighbour's."""
-    swaps = weight_swaps(slip.checklist.problem)
-    for n, swap in enumerate(swaps):
-        if slip.made(slip.passes.value(slip.item.key, swap=swap)):
-            also = [other for other in swaps[n + 1:] if slip.made(slip.passes.value(slip.item.key, swap=other))]
-            return swap.hint + "".join(f" (so does {other.used} in place of {other.meant})" for other in also[:2])
-    return None
+    """A weight of the same layer read in place of the right one (the transposed entry, a neighbour's): in the
+    whole pass, or only where the rule reads it as a chain-rule factor (∂z/∂h = w). The nearest is named (the
+    first in :func:`weight_swaps`' order among those that give the same value), and the others that do.
+
+    A weight read for its negative (b11 = 1 for b12 = −1) is a wrong sign as much as a wrong weight: where −answer
+    fits, such a swap is left to :func:`_sign`."""
+    sign_fits = _sign(slip) is not None
+    fits = []
+    for swap in weight_swaps(slip.checklist.problem):
+        if sign_fits and slip.passes.parameter(swap.used) == -slip.passes.parameter(swap.meant):
+            continue
+        for slipped in (slip.passes.value(slip.item.key, swap=swap), _factor_read_as(slip, swap)):
+            if slip.made(slipped):
+                fits.append((abs(slip.value - slipped), swap, slipped))
+                break
+    if not fits:
+        return None
+    nearest = min(fits, key=lambda fit: fit[0])[2]
+    same = [swap for _, swap, slipped in fits if slip.policy.within(slipped, nearest)]
+    return same[0].hint + "".join(f" (so does {other.used} in place of {other.meant})" for other in same[1:3])
+
+
+def _factor_read_as(slip: Slip, swap: Swap) -> Decimal | None:
+    """The item's rule with the inputs that are the weight ``swap.meant`` itself read as ``swap.used``."""
+    item, values = slip.item, list(slip.inputs)
+    if item.compute is None or len(values) != len(item.inputs):
+        return None
+    changed = False
+    for n, key in enumerate(item.inputs):
+        rule = slip.checklist.item(item.context, key).rule
+        if rule is not None and rule.is_Symbol and rule.name == swap.meant:
+            values[n], changed = slip.passes.parameter(swap.used), True
+    return slip.with_inputs(values) if changed else None
 
 
 def _activation_ignored(slip: Slip) -> str | None:
@@ -238,11 +277,11 @@ def _other_quantity(slip: Slip) -> str | None:
 
 
 HINTS: tuple[Callable[[Slip], str | None], ...] = (
-    _uphill, _rate_forgotten, _half, _double, _activation_not_applied, _function_not_derivative, _log_base_10,
-    _activation_ignored, _weight_in_place, _sign, _too_few_figures, _truncated, _other_quantity,
+    _uphill, _rate_forgotten, _log_base_10, _activation_ignored, _weight_in_place, _sign, _half, _double,
+    _activation_not_applied, _function_not_derivative, _too_few_figures, _truncated, _other_quantity,
 )
-"""In order: the cheap tests first, those that make a pass again next, the sign only where nothing more specific
-explains the value, then rounding and another quantity's value."""
+"""In order: the slips that name their cause (an update's, then those that make the pass again), the sign only
+where none of them explains the value, then the rest as before."""
 
 
 def hint_for(item: Item, answer: Answer, own: Decimal | None, inputs: Sequence[Decimal], policy: Tolerance,

@@ -168,6 +168,11 @@ class SlipPasses:
         except (SymbackError, ArithmeticError, ValueError, OverflowError):
             return None
 
+    def parameter(self, name: str) -> Decimal:
+        """A parameter's value as given."""
+        with decimal.localcontext(prec=DIGITS):
+            return _decimal(self.point[name])
+
     def _graph(self, override: Override | None) -> Graph | None:
         layer = override.layer if override is not None else None
         if layer not in self._graphs:
