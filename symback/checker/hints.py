@@ -11,7 +11,6 @@ exercise's pass made again with the slip (:mod:`symback.checker.slip_values`).
 from __future__ import annotations
 
 import decimal
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -88,10 +87,22 @@ class Slip:
         """The spec of the exercise the item belongs to."""
         return self.checklist.exercise(self.item.exercise).exercise
 
-    @functools.cached_property
+    @property
     def passes(self) -> SlipPasses:
-        """The exercise's pass, to be made again with a slip."""
-        return SlipPasses(self.checklist.problem, self.exercise)
+        """The exercise's pass, to be made again with a slip (made once per checklist, for every student)."""
+        memo = self.checklist.memo
+        key = ("slip passes", self.item.exercise)
+        if key not in memo:
+            memo[key] = SlipPasses(self.checklist.problem, self.exercise)
+        return memo[key]
+
+    @property
+    def swaps(self) -> list[Swap]:
+        """Every weight a student may read in place of another (:func:`weight_swaps`), once per checklist."""
+        memo = self.checklist.memo
+        if "weight swaps" not in memo:
+            memo["weight swaps"] = weight_swaps(self.checklist.problem)
+        return memo["weight swaps"]
 
 
 def _too_few_figures(slip: Slip) -> str | None:
@@ -126,7 +137,7 @@ def _weight_in_place(slip: Slip) -> str | None:
     fits, such a swap is left to :func:`_sign`."""
     sign_fits = _sign(slip) is not None
     fits = []
-    for swap in weight_swaps(slip.checklist.problem):
+    for swap in slip.swaps:
         if sign_fits and slip.passes.parameter(swap.used) == -slip.passes.parameter(swap.meant):
             continue
         for slipped in (slip.passes.value(slip.item.key, swap=swap), _factor_read_as(slip, swap)):

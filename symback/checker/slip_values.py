@@ -134,7 +134,8 @@ def overrides(problem: Problem, exercise: ExerciseSpec) -> list[Override]:
 
 
 class SlipPasses:
-    """The exercise's pass with a slip made, read by quantity name as the checklist names them.
+    """The exercise's pass with a slip made, read by quantity name as the checklist names them; each pass is
+    made once (:func:`slip_passes` keeps them for every student marked against one checklist).
 
     >>> import symback
     >>> p = symback.load("problems/ws23_backprop.toml")
@@ -151,27 +152,39 @@ class SlipPasses:
         outputs = problem.network.outputs if problem.network is not None else 0
         self.targets = exercise.y if exercise.y is not None else (sympy.Integer(0),) * outputs
         self._graphs: dict[int | None, Graph | None] = {}
+        self._passes: dict[tuple[Swap | None, Override | None], Pass | None] = {}
 
     def value(self, key: str, *, swap: Swap | None = None, override: Override | None = None) -> Decimal | None:
         """The quantity ``key`` with ``swap`` made or ``override``'s layer left as the network has it; None where
         the key is not a quantity of the pass (a run's value) or the pass leaves a domain."""
+        the_pass = self._pass(swap, override)
+        if the_pass is None:
+            return None
+        with decimal.localcontext(prec=DIGITS):
+            return _quantity(the_pass, key, self.point, self.exercise)
+
+    def parameter(self, name: str) -> Decimal:
+        """A parameter's value as given."""
+        with decimal.localcontext(prec=DIGITS):
+            return _decimal(self.point[name])
+
+    def _pass(self, swap: Swap | None, override: Override | None) -> Pass | None:
+        if (swap, override) not in self._passes:
+            self._passes[(swap, override)] = self._make_pass(swap, override)
+        return self._passes[(swap, override)]
+
+    def _make_pass(self, swap: Swap | None, override: Override | None) -> Pass | None:
         graph = self._graph(override)
-        if graph is None or self.problem.network is None:
+        if graph is None or self.exercise.x is None:  # a training run's samples: no one point to make again
             return None
         point = dict(self.point)
         if swap is not None:
             point[swap.meant] = self.point[swap.used]
         try:
             with decimal.localcontext(prec=DIGITS):
-                the_pass = compute_pass(graph, DECIMAL, point, self.targets)
-                return _quantity(the_pass, key, self.point, self.exercise)
+                return compute_pass(graph, DECIMAL, point, self.targets)
         except (SymbackError, ArithmeticError, ValueError, OverflowError):
             return None
-
-    def parameter(self, name: str) -> Decimal:
-        """A parameter's value as given."""
-        with decimal.localcontext(prec=DIGITS):
-            return _decimal(self.point[name])
 
     def _graph(self, override: Override | None) -> Graph | None:
         layer = override.layer if override is not None else None
@@ -181,7 +194,8 @@ class SlipPasses:
                 graph = problem_graph(self.problem, activations, self.exercise.loss)
             except SymbackError:
                 graph = None
-            self._graphs[layer] = graph if graph is not None and len(graph.nodes) <= MAX_NODES else None
+            network = self.problem.network is not None
+            self._graphs[layer] = graph if network and graph is not None and len(graph.nodes) <= MAX_NODES else None
         return self._graphs[layer]
 
 
