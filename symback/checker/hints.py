@@ -18,6 +18,7 @@ from decimal import ROUND_DOWN, Decimal
 from ..numbers.rounding import round_significant
 from ..numbers.tolerance import Tolerance
 from ..problem.losses import make_loss
+from ..problem.model import ExerciseSpec
 from .answer_parse import PRECISION, Answer
 from .checklist import Checklist, Item
 from .rule_values import apply_rule
@@ -59,9 +60,9 @@ class Slip:
         >>> from symback.checker.answer_parse import read_answer
         >>> from symback.checker.checklist import build_checklist
         >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
-        >>> item = checklist.item(checklist.exercise("4").context, "dL/da22")
-        >>> slip = Slip(item, read_answer("0.000457"), item.reference, [], checklist.tolerance, checklist)
-        >>> slip.made(Decimal("0.0004615")), slip.made(Decimal("0.0005")), slip.made(item.reference)
+        >>> item = checklist.item(checklist.exercise("2").context, "z1_2")  # −1; a12 read for a21 gives 1
+        >>> slip = Slip(item, read_answer("1.003"), item.reference, [], checklist.tolerance, checklist)
+        >>> slip.made(Decimal(1)), slip.made(Decimal("1.2")), slip.made(Decimal(-1))
         (True, False, False)
         """
         if slipped is None or any(self.policy.within(slipped, right) for right in (self.item.reference, self.target)):
@@ -83,7 +84,7 @@ class Slip:
         return max(loose, Decimal(50).scaleb(-places - 1))
 
     @property
-    def exercise(self):
+    def exercise(self) -> ExerciseSpec:
         """The spec of the exercise the item belongs to."""
         return self.checklist.exercise(self.item.exercise).exercise
 
