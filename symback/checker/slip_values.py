@@ -148,7 +148,8 @@ class SlipPasses:
 
     def __init__(self, problem: Problem, exercise: ExerciseSpec):
         self.problem, self.exercise = problem, exercise
-        self.point = problem_point(problem, exercise.x) if problem.network is not None else {}
+        small = problem.network is not None and len(problem.network.parameters) <= MAX_NODES
+        self.point = problem_point(problem, exercise.x) if small else {}  # the parameters, and x where given
         outputs = problem.network.outputs if problem.network is not None else 0
         self.targets = exercise.y if exercise.y is not None else (sympy.Integer(0),) * outputs
         self._graphs: dict[int | None, Graph | None] = {}
@@ -188,14 +189,16 @@ class SlipPasses:
 
     def _graph(self, override: Override | None) -> Graph | None:
         layer = override.layer if override is not None else None
+        network = self.problem.network
+        if network is None or len(network.parameters) > MAX_NODES:  # never build a large network's graph here
+            return None
         if layer not in self._graphs:
             activations = {n: spec for n, spec in self.exercise.activations.items() if n != layer}
             try:
                 graph = problem_graph(self.problem, activations, self.exercise.loss)
             except SymbackError:
                 graph = None
-            network = self.problem.network is not None
-            self._graphs[layer] = graph if network and graph is not None and len(graph.nodes) <= MAX_NODES else None
+            self._graphs[layer] = graph if graph is not None and len(graph.nodes) <= MAX_NODES else None
         return self._graphs[layer]
 
 

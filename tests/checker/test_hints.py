@@ -14,6 +14,7 @@ import mpmath
 import pytest
 
 import symback
+from symback.checker import slip_values
 from symback.checker.checklist import build_checklist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -348,3 +349,62 @@ def test_an_arithmetic_slip_gets_no_sign_hint(ws23, slip, key):
     report = symback.check(ws23, {exercise: written({key: slip(right[key])}, 4)})
     found = verdict(report, exercise, key)
     assert found.status == "wrong" and "sign" not in found.reason
+
+
+# --- the work a hint does: passes counted, never timed
+
+
+def counting_passes(monkeypatch) -> list:
+    made = []
+    real = slip_values.compute_pass
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(slip_values, "compute_pass", counted)
+    return made
+
+
+def test_slip_passes_are_made_once_for_every_student(monkeypatch):
+    checklist = build_checklist(symback.load(ROOT / "problems" / "ws23_backprop.toml"))
+    made = counting_passes(monkeypatch)
+    student = written(only(ws23_student((1, 3), 2, lr=mpmath.mpf("3.14"), figures=4), ["h1_1", "a11'", "a22'"]), 4)
+    answers = {"6": student, "2": {"z1_2": "1", "yhat": "0.1"}, "4": {"dL/da22": "2.5"}}
+    first = symback.check(checklist, answers)
+    after_one = len(made)
+    assert after_one > 0
+    for _ in range(4):
+        assert symback.check(checklist, answers).verdicts == first.verdicts
+    assert len(made) == after_one
+
+
+def test_no_slip_pass_for_a_network_too_large_to_work_by_hand(monkeypatch):
+    n = 15  # 225 weights
+    rows = ", ".join("[" + ", ".join(str((i + j) % 3 - 1) for j in range(n)) + "]" for i in range(n))
+    problem = symback.loads(f"""
+title = "wide"
+[network]
+inputs = {n}
+[[network.layers]]
+weights = "A"
+values = [{rows}]
+activation = "sigmoid"
+[[network.layers]]
+weights = "B"
+values = [[{", ".join(["1"] * n)}]]
+activation = "identity"
+[loss]
+kind = "squared_error"
+[[exercises]]
+id = "1"
+task = "sgd"
+x = [{", ".join(["1"] * n)}]
+y = 1
+lr = 1
+params = ["b1_1"]
+activation = {{ "1" = "zero" }}
+""")
+    made = counting_passes(monkeypatch)
+    report = symback.check(problem, {"1": {"yhat": "5", "b1_1'": "7"}})
+    assert verdict(report, "1", "b1_1'").status == "wrong" and made == []
