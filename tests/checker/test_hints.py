@@ -14,7 +14,6 @@ import mpmath
 import pytest
 
 import symback
-from symback.checker import slip_values
 from symback.checker.checklist import build_checklist
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -355,6 +354,8 @@ def test_an_arithmetic_slip_gets_no_sign_hint(ws23, slip, key):
 
 
 def counting_passes(monkeypatch) -> list:
+    from symback.checker import slip_values  # here, so that the file runs on a checker without it
+
     made = []
     real = slip_values.compute_pass
 
@@ -408,3 +409,32 @@ activation = {{ "1" = "zero" }}
     made = counting_passes(monkeypatch)
     report = symback.check(problem, {"1": {"yhat": "5", "b1_1'": "7"}})
     assert verdict(report, "1", "b1_1'").status == "wrong" and made == []
+
+
+SOFTMAX = """
+title = "Two logits, softmax cross-entropy"
+[network]
+inputs = ["x1", "x2"]
+[[network.layers]]
+weights = "W"
+values = [[1, 2], [-1, 0.5]]
+activation = "identity"
+[loss]
+kind = "softmax_cross_entropy"
+[[exercises]]
+id = "1"
+task = "gradient"
+x = [1, 2]
+y = [0, 1]
+params = ["w21"]
+"""
+
+
+@pytest.mark.parametrize("figures", [None, 4])
+def test_log_base_10_in_softmax_cross_entropy_is_named(figures):
+    """L = −log p₂ of the softmax of the logits (1·1 + 2·2, −1·1 + 0.5·2), written with log₁₀."""
+    logits = [mpmath.mpf(5), mpmath.mpf(0)]
+    p2 = mpmath.exp(logits[1]) / (mpmath.exp(logits[0]) + mpmath.exp(logits[1]))
+    report = symback.check(symback.loads(SOFTMAX), {"1": written({"L": -mpmath.log10(p2)}, figures)})
+    found = verdict(report, "1", "L")
+    assert found.status == "wrong" and "log base 10" in found.reason
