@@ -56,6 +56,12 @@ class Checklist:
         return self._lookup[(context, key)]
 
     @functools.cached_property
+    def memo(self) -> dict:
+        """A cache for what marking works out once and reuses for every student (the passes a hint makes again
+        with a slip), keyed by its user; it lives as long as the checklist."""
+        return {}
+
+    @functools.cached_property
     def _lookup(self) -> dict[tuple[int, str], Item]:
         return {(item.context, item.key): item for item in self.items if item.kind != "update"}
 
