@@ -55,22 +55,34 @@ class Typesetter:
 
     notation: Notation
     names: re.Pattern | None
+    long_names: re.Pattern | None  # names of two characters and more
 
     def name(self, key: str) -> Math:
         return math_cell(self.notation.latex_name(key))
 
     def words(self, text: str) -> Prose:
-        """``text`` with every name in it (and ∂L/∂ of one) set as mathematics, the rest made readable.
+        """``text`` with every name in it (and ∂L/∂ of one) set as mathematics, the rest made readable; a
+        one-letter name only where the whole text is a formula (``[z > q2]``), never in a sentence's words.
 
         >>> import symback
         >>> t = typesetter(symback.check(symback.load("problems/ws23_backprop.toml"), {}))
         >>> [str(part) for part in t.words("this is h1_2 itself; θ - 2*α·∂L/∂a22")]
         ['this is ', 'h_{2}', ' itself; θ − 2·α·', '\\\\frac{\\\\partial L}{\\\\partial a_{22}}']
+        >>> [str(part) for part in t.words("(ŷ - y)², not y")], [str(part) for part in t.words("a11 - y")]
+        (['(ŷ − y)², not y'], ['a_{11} - y'])
         """
-        if self.names is None:
-            return Prose((readable(text),))
+        parts = self._split(text, self.names)
+        if any(isinstance(part, Math) for part in parts) and all(
+                isinstance(part, Math) or _FORMULA_TEXT.fullmatch(part) for part in parts):
+            return Prose((math_cell("".join(part.items[0] if isinstance(part, Math) else
+                                            part.translate(_FORMULA_LATEX) for part in parts)),))
+        return Prose(self._split(text, self.long_names))
+
+    def _split(self, text: str, names: re.Pattern | None) -> tuple:
+        if names is None:
+            return (readable(text),)
         parts, start = [], 0
-        for found in self.names.finditer(text):
+        for found in names.finditer(text):
             prefix, key = found.groups()
             if found.start() > start:
                 parts.append(readable(text[start:found.start()]))
@@ -78,11 +90,7 @@ class Typesetter:
             start = found.end()
         if start < len(text):
             parts.append(readable(text[start:]))
-        if any(isinstance(part, Math) for part in parts) and all(
-                isinstance(part, Math) or _FORMULA_TEXT.fullmatch(part) for part in parts):
-            return Prose((math_cell("".join(part.items[0] if isinstance(part, Math) else
-                                            part.translate(_FORMULA_LATEX) for part in parts)),))
-        return Prose(tuple(parts))
+        return tuple(parts)
 
     def rule(self, verdict: Verdict) -> Prose:
         r"""``key = rule`` as the sheet writes it: the rule as a person writes it where there is one (σ′(z₂),
@@ -172,7 +180,11 @@ def typesetter(report: Report) -> Typesetter:
             names |= {symbol.name for symbol in verdict.item.rule.free_symbols}
     usable = sorted((n for n in names if n not in _NOT_NAMES and re.fullmatch(r"[A-Za-z][\w\[\]:/']*", n)),
                     key=len, reverse=True)
-    pattern = None
-    if usable:
-        pattern = re.compile(r"(?<![\w∂/:'])(∂L/∂)?(" + "|".join(map(re.escape, usable)) + r")(?![\w\[(])")
-    return Typesetter(notation_for(report.problem), pattern)
+    return Typesetter(notation_for(report.problem), _pattern(usable), _pattern([n for n in usable if len(n) > 1]))
+
+
+def _pattern(names: list[str]) -> re.Pattern | None:
+    """Any of ``names`` (longest first) as a whole word, ∂L/∂ before it or not; None without names."""
+    if not names:
+        return None
+    return re.compile(r"(?<![\w∂/:'])(∂L/∂)?(" + "|".join(map(re.escape, names)) + r")(?![\w\[(])")
