@@ -17,6 +17,7 @@ from ..derive.prose import Prose
 from ..derive.steps import Quantity
 from ..errors import ArgumentError
 from ..problem.model import file_name
+from ..render.author_text import problem_names
 from ..render.environment import approximately, decimal_text, render_for_problem
 from ..render.notation import Notation
 from ..render.pdf import build_pdf
@@ -49,10 +50,12 @@ class Row:
 
 @dataclass(frozen=True)
 class ExerciseFeedback:
-    """One exercise: its text, a row per quantity that counts, and the working left out (keys)."""
+    """One exercise: its text (the problem's ``names`` in it set as the sheet sets them), a row per quantity
+    that counts, and the working left out (keys)."""
 
     id: str
     text: str
+    names: tuple[str, ...]
     rows: tuple[Row, ...]
     left_out: tuple[str, ...]
 
@@ -136,7 +139,7 @@ def feedback_view(report: Report) -> FeedbackView:
     shown = dataclasses.replace(report, verdicts=tuple(dataclasses.replace(v, answer=clip(v.answer))
                                                         for v in report.verdicts))
     problem, digits = shown.problem, shown.problem.digits
-    typeset = typesetter(shown)
+    typeset, names = typesetter(shown), problem_names(problem)
     order = list(dict.fromkeys(v.exercise for v in shown.verdicts))
     exercises = []
     for exercise_id in order:
@@ -146,7 +149,8 @@ def feedback_view(report: Report) -> FeedbackView:
                          typeset.note(v, digits))
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)
-        exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))
+        exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", names, rows,
+                                          left_out))
     answers_file = None if shown.source.startswith("<") else file_name(shown.source)
     source = shown.tolerance.source
     return FeedbackView(

@@ -60,9 +60,10 @@ class Typesetter:
     def name(self, key: str) -> Math:
         return math_cell(self.notation.latex_name(key))
 
-    def words(self, text: str) -> Prose:
+    def words(self, text: str, letters: bool = False) -> Prose:
         """``text`` with every name in it (and ∂L/∂ of one) set as mathematics, the rest made readable; a
-        one-letter name only where the whole text is a formula (``[z > q2]``), never in a sentence's words.
+        one-letter name only where the whole text is a formula (``[z > q2]``) or with ``letters`` (a text of the
+        program's own that names keys, such as the headline), never in a hint's words.
 
         >>> import symback
         >>> t = typesetter(symback.check(symback.load("problems/ws23_backprop.toml"), {}))
@@ -76,7 +77,7 @@ class Typesetter:
                 isinstance(part, Math) or _FORMULA_TEXT.fullmatch(part) for part in parts):
             return Prose((math_cell("".join(part.items[0] if isinstance(part, Math) else
                                             part.translate(_FORMULA_LATEX) for part in parts)),))
-        return Prose(self._split(text, self.long_names))
+        return Prose(self._split(text, self.names if letters else self.long_names))
 
     def _split(self, text: str, names: re.Pattern | None) -> tuple:
         if names is None:
@@ -161,7 +162,7 @@ class Typesetter:
         ``right`` is the first wrong step's right value as LaTeX."""
         wrong = report.first_wrong
         if wrong is None:
-            return self.words(report.headline)
+            return self.words(report.headline, letters=True)
         return Prose((f"First wrong step: exercise {wrong.exercise}, ", self.name(wrong.key), ": ",
                       *self.explanation(wrong, report.problem.digits, right)))
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUPERSCRIPT = str.maketrans("0123456789-−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻")
 _POWER = re.compile(r"\*\*(\d+|\(-\d+\))")  # an integer power: written as a superscript
+_EXP_INTEGER = re.compile(r"\bexp\((−?\d+)\)")  # after the minus is made −: e⁴, e⁻²
 _FUNCTION_NAMES = {"sigmoid": "σ"}  # as the sheets write them
 _PRIME = re.compile(r"(?<=[\w)])'(?=\()")  # sigmoid'(z): a derivative's prime, not an updated parameter's b12'
 _PARTIAL_KEY = re.compile(r"^d([A-Za-z][\w\[\]:]*)/d([A-Za-z][\w\[\]:]*)$")
@@ -23,9 +24,12 @@ def readable(text: str) -> str:
     ('h1_2·(1 − h1_2)', '12·e/(1 + e)²', 'm[2]:b12/(1 − β₁⁻²)')
     >>> readable("sigmoid'(z1_2)"), readable("-2*y + 2*yhat"), readable("x**(k + 1)"), readable("b12'")
     ('σ′(z1_2)', '−2·y + 2·yhat', 'x^(k + 1)', "b12'")
+    >>> readable("1/(1 + exp(4))"), readable("exp(-2)*exp(y)")
+    ('1/(1 + e⁴)', 'e⁻²·exp(y)')
     """
     text = _POWER.sub(lambda power: power.group(1).strip("()").translate(_SUPERSCRIPT), text)
     text = text.replace("**", "^").replace("*", "·").replace("-", "−")
+    text = _EXP_INTEGER.sub(lambda power: "e" + power.group(1).translate(_SUPERSCRIPT), text)
     text = _PRIME.sub("′", text)
     for name, symbol in _FUNCTION_NAMES.items():
         text = re.sub(rf"\b{name}(?=[′(])", symbol, text)
