@@ -226,7 +226,7 @@ def test_str_of_a_report_is_a_short_summary():
 
 
 def test_the_headline_gives_the_right_value_as_the_table_does(two_hidden):
-    """h^{(2)}_1 = σ(h^{(1)}_1 − 2 h^{(1)}_2), computed here in float64, to the sheet's 4 digits (it is 0.3…)."""
+    """h^{(2)}_1 = σ(h^{(1)}_1 − 2 h^{(1)}_2), computed here in float64, to the sheet's 4 digits (it is 0.1…)."""
     _, h2 = two_hidden_forward()
     text = render_feedback(two_hidden, "md")
     headline = next(line for line in text.splitlines() if line.startswith("> **"))
