@@ -28,7 +28,8 @@ _FORMULA_TEXT = re.compile(r"[\s\d.,+−·×/()\[\]=<>αβμρλε₁₂]*")  # 
 _FORMULA_LATEX = str.maketrans({"−": "-", "·": r" \cdot ", "×": r" \times ", "α": r"\alpha ", "β": r"\beta",
                                 "μ": r"\mu ", "ρ": r"\rho ", "λ": r"\lambda ", "ε": r"\epsilon ", "₁": "_{1}",
                                 "₂": "_{2}"})
-_NOT_NAMES = frozenset("aeiAI")  # one-letter words and Euler's number: never read as a quantity's name
+_NOT_NAMES = frozenset("aeiAI")
+_QUOTED = re.compile(r"((?<!\w)'[^']*'(?!\w))")  # a quotation, kept whole by re.split  # one-letter words and Euler's number: never read as a quantity's name
 
 
 @functools.lru_cache(maxsize=32)
@@ -71,6 +72,8 @@ class Typesetter:
         ['this is ', 'h_{2}', ' itself; θ − 2·α·', '\\\\frac{\\\\partial L}{\\\\partial a_{22}}']
         >>> [str(part) for part in t.words("(ŷ - y)², not y")], [str(part) for part in t.words("a11 - y")]
         (['(ŷ − y)², not y'], ['a_{11} - y'])
+        >>> [str(part) for part in t.words("a22 in 'a22*-1' - 1")]
+        ['a_{22}', ' in ', "'a22*-1'", ' − 1']
         """
         parts = self._split(text, self.names)
         if any(isinstance(part, Math) for part in parts) and all(
@@ -80,6 +83,11 @@ class Typesetter:
         return Prose(self._split(text, self.names if letters else self.long_names))
 
     def _split(self, text: str, names: re.Pattern | None) -> tuple:
+        """Names set, the rest made readable; a quotation ('h1_2*2', what a student wrote) stays as it is."""
+        pieces = _QUOTED.split(text)
+        if len(pieces) > 1:
+            return tuple(part for k, piece in enumerate(pieces) if piece
+                         for part in ((piece,) if k % 2 else self._split(piece, names)))
         if names is None:
             return (readable(text),)
         parts, start = [], 0
