@@ -180,7 +180,7 @@ def render_feedback(report: Report, kind: str, *, markdown: str = "github") -> s
     >>> text = render_feedback(report, "md")
     >>> text.splitlines()[0]
     '# Feedback: Backpropagation, winter semester 23 (reconstruction)'
-    >>> "First wrong step: exercise 1, L" in text
+    >>> "First wrong step: exercise 1, $L$: you wrote 0.5" in text
     True
     """
     return render_for_problem("feedback", kind, report.problem, markdown=markdown, feedback=feedback_view(report))
