@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..derive.prose import Math, Prose
+from ..errors import ProblemError
 from ..problem.activations import make_activation
 from ..problem.model import ActivationSpec
 from ..render.author_text import problem_names
@@ -41,7 +42,7 @@ def function_latex(name: str) -> str:
     """
     try:
         return make_activation(ActivationSpec(name)).latex
-    except Exception:  # not a built-in activation: its name as an operator
+    except ProblemError:  # not a built-in activation: its name as an operator
         return r"\operatorname{" + name.replace("_", r"\_") + "}"
 
 
@@ -142,7 +143,7 @@ class Typesetter:
         if verdict.item.rule is not None:
             parts += ["; from your own values, "] if verdict.own_differs(digits) else ["; "]
             parts += [*self.rule(verdict), " gives ",
-                      math_cell(decimal_text(_shown(verdict.own_shown(digits))) if verdict.own_differs(digits) else right)]
+                      math_cell(decimal_text(Decimal(verdict.own_shown(digits))) if verdict.own_differs(digits) else right)]
         if verdict.item.rule is None or verdict.own_differs(digits):
             parts += ["; right: ", math_cell(right)]
         if verdict.reason:
@@ -157,7 +158,7 @@ class Typesetter:
         if verdict.status == "wrong":
             parts: list = []
             if verdict.own_differs(digits):
-                parts += ["your own values give ", math_cell(decimal_text(_shown(verdict.own_shown(digits))))]
+                parts += ["your own values give ", math_cell(decimal_text(Decimal(verdict.own_shown(digits))))]
             if verdict.reason:
                 parts += ["; " if parts else "", "hint: ", *self.words(verdict.reason)]
             return Prose(tuple(parts))
@@ -173,10 +174,6 @@ class Typesetter:
             return self.words(report.headline, letters=True)
         return Prose((f"First wrong step: exercise {wrong.exercise}, ", self.name(wrong.key), ": ",
                       *self.explanation(wrong, report.problem.digits, right)))
-
-
-def _shown(text: str) -> Decimal:
-    return Decimal(text)
 
 
 def typesetter(report: Report) -> Typesetter:
