@@ -26,11 +26,11 @@ from .report import Report, Verdict
 
 _FUNCTION_FORM = re.compile(r"^([a-z_]+)('?)\(([A-Za-z][\w\[\]:]*)\)$")  # σ(z1_2), σ'(z1_2): an activation's rule
 _FORMULA_TEXT = re.compile(r"[\s\d.,+−·×/()\[\]=<>αβμρλε₁₂]*")  # text between names that is a formula: a − α·g
-_FORMULA_LATEX = str.maketrans({"−": "-", "·": r" \cdot ", "×": r" \times ", "α": r"\alpha ", "β": r"\beta",
+_FORMULA_LATEX = str.maketrans({"−": "-", "·": r" \cdot ", "×": r" \times ", "α": r"\alpha ", "β": r"\beta ",
                                 "μ": r"\mu ", "ρ": r"\rho ", "λ": r"\lambda ", "ε": r"\epsilon ", "₁": "_{1}",
                                 "₂": "_{2}"})
-_NOT_NAMES = frozenset("aeiAI")
-_QUOTED = re.compile(r"((?<!\w)'[^']*'(?!\w))")  # a quotation, kept whole by re.split  # one-letter words and Euler's number: never read as a quantity's name
+_NOT_NAMES = frozenset("aeiAI")  # one-letter words and Euler's number: never read as a quantity's name
+_QUOTED = re.compile(r"((?<!\w)'[^']*'(?!\w))")  # a quotation, kept whole by re.split
 
 
 @functools.lru_cache(maxsize=32)
