@@ -53,11 +53,32 @@ def math_cell(latex: str) -> Math:
 
 @dataclass(frozen=True)
 class Typesetter:
-    """Sets one report's sentences: ``notation`` of its problem, ``names`` every key and name it may mention."""
+    """Sets the sentences of ``report`` in ``notation``, its problem's. The names it looks for in words are
+    found on first use (most sheets have no words to search: a report that is all right)."""
 
     notation: Notation
-    names: re.Pattern | None
-    long_names: re.Pattern | None  # names of two characters and more
+    report: Report
+
+    @functools.cached_property
+    def known(self) -> tuple[str, ...]:
+        """Every key of the report's verdicts, every name their rules read and every name of the problem,
+        longest first (a11 before a1), but for one-letter words and Euler's number."""
+        report = self.report
+        names = {verdict.key for verdict in report.verdicts} | set(problem_names(report.problem))
+        for verdict in report.verdicts:
+            if verdict.item.rule is not None:
+                names |= {symbol.name for symbol in verdict.item.rule.free_symbols}
+        usable = (n for n in names if n not in _NOT_NAMES and re.fullmatch(r"[A-Za-z][\w\[\]:/']*", n))
+        return tuple(sorted(usable, key=lambda n: (-len(n), n)))
+
+    @functools.cached_property
+    def names(self) -> re.Pattern | None:
+        return _pattern(self.known)
+
+    @functools.cached_property
+    def long_names(self) -> re.Pattern | None:
+        """:attr:`known` of two characters and more (a one-letter name could be a word of a sentence)."""
+        return _pattern([n for n in self.known if len(n) > 1])
 
     def name(self, key: str) -> Math:
         return math_cell(self.notation.latex_name(key))
@@ -177,19 +198,11 @@ class Typesetter:
 
 
 def typesetter(report: Report) -> Typesetter:
-    """The typesetter of ``report``'s sentences: its problem's notation, and every key of its verdicts, every
-    name their rules read and every name of the problem as names to set (one letter only where it is no word).
-    """
-    names = {verdict.key for verdict in report.verdicts} | set(problem_names(report.problem))
-    for verdict in report.verdicts:
-        if verdict.item.rule is not None:
-            names |= {symbol.name for symbol in verdict.item.rule.free_symbols}
-    usable = sorted((n for n in names if n not in _NOT_NAMES and re.fullmatch(r"[A-Za-z][\w\[\]:/']*", n)),
-                    key=len, reverse=True)
-    return Typesetter(notation_for(report.problem), _pattern(usable), _pattern([n for n in usable if len(n) > 1]))
+    """The typesetter of ``report``'s sentences, in the notation of its problem's solution sheet."""
+    return Typesetter(notation_for(report.problem), report)
 
 
-def _pattern(names: list[str]) -> re.Pattern | None:
+def _pattern(names) -> re.Pattern | None:
     """Any of ``names`` (longest first) as a whole word, ∂L/∂ before it or not; None without names."""
     if not names:
         return None
