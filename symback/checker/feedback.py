@@ -13,18 +13,20 @@ from pathlib import Path
 
 import sympy
 
+from ..derive.prose import Prose
 from ..derive.steps import Quantity
 from ..errors import ArgumentError
 from ..problem.model import file_name
+from ..render.author_text import problem_names
 from ..render.environment import approximately, decimal_text, render_for_problem
 from ..render.notation import Notation
 from ..render.pdf import build_pdf
 from ..render.shown import shown
 from ..render.write import write_atomically
+from .feedback_text import typesetter
 from .report import STATUSES, Report, Verdict
 
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
-NOTED = ("wrong", "unreadable")  # verdicts whose own note goes in the note column (carried forward: the templates)
 TOLERANCE_SOURCES = {
     "default": "the default",
     "problem file": "set in the problem file",
@@ -37,19 +39,23 @@ TOLERANCE_SOURCES = {
 @dataclass(frozen=True)
 class Row:
     """One quantity's row: its verdict (the answer clipped), its right value as LaTeX math (see
-    :func:`right_value`) and the verdict's own note to show (may be empty)."""
+    :func:`right_value`), the rule of a wrong answer and the verdict's note (each may be empty), set in the
+    sheet's notation (:mod:`symback.checker.feedback_text`)."""
 
     verdict: Verdict
     right: str
-    note: str
+    rule: Prose
+    note: Prose
 
 
 @dataclass(frozen=True)
 class ExerciseFeedback:
-    """One exercise: its text, a row per quantity that counts, and the working left out (keys)."""
+    """One exercise: its text (the problem's ``names`` in it set as the sheet sets them), a row per quantity
+    that counts, and the working left out (keys)."""
 
     id: str
     text: str
+    names: tuple[str, ...]
     rows: tuple[Row, ...]
     left_out: tuple[str, ...]
 
@@ -62,7 +68,7 @@ class FeedbackView:
     who: str
     answers_file: str | None
     problem_file: str | None
-    headline: str
+    headline: Prose
     tolerance: str
     tolerance_source: str
     points: int
@@ -133,14 +139,18 @@ def feedback_view(report: Report) -> FeedbackView:
     shown = dataclasses.replace(report, verdicts=tuple(dataclasses.replace(v, answer=clip(v.answer))
                                                         for v in report.verdicts))
     problem, digits = shown.problem, shown.problem.digits
+    typeset, names = typesetter(shown), problem_names(problem)
     order = list(dict.fromkeys(v.exercise for v in shown.verdicts))
     exercises = []
     for exercise_id in order:
         verdicts = [v for v in shown.verdicts if v.exercise == exercise_id]
-        rows = tuple(Row(v, right_value(v.item.right), clip(v.note(digits), None) if v.status in NOTED else "")
+        rows = tuple(Row(v, right_value(v.item.right),
+                         typeset.rule(v) if v.status == "wrong" and v.item.rule is not None else Prose(()),
+                         typeset.note(v, digits))
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)
-        exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", rows, left_out))
+        exercises.append(ExerciseFeedback(exercise_id, problem.exercise(exercise_id).text or "", names, rows,
+                                          left_out))
     answers_file = None if shown.source.startswith("<") else file_name(shown.source)
     source = shown.tolerance.source
     return FeedbackView(
@@ -148,7 +158,7 @@ def feedback_view(report: Report) -> FeedbackView:
         who=clip(shown.student, 80) or answers_file or "unnamed student",
         answers_file=answers_file,
         problem_file=problem.source_name if problem.source else None,
-        headline=clip(shown.headline, None),
+        headline=typeset.headline(shown, right_value(shown.first_wrong.item.right) if shown.first_wrong else ""),
         tolerance=shown.tolerance.describe(),
         tolerance_source=TOLERANCE_SOURCES.get(source, source),
         points=shown.points,
@@ -170,7 +180,7 @@ def render_feedback(report: Report, kind: str, *, markdown: str = "github") -> s
     >>> text = render_feedback(report, "md")
     >>> text.splitlines()[0]
     '# Feedback: Backpropagation, winter semester 23 (reconstruction)'
-    >>> "First wrong step: exercise 1, L" in text
+    >>> "First wrong step: exercise 1, $L$: you wrote 0.5" in text
     True
     """
     return render_for_problem("feedback", kind, report.problem, markdown=markdown, feedback=feedback_view(report))

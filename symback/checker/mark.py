@@ -59,7 +59,7 @@ def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any]
     >>> report.first_wrong.key, report.first_wrong.status
     ('L', 'wrong')
     >>> print(report.headline)
-    First wrong step: exercise 1, L: you wrote 0.5; L = (yhat - y)**2 gives 1 (hint: half the right value: check the factor ½ of the loss (squared error (ŷ − y)², no factor ½, summed over outputs))
+    First wrong step: exercise 1, L: you wrote 0.5; L = (yhat − y)² gives 1 (hint: half the right value: check the factor ½ of the loss (squared error (ŷ − y)², no factor ½, summed over outputs))
     """
     checklist = problem if isinstance(problem, Checklist) else build_checklist(problem)
     sheet = load_answers(answers) if isinstance(answers, (str, os.PathLike)) else answer_sheet(answers)

@@ -19,6 +19,7 @@ from ..numbers.text import format_exact
 from ..numbers.tolerance import Tolerance
 from ..problem.model import Problem
 from .checklist import Item
+from .readable import readable, readable_key
 
 STATUSES = ("correct", "rounding", "carried forward", "wrong", "missing", "unreadable")
 SCORING = ("correct", "rounding", "carried forward")
@@ -73,14 +74,14 @@ class Verdict:
         exact, decimal = self.item.right.exact, self.item.right.decimal
         if exact.has(sympy.Float):  # known as a decimal only (a run's later steps)
             return f"≈ {decimal}"
-        text = format_exact(exact)
+        text = readable(format_exact(exact))  # for people: 12·e/(1 + e)², not 12*e/(1 + e)**2
         if exact.is_Rational and len(text) <= 8:
             return text
         return f"{text} ≈ {decimal}" if len(text) <= 40 else f"≈ {decimal}"  # a long exact form reads as noise
 
     def explanation(self, digits: int) -> str:
         """One line on what went wrong (empty for a right answer)."""
-        rule = self.item.rule_text if self.item.rule is not None else None  # "key = rule", as taught
+        rule = self.item.readable_rule if self.item.rule is not None else None  # "key = rule", as taught
         if self.status == "missing":
             return "no answer"
         if self.status == "unreadable":
@@ -186,6 +187,24 @@ class Report:
             return "No answers given"
         return (f"Everything is right: {counts['correct']} correct, {counts['rounding']} off only by rounding"
                 + (f", {counts['missing']} working steps left out" if counts["missing"] else ""))
+
+    def __str__(self) -> str:
+        """A short summary: the score, the counts and the first wrong step (the whole report is
+        :func:`symback.checker.terminal.format_report`, the feedback sheet, or :meth:`as_dict`).
+
+        >>> import symback
+        >>> print(symback.check(symback.load("problems/ws23_backprop.toml"), {"4": {"dL/db12": "2.924"}}))
+        Report: 0 of 14 right (1 wrong, 13 missing); first wrong: ∂L/∂b12 (exercise 4)
+        """
+        counts = ", ".join(f"{count} {status}" for status, count in self.counts.items()
+                           if count and status not in ("correct", "rounding"))
+        text = f"Report{' on ' + self.student if self.student else ''}: {self.points} of {self.total} right"
+        text += f" ({counts})" if counts else ""
+        wrong = self.first_wrong
+        return text + (f"; first wrong: {readable_key(wrong.key)} (exercise {wrong.exercise})" if wrong else "")
+
+    def __repr__(self) -> str:
+        return f"<{self}>"
 
     def _repr_markdown_(self) -> str:
         return present(self, "md")  # the feedback sheet sits above the report: through the one display hook

@@ -319,7 +319,7 @@ def test_a_sign_error_in_a_gradient_is_wrong_with_a_hint(cs231n):
     report = symback.check(cs231n, answers_for(cs231n, flipped))
     verdict = report.first_wrong
     assert (verdict.key, verdict.status, verdict.reason) == ("df/dden", "wrong", "the sign is wrong")
-    assert "df/dden = -num/den**2" in report.headline
+    assert "df/dden = −num/den²" in report.headline  # for people: no program syntax
     got = {v.key: v for v in report.verdicts}
     for key in ("df/dq4", "df/dq2", "df/dq3", "df/dx", "df/dy", "x'", "y'"):
         assert got[key].status == "carried forward" and got[key].carried_from == ("2", "df/dden"), key
@@ -393,7 +393,7 @@ def test_answers_and_check_end_to_end(capsys, tmp_path, cs231n):
 
     feedback = tmp_path / "feedback.md"
     code, _, err = run(capsys, "check", CS231N, theirs, "-o", feedback)
-    assert code == 1 and "q1" in feedback.read_text(encoding="utf-8")
+    assert code == 1 and "q_{1}" in feedback.read_text(encoding="utf-8")  # named as the sheet names it
 
 
 def test_an_answer_under_a_later_exercise_is_credited(cs231n):

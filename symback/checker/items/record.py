@@ -23,6 +23,7 @@ from ...numbers.arithmetic import DECIMAL, compile_expression
 from ...numbers.rounding import plain_exact, round_significant, terminating_decimal
 from ...numbers.text import format_exact
 from ..answer_parse import PRECISION
+from ..readable import readable
 
 WORKING = PRECISION + 10  # digits the rules compute with
 
@@ -67,6 +68,12 @@ class Item:
             return self.key
         forms = [self.shown_rule or plain_rule(self.rule)] + [plain_rule(rule.expression) for rule in self.alternatives]
         return f"{self.key} = " + " = ".join(dict.fromkeys(forms))
+
+    @property
+    def readable_rule(self) -> str:
+        """:attr:`rule_text` for people (the terminal): the same names, no program syntax (``·``, ``²``, ``−``,
+        ``σ′``; :func:`symback.checker.readable.readable`)."""
+        return readable(self.rule_text)
 
     @property
     def rules(self) -> tuple[Rule, ...]:
