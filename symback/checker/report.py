@@ -1,7 +1,9 @@
 """The checker's report: one verdict per quantity, the first wrong step, counts and a score.
 
 Scoring, with error carried forward: a quantity scores 1 when it is correct, off only by rounding or carried
-forward, else 0. What an exercise asks for always counts; working (z, h, chain-rule factors) counts only
+forward, else 0. A right value that the student's own (wrong) earlier values do not give is ``wrong working``
+(two slips that cancel, or a value copied from the sheet's "show that"): it scores 0, since error carried forward
+credits what follows from the working, and the feedback says what their own values give. What an exercise asks for always counts; working (z, h, chain-rule factors) counts only
 where the student wrote it down.
 """
 
@@ -20,7 +22,8 @@ from ..numbers.tolerance import Tolerance
 from ..problem.model import Problem
 from .checklist import Item
 
-STATUSES = ("correct", "rounding", "carried forward", "wrong", "missing", "unreadable")
+WRONG_WORKING = "wrong working"  # a right value that the student's own values do not lead to
+STATUSES = ("correct", "rounding", "carried forward", WRONG_WORKING, "wrong", "missing", "unreadable")
 SCORING = ("correct", "rounding", "carried forward")
 
 
@@ -35,7 +38,7 @@ class Verdict:
     given: Decimal | None
     own: Decimal | None
     reason: str = ""  # unreadable: why; wrong: a hint, if one fits
-    carried_from: tuple[str, str] | None = None  # carried forward: (exercise, key) of the wrong step
+    carried_from: tuple[str, str] | None = None  # carried forward, wrong working: (exercise, key) of the wrong step
 
     @property
     def exercise(self) -> str:
@@ -88,6 +91,8 @@ class Verdict:
         if self.status == "carried forward":
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong; right: {self.right_shown()}"
+        if self.status == WRONG_WORKING:
+            return self._unsupported(digits, rule)
         if self.status != "wrong":
             return ""
         text = f"you wrote {self.answer}"
@@ -99,11 +104,24 @@ class Verdict:
             text += f"; right: {self.right_shown()}"
         return text + (f" (hint: {self.reason})" if self.reason else "")
 
+    def _unsupported(self, digits: int, rule: str | None) -> str:
+        """Why a right value is not credited: what the student's own values give, and the wrong step behind it."""
+        text = f"you wrote {self.answer}, the right value, but your own values do not give it"
+        if rule is not None and self.own is not None:
+            text += f": from them, {rule} gives {self.own_shown(digits)}"
+        if self.carried_from is not None:
+            exercise, key = self.carried_from
+            text += f" (they follow from your {key}, exercise {exercise}, which is wrong)"
+        return text + (f" (hint: {self.reason})" if self.reason else "")
+
     def note(self, digits: int) -> str:
         """The explanation for a table that already shows the answer, the rule and the right value."""
         if self.status == "carried forward":
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong"
+        if self.status == WRONG_WORKING:
+            parts = ["right, but not from your own values" + (f", which give {self.own_shown(digits)}" if self.own is not None else "")]
+            return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))
         if self.status == "wrong":
             parts = [f"your own values give {self.own_shown(digits)}"] if self.own_differs(digits) else []
             return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))

@@ -46,17 +46,35 @@ class Tolerance:
         """The same rule, wherever each was set."""
         return (self.kind, self.amount) == (other.kind, other.amount)
 
-    def within(self, answer: Decimal, reference: Decimal) -> bool:
-        """Whether ``answer`` is close enough to ``reference`` under this policy (boundaries included)."""
+    def within(self, answer: Decimal, reference: Decimal, floor: Decimal = Decimal(0)) -> bool:
+        """Whether ``answer`` is close enough to ``reference`` under this policy (boundaries included).
+
+        ``floor`` is an absolute allowance added to the policy's (PrairieLearn's atol next to rtol): the
+        rounding a value computed from rounded inputs may carry. With no floor an exact zero stays exact.
+
+        >>> policy = Tolerance()
+        >>> policy.within(Decimal(0), Decimal("0.0000414")), policy.within(Decimal(0), Decimal("0.0000414"), Decimal("5e-5"))
+        (False, True)
+        """
         with decimal.localcontext(prec=60):
-            error = abs(answer - reference)
+            return abs(answer - reference) <= self.allowance(reference) + floor
+
+    def allowance(self, reference: Decimal) -> Decimal:
+        """The largest |answer − reference| the policy accepts, on its own (no floor).
+
+        >>> Tolerance().allowance(Decimal(2)), Tolerance("decimal_places", 2).allowance(Decimal(0))
+        (Decimal('0.002'), Decimal('0.005'))
+        >>> Tolerance("significant_figures", 3).allowance(Decimal("0.7311")), Tolerance("significant_figures", 3).allowance(Decimal(0))
+        (Decimal('0.0005'), Decimal('0'))
+        """
+        with decimal.localcontext(prec=60):
             if self.kind == "relative":
-                return error <= self.amount * abs(reference)
+                return self.amount * abs(reference)
             if self.kind == "decimal_places":
-                return error <= Decimal(5).scaleb(-self.amount - 1)
+                return Decimal(5).scaleb(-self.amount - 1)
             if reference == 0:
-                return answer == 0
-            return error <= Decimal(5).scaleb(reference.adjusted() - self.amount)
+                return Decimal(0)
+            return Decimal(5).scaleb(reference.adjusted() - self.amount)
 
     def allows_rounding(self, places: int | None, figures: int | None) -> bool:
         """Whether an answer written with this many decimal places and significant figures is precise enough
