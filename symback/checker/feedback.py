@@ -24,7 +24,7 @@ from ..render.write import write_atomically
 from .report import STATUSES, Report, Verdict
 
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
-NOTED = ("wrong", "unreadable")  # verdicts whose own note goes in the note column (carried forward: the templates)
+NOTED = ("wrong", "wrong working", "unreadable")  # verdicts whose own note goes in the note column (carried forward: the templates)
 TOLERANCE_SOURCES = {
     "default": "the default",
     "problem file": "set in the problem file",

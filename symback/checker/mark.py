@@ -48,7 +48,36 @@ class _State:
     taint: int
     culprit: tuple[str, str] | None = None  # (exercise, key) of the first wrong step it depends on
     written: bool = True  # False where the student left it out and the rule's value stands in
-    slack: Decimal = Decimal(0)
+    slack: Decimal | _Pending = Decimal(0)
+
+
+class _Pending:
+    """The slack of a value left out, worked out only when an answer needs it (a run's rule costs a network
+    pass at every value it is tried at)."""
+
+    __slots__ = ("rule", "inputs", "own", "value")
+
+    def __init__(self, rule, inputs: list[_State], own: Decimal):
+        self.rule, self.inputs, self.own, self.value = rule, inputs, own, None
+
+
+def _slack(state: _State) -> Decimal:
+    """The state's slack, working out pending ones first (without recursion: a run chains hundreds of them)."""
+    if not isinstance(state.slack, _Pending):
+        return state.slack
+    stack = [state.slack]
+    while stack:
+        top = stack[-1]
+        if top.value is not None:
+            stack.pop()
+            continue
+        waiting = [s.slack for s in top.inputs if isinstance(s.slack, _Pending) and s.slack.value is None]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        top.value = _carried(top.rule, top.inputs, top.own)
+        stack.pop()
+    return state.slack.value
 
 
 def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any] | str | os.PathLike, *,
@@ -132,7 +161,9 @@ def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Che
     own = owns[0] if item.compute is not None else None
     fallback = _State(item.reference, CLEAN, written=False)
     if own is not None:
-        fallback = _State(own, *_upstream(rules[0][1]), written=False, slack=_carried(rules[0][0], rules[0][1], own))
+        rule, inputs = rules[0]
+        pending = _Pending(rule, inputs, own) if any(state.slack for state in inputs) else Decimal(0)
+        fallback = _State(own, *_upstream(inputs), written=False, slack=pending)
     if raw is None:
         return Verdict(item, "missing", None, None, own), fallback
     try:
@@ -195,9 +226,10 @@ def _wrong_working(item: Item, answer: Answer, own: Decimal | None, rules: list,
 
 def _carried(rule, inputs: list[_State], own: Decimal) -> Decimal:
     """How far the rule's value may move with the rounding its inputs carry."""
-    if not any(state.slack for state in inputs):
+    slacks = [_slack(state) for state in inputs]
+    if not any(slacks):
         return Decimal(0)
-    return carried_slack(rule, [state.value for state in inputs], [state.slack for state in inputs], own)
+    return carried_slack(rule, [state.value for state in inputs], slacks, own)
 
 
 def _written_slack(answer: Answer, policy: Tolerance) -> Decimal:
