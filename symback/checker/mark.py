@@ -7,11 +7,18 @@ Each quantity gets one verdict:
   student's own rounded values agrees);
 - ``carried forward``: wrong only because an earlier value was wrong (the rule applied to the student's own
   values agrees);
+- ``wrong working``: the right value, but the rule applied to the student's own values (one of them wrong) does
+  not give it: two slips that cancel; it scores 0, and says what their values give;
 - ``wrong``: neither; the verdict shows the rule, the value the student's own inputs give and the right one;
 - ``missing`` or ``unreadable`` (with the reason).
 
 A value the student left out is taken as what the rule gives from their own values, so a chain can be
 followed through gaps. Quantities are judged in order, each after the ones it is computed from.
+
+The student's own values are held with the rounding they carry (``slack``): half a unit in the last digit of a
+decimal written to the policy's precision, and for a value left out what its inputs' slack does to its rule. What
+the slack does to a step is an absolute allowance next to the policy's, so a student rounding to 3 figures is
+followed after a slip as on a clean path, and a value whose own result is near zero is not compared relatively.
 """
 
 from __future__ import annotations
