@@ -23,6 +23,7 @@ followed after a slip as on a clean path, and a value whose own result is near z
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -56,6 +57,7 @@ class _State:
     culprit: tuple[str, str] | None = None  # (exercise, key) of the first wrong step it depends on
     written: bool = True  # False where the student left it out and the rule's value stands in
     slack: Decimal | _Pending = Decimal(0)
+    slip: bool = False  # the wrong step itself, as written (not a value that follows from one)
 
 
 class _Pending:
@@ -189,7 +191,7 @@ def _judge(item: Item, raw: Any, states: dict, policy: Tolerance, checklist: Che
         return _followed(item, answer, own, followed, policy)
     hint = hint_for(item, answer, own, [s.value for s in rules[0][1]] if rules else [], policy, checklist)
     return (Verdict(item, "wrong", answer.text, value, own, reason=hint),
-            _State(value, OFF, (item.exercise, item.key), slack=_written_slack(answer, policy)))
+            _State(value, OFF, (item.exercise, item.key), slack=_written_slack(answer, policy), slip=True))
 
 
 def _explaining_rule(answer: Answer, rules: list, owns: list, policy: Tolerance) -> list[_State] | None:
@@ -222,13 +224,20 @@ def _from_wrong_working(answer: Answer, rules: list, owns: list, policy: Toleran
 
 def _wrong_working(item: Item, answer: Answer, own: Decimal | None, rules: list, policy: Tolerance,
                    checklist: Checklist) -> Verdict:
-    """The verdict on a right value that the student's own (wrong) earlier values do not lead to."""
-    inputs = rules[0][1] if rules else []
-    _, culprit = _upstream(inputs) if inputs else (CLEAN, None)
+    """The verdict on a right value that the student's own (wrong) earlier values do not give.
+
+    Credited where every wrong value the rule reads is a slip as written, read at once (a value copied wrong,
+    the right one used next: z1_2 = 1.2, then h1_2 = σ(1)); not where the working carried a wrong value to it
+    (a value carried forward, or one left out that follows from a slip): two slips that cancel."""
+    inputs = rules[0][1]
+    _, culprit = _upstream(inputs)
     if culprit is None:
         culprit = next((_upstream(found)[1] for _, found in rules if _upstream(found)[1]), None)
-    hint = hint_for(item, answer, own, [s.value for s in inputs], policy, checklist)
-    return Verdict(item, WRONG_WORKING, answer.text, answer.number, own, reason=hint, carried_from=culprit)
+    credited = all(state.slip for state in inputs if state.taint == OFF)
+    as_exact = dataclasses.replace(answer, places=None, figures=None)  # a right value: no hint on its digits
+    hint = hint_for(item, as_exact, own, [s.value for s in inputs], policy, checklist)
+    return Verdict(item, WRONG_WORKING, answer.text, answer.number, own, reason=hint, carried_from=culprit,
+                   credited=credited)
 
 
 def _carried(rule, inputs: list[_State], own: Decimal) -> Decimal:

@@ -292,3 +292,20 @@ def test_a_right_value_from_right_working_after_a_slip_elsewhere_is_correct(ws23
     student = ws23_student(4, sigma_for_derivative=True)
     report = symback.check(ws23, ws23_answers(student, 4))
     assert statuses(report, "5")["b12'"] in SCORING_CLEAN
+
+
+def test_a_slip_in_writing_a_value_down_then_the_right_step_is_credited(ws23):
+    """z1_2 written as 1.2 but σ(1) used next (a slip in copying): h1_2 is right, not from the written z1_2;
+    credited, and everything after it is clean."""
+    student = ws23_student(4)
+    answers = ws23_answers(student, 4)
+    answers["3"]["z1_2"] = "1.2"
+    assert mpmath.nstr(sigmoid(mpmath.mpf("1.2")), 4) != answers["3"]["h1_2"]  # the written z1_2 gives another h
+    report = symback.check(ws23, answers)
+    found = next(v for v in report.verdicts if (v.exercise, v.key) == ("3", "h1_2"))
+    assert found.status == "wrong working" and found.credited and found.points == 1
+    assert "credited" in found.explanation(4) and found.carried_from == ("3", "z1_2")
+    later = {key: status for key, status in statuses(report, "4").items()} | statuses(report, "5")
+    assert set(later.values()) <= SCORING_CLEAN, later
+    written_down = [v for v in report.verdicts if v.exercise in ("3", "4", "5") and v.status != "missing"]
+    assert sum(v.points for v in written_down) == len(written_down) - 1  # only z1_2 costs a point
