@@ -64,7 +64,7 @@ class _Pending:
     """The slack of a value left out, worked out only when an answer needs it (a run's rule costs a network
     pass at every value it is tried at)."""
 
-    __slots__ = ("rule", "inputs", "own", "value")
+    __slots__ = ("inputs", "own", "rule", "value")
 
     def __init__(self, rule, inputs: list[_State], own: Decimal):
         self.rule, self.inputs, self.own, self.value = rule, inputs, own, None
