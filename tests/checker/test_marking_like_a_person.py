@@ -20,6 +20,7 @@ from symback.checker.checklist import build_checklist
 ROOT = Path(__file__).resolve().parents[2]
 mpmath.mp.dps = 40
 SCORING_CLEAN = {"correct", "rounding"}
+POLICIES = [symback.Tolerance(), symback.Tolerance("significant_figures", 3)]  # both accept 3 figures
 
 # Mazur's "step by step backpropagation example": inputs 0.05, 0.10, targets 0.01, 0.99, half squared error.
 # Mazur's w1..w8 are w11 w12 w21 w22 (layer 1) and v11 v12 v21 v22 (layer 2); his w6 is v12, his w7 is v21.
@@ -151,14 +152,16 @@ def assert_marked_as(report, exercise, expected):
 
 # 1. Carried forward keeps the rounding allowance of the figures the student carries ---------------------------------
 
-def test_clean_work_at_three_figures_carried_forward_is_never_wrong(mazur):
+@pytest.mark.parametrize("policy", POLICIES, ids=["relative", "figures"])
+def test_clean_work_at_three_figures_carried_forward_is_never_wrong(mazur, policy):
     student, exact = mazur_student(3), mazur_student(None)
     assert any(far_from(student[key], exact[key]) for key in student)  # rounding alone: not all within 1e-3
-    report = symback.check(mazur, {"1": written(student)})
+    report = symback.check(mazur, {"1": written(student)}, tolerance=policy)
     assert set(statuses(report, "1").values()) <= SCORING_CLEAN, statuses(report, "1")
 
 
-def test_w6_for_w7_at_three_figures_carries_forward_to_the_gradient(mazur):
+@pytest.mark.parametrize("policy", POLICIES, ids=["relative", "figures"])
+def test_w6_for_w7_at_three_figures_carries_forward_to_the_gradient(mazur, policy):
     student, clean = mazur_student(3, w6_for_w7=True), mazur_student(3)
     # the case: the gradient from the student's written factors, in exact arithmetic, is 0.0004572, not
     # the 0.000456 of a student rounding their δ terms: more than half a unit in the 3rd figure, and 2.6e-3 off
@@ -169,17 +172,18 @@ def test_w6_for_w7_at_three_figures_carries_forward_to_the_gradient(mazur):
     assert abs(own_w11 - student["dL/dw11"]) > mpmath.mpf("5e-7") and far_from(student["dL/dw11"], own_w11)
     expected = expected_from_model(student, clean, slips={"dz2_2/dh1_1"})
     assert expected["dL/dw11"] == expected["dL/dw12"] == expected["dL/db1"] == "carried forward"
-    report = symback.check(mazur, {"1": written(student)})
+    report = symback.check(mazur, {"1": written(student)}, tolerance=policy)
     assert_marked_as(report, "1", expected)
     assert report.first_wrong.key == "dz2_2/dh1_1"
 
 
-def test_sigma_for_its_derivative_at_three_figures_costs_one_mark_not_four(mazur):
+@pytest.mark.parametrize("policy", POLICIES, ids=["relative", "figures"])
+def test_sigma_for_its_derivative_at_three_figures_costs_one_mark_not_four(mazur, policy):
     student, clean = mazur_student(3, sigma_for_derivative=True), mazur_student(3)
     expected = expected_from_model(student, clean, slips={"dh1_1/dz1_1"})
     assert [key for key in ("dL/dw11", "dL/dw12", "dL/db1") if expected[key] == "carried forward"] == \
         ["dL/dw11", "dL/dw12", "dL/db1"]
-    report = symback.check(mazur, {"1": written(student)})
+    report = symback.check(mazur, {"1": written(student)}, tolerance=policy)
     assert_marked_as(report, "1", expected)
     assert sum(1 for status in statuses(report, "1").values() if status == "wrong") == 1
 
