@@ -24,8 +24,9 @@ from ..render.pdf import build_pdf
 from ..render.shown import shown
 from ..render.write import write_atomically
 from .feedback_text import typesetter
-from .report import STATUSES, Report, Verdict
+from .report import STATUSES, WRONG_WORKING, Report, Verdict
 
+RULE_SHOWN = ("wrong", WRONG_WORKING)  # verdicts whose row shows the rule the answer is held against
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
 TOLERANCE_SOURCES = {
     "default": "the default",
@@ -145,7 +146,7 @@ def feedback_view(report: Report) -> FeedbackView:
     for exercise_id in order:
         verdicts = [v for v in shown.verdicts if v.exercise == exercise_id]
         rows = tuple(Row(v, right_value(v.item.right),
-                         typeset.rule(v) if v.status == "wrong" and v.item.rule is not None else Prose(()),
+                         typeset.rule(v) if v.status in RULE_SHOWN and v.item.rule is not None else Prose(()),
                          typeset.note(v, digits))
                      for v in verdicts if v.counted)
         left_out = tuple(v.key for v in verdicts if not v.counted)

@@ -22,7 +22,7 @@ from ..render.author_text import problem_names
 from ..render.notation import Notation, decimal_text
 from ..render.sheet import notation_for
 from .readable import readable
-from .report import Report, Verdict
+from .report import WRONG_WORKING, Report, Verdict
 
 _FUNCTION_FORM = re.compile(r"^([a-z_]+)('?)\(([A-Za-z][\w\[\]:]*)\)$")  # σ(z1_2), σ'(z1_2): an activation's rule
 _FORMULA_TEXT = re.compile(r"[\s\d.,+−·×/()\[\]=<>αβμρλε₁₂]*")  # text between names that is a formula: a − α·g
@@ -182,6 +182,14 @@ class Typesetter:
                 parts += ["your own values give ", math_cell(decimal_text(Decimal(verdict.own_shown(digits))))]
             if verdict.reason:
                 parts += ["; " if parts else "", "hint: ", *self.words(verdict.reason)]
+            return Prose(tuple(parts))
+        if verdict.status == WRONG_WORKING:
+            parts = ["right, but not from your own values"]
+            if verdict.own is not None:
+                parts += [", which give ", math_cell(decimal_text(Decimal(verdict.own_shown(digits))))]
+            parts += ["; credited" if verdict.credited else "; not credited"]
+            if verdict.reason:
+                parts += ["; hint: ", *self.words(verdict.reason)]
             return Prose(tuple(parts))
         if verdict.status == "unreadable":
             return Prose(("could not read it: ", *self.words(verdict.reason)))

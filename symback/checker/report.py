@@ -1,7 +1,11 @@
 """The checker's report: one verdict per quantity, the first wrong step, counts and a score.
 
 Scoring, with error carried forward: a quantity scores 1 when it is correct, off only by rounding or carried
-forward, else 0. What an exercise asks for always counts; working (z, h, chain-rule factors) counts only
+forward, else 0. A right value that the student's own (wrong) earlier values do not give is ``wrong working``,
+and the feedback says what their own values give. It scores 1 (``credited``) where the wrong value the rule
+reads is a slip as written, read at once (a value copied wrong, the right one used next); 0 where their working
+carried a wrong value to it (two slips that cancel, or a value copied from the sheet's "show that"), since error
+carried forward credits what follows from the working. What an exercise asks for always counts; working (z, h, chain-rule factors) counts only
 where the student wrote it down.
 """
 
@@ -21,7 +25,8 @@ from ..problem.model import Problem
 from .checklist import Item
 from .readable import readable, readable_key
 
-STATUSES = ("correct", "rounding", "carried forward", "wrong", "missing", "unreadable")
+WRONG_WORKING = "wrong working"  # a right value that the student's own values do not lead to
+STATUSES = ("correct", "rounding", "carried forward", WRONG_WORKING, "wrong", "missing", "unreadable")
 SCORING = ("correct", "rounding", "carried forward")
 
 
@@ -36,7 +41,8 @@ class Verdict:
     given: Decimal | None
     own: Decimal | None
     reason: str = ""  # unreadable: why; wrong: a hint, if one fits
-    carried_from: tuple[str, str] | None = None  # carried forward: (exercise, key) of the wrong step
+    carried_from: tuple[str, str] | None = None  # carried forward, wrong working: (exercise, key) of the wrong step
+    credited: bool = False  # wrong working: whether it scores (see the module's docstring)
 
     @property
     def exercise(self) -> str:
@@ -53,7 +59,7 @@ class Verdict:
 
     @property
     def points(self) -> int:
-        return int(self.status in SCORING)
+        return int(self.status in SCORING or (self.status == WRONG_WORKING and self.credited))
 
     def own_differs(self, digits: int) -> bool:
         """Whether the student's own values lead somewhere else than the exact values do, to ``digits``
@@ -89,6 +95,8 @@ class Verdict:
         if self.status == "carried forward":
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong; right: {self.right_shown()}"
+        if self.status == WRONG_WORKING:
+            return self._unsupported(digits, rule)
         if self.status != "wrong":
             return ""
         text = f"you wrote {self.answer}"
@@ -100,11 +108,27 @@ class Verdict:
             text += f"; right: {self.right_shown()}"
         return text + (f" (hint: {self.reason})" if self.reason else "")
 
+    def _unsupported(self, digits: int, rule: str | None) -> str:
+        """Why a right value is not credited: what the student's own values give, and the wrong step behind it."""
+        text = f"you wrote {self.answer}, the right value, but your own values do not give it"
+        if rule is not None and self.own is not None:
+            text += f": from them, {rule} gives {self.own_shown(digits)}"
+        if self.carried_from is not None:
+            exercise, key = self.carried_from
+            text += f" (your {key}, exercise {exercise}, is wrong)"
+        text += ("; credited: this step is right, as after a slip in writing down the value before it"
+                 if self.credited else "; not credited: your working does not lead to it")
+        return text + (f" (hint: {self.reason})" if self.reason else "")
+
     def note(self, digits: int) -> str:
         """The explanation for a table that already shows the answer, the rule and the right value."""
         if self.status == "carried forward":
             exercise, key = self.carried_from
             return f"follows from your {key} (exercise {exercise}), which is wrong"
+        if self.status == WRONG_WORKING:
+            parts = ["right, but not from your own values" + (f", which give {self.own_shown(digits)}" if self.own is not None else "")
+                     + ("; credited" if self.credited else "; not credited")]
+            return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))
         if self.status == "wrong":
             parts = [f"your own values give {self.own_shown(digits)}"] if self.own_differs(digits) else []
             return "; ".join(parts + ([f"hint: {self.reason}"] if self.reason else []))
@@ -122,6 +146,7 @@ class Verdict:
             "right": {"exact": format_exact(self.item.right.exact), "decimal": str(self.item.right.decimal),
                       "digits50": str(self.item.reference)},
             "reason": self.reason, "carried_from": list(self.carried_from) if self.carried_from else None,
+            "points": self.points,
             "explanation": self.explanation(digits),
         }
 

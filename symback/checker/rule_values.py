@@ -39,6 +39,30 @@ def apply_rule(rule: Rule, values: Sequence[Decimal]) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def carried_slack(rule: Rule, values: Sequence[Decimal], slacks: Sequence[Decimal], own: Decimal) -> Decimal:
+    """How far the rule's value ``own`` may move when each value moves by up to its slack (the rounding a student
+    carries): the sum over the values of the largest change one of them makes at either end (first order).
+
+    >>> import sympy
+    >>> from symback.checker.items import Rule
+    >>> product = Rule(sympy.Symbol("p"), ("a", "b"), lambda v: v[0] * v[1])
+    >>> carried_slack(product, [Decimal("0.731"), Decimal(3)], [Decimal("0.0005"), Decimal(0)], Decimal("2.193"))
+    Decimal('0.0015')
+    """
+    total = Decimal(0)
+    values = list(values)
+    for index, slack in enumerate(slacks):
+        if not slack:
+            continue
+        changes = []
+        for moved in (values[index] - slack, values[index] + slack):
+            result = apply_rule(rule, values[:index] + [moved] + values[index + 1:])
+            if result is not None:
+                changes.append(abs(result - own))
+        total += max(changes, default=Decimal(0))  # outside the rule's domain both ways: no allowance
+    return total
+
+
 def rounded_forms(value: Decimal, policy: Tolerance) -> list[Decimal]:
     """``value`` rounded as a student keeping the policy's precision (or one digit more) would write it.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .report import Report
 
-MARKS = {"correct": "✓", "rounding": "≈", "carried forward": "→", "wrong": "✗", "missing": "·", "unreadable": "?"}
+MARKS = {"correct": "✓", "rounding": "≈", "carried forward": "→", "wrong working": "!", "wrong": "✗", "missing": "·", "unreadable": "?"}
 
 
 def format_report(report: Report) -> str:

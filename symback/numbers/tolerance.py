@@ -11,6 +11,7 @@ Comparisons run on decimals of 50 significant digits, so only the policy decides
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,17 +47,38 @@ class Tolerance:
         """The same rule, wherever each was set."""
         return (self.kind, self.amount) == (other.kind, other.amount)
 
-    def within(self, answer: Decimal, reference: Decimal) -> bool:
-        """Whether ``answer`` is close enough to ``reference`` under this policy (boundaries included)."""
+    def within(self, answer: Decimal, reference: Decimal, floor: Decimal = Decimal(0)) -> bool:
+        """Whether ``answer`` is close enough to ``reference`` under this policy (boundaries included).
+
+        ``floor`` is an absolute allowance added to the policy's (PrairieLearn's atol next to rtol): the
+        rounding a value computed from rounded inputs may carry. With no floor an exact zero stays exact.
+
+        >>> policy = Tolerance()
+        >>> policy.within(Decimal(0), Decimal("0.0000414")), policy.within(Decimal(0), Decimal("0.0000414"), Decimal("5e-5"))
+        (False, True)
+        """
         with decimal.localcontext(prec=60):
-            error = abs(answer - reference)
-            if self.kind == "relative":
-                return error <= self.amount * abs(reference)
-            if self.kind == "decimal_places":
-                return error <= Decimal(5).scaleb(-self.amount - 1)
-            if reference == 0:
-                return answer == 0
-            return error <= Decimal(5).scaleb(reference.adjusted() - self.amount)
+            return abs(answer - reference) <= self._allowance(reference) + floor
+
+    def allowance(self, reference: Decimal) -> Decimal:
+        """The largest |answer − reference| the policy accepts, on its own (no floor).
+
+        >>> Tolerance().allowance(Decimal(2)), Tolerance("decimal_places", 2).allowance(Decimal(0))
+        (Decimal('0.002'), Decimal('0.005'))
+        >>> Tolerance("significant_figures", 3).allowance(Decimal("0.7311")), Tolerance("significant_figures", 3).allowance(Decimal(0))
+        (Decimal('0.0005'), Decimal('0'))
+        """
+        with decimal.localcontext(prec=60):
+            return self._allowance(reference)
+
+    def _allowance(self, reference: Decimal) -> Decimal:
+        if self.kind == "relative":
+            return self.amount * abs(reference)
+        if self.kind == "decimal_places":
+            return Decimal(5).scaleb(-self.amount - 1)
+        if reference == 0:
+            return Decimal(0)
+        return Decimal(5).scaleb(reference.adjusted() - self.amount)
 
     def allows_rounding(self, places: int | None, figures: int | None) -> bool:
         """Whether an answer written with this many decimal places and significant figures is precise enough
@@ -72,7 +94,7 @@ class Tolerance:
 
     def figures_for_relative(self) -> int:
         """Significant figures a relative tolerance asks for, ⌈−log10 r⌉: 1e-3 -> 3, 0.05 -> 2."""
-        return max(1, math.ceil(-self.amount.log10() - Decimal("1e-9")))
+        return _figures_for(self.amount)
 
     def describe(self) -> str:
         """The policy in words, as feedback states it."""
@@ -88,6 +110,11 @@ class Tolerance:
         return {"kind": self.kind, "amount": str(self.amount), "source": self.source}
 
 
+
+
+@functools.lru_cache(maxsize=64)
+def _figures_for(relative: Decimal) -> int:
+    return max(1, math.ceil(-relative.log10() - Decimal("1e-9")))
 
 
 def _plain(value: Decimal) -> str:

@@ -358,15 +358,18 @@ def test_rounding_to_3_decimals_at_each_step_is_never_wrong(checklist):
     assert report.points == report.total
 
 
-def test_right_value_rounded_at_its_last_digit_is_rounding_even_after_a_slip(checklist):
+def test_right_value_rounded_at_its_last_digit_after_a_slip_is_wrong_working(checklist):
     # 0.197 is σ'(1) rounded to 3 decimals, outside the relative 1e-3; the student's own z1_2 = 1.2 gives
-    # σ'(1.2), which 0.197 is not: off only by the student's own rounding of the right value
+    # σ'(1.2), which 0.197 is not: the right value, rounded, but not from the student's own working (issue 13,
+    # point 3: a right value from wrong working says so; it was "rounding" before). The wrong value it reads is
+    # the slip as written, read at once: credited, 1 point as before
     x, own = EXACT["3"]["dh1_2/dz1_2"], run("3", SLIP)["dh1_2/dz1_2"]
     assert _rounded(x, 3) == Decimal("0.197") and not agrees(MP.mpf("0.197"), x)
     assert abs(MP.mpf("0.197") - own) > MP.mpf("0.0005")
     report = check(checklist, {"3": {"z1_2": "1.2"}, "4": {"dh1_2/dz1_2": "0.197"}})
     assert verdict(report, "3", "z1_2").status == "wrong"
-    assert verdict(report, "4", "dh1_2/dz1_2").status == "rounding"
+    assert verdict(report, "4", "dh1_2/dz1_2").status == "wrong working"
+    assert verdict(report, "4", "dh1_2/dz1_2").points == 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
