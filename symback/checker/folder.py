@@ -75,6 +75,14 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
     The problem file's tolerance (or ``tolerance``) applies to everyone: a policy in a student's file is
     ignored, with a note in that student's feedback. PDFs are compiled by ``workers`` pdflatex runs at once
     (default: one per core); ``progress`` is told of each file as its feedback is done.
+
+    >>> import symback, tempfile
+    >>> with tempfile.TemporaryDirectory() as name:
+    ...     folder = Path(name)
+    ...     _ = (folder / "ada.toml").write_text('id = "s1"\\n[exercises.1]\\nyhat = "0"\\n', encoding="utf-8")
+    ...     marking = mark_folder(symback.load("problems/ws23_backprop.toml"), folder, folder / "out")
+    ...     [path.name for path in marking.written], list(marking.ids.values())
+    (['ada.md', 'marks.csv'], ['s1'])
     """
     checklist = problem if isinstance(problem, Checklist) else build_checklist(problem)
     files = answers_files(folder)
