@@ -79,8 +79,9 @@ class ProgressBar:
             return
         filled = self.width * done // max(total, 1)
         line = f"marking [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {_short(name)}".rstrip()
-        line = line[:_columns(self.stream) - 1]  # a line that wraps could not be redrawn with a carriage return
-        self.stream.write("\r" + line + " " * (self.drawn - len(line)))
+        room = _columns(self.stream) - 1  # a line that wraps could not be redrawn with a carriage return
+        line = line[:room]
+        self.stream.write("\r" + line + " " * (min(self.drawn, room) - len(line)))
         self.drawn = len(line)
         if done >= total:
             self.stream.write("\n")
