@@ -3,6 +3,7 @@
 The format is described in ``docs/answers-format.md``::
 
     student = "Ada"                 # optional; the file name otherwise
+    id = "s1234567"                 # optional: student id or email, for marks.csv
     [tolerance]                     # optional: relative, significant_figures or decimal_places
     decimal_places = 3
     [exercises.4]
@@ -32,7 +33,8 @@ from ..numbers.parse import MAX_DIGITS
 from ..numbers.tolerance import Tolerance, read_tolerance
 from ..problem.fields import describe
 
-_TOP_KEYS = ("student", "tolerance", "exercises")
+_TOP_KEYS = ("student", "id", "tolerance", "exercises")
+MAX_ID_CHARACTERS = 200  # a student id or an email address; longer is not one
 MAX_FILE_BYTES = 1_000_000  # an answers file is a few kilobytes; refuse to read a huge one
 MAX_KEY_LENGTH = 200  # no quantity or exercise is named by more characters (spaces aside): longer keys are shortened
 SHORT_KEY_LENGTH = 40  # how much of such a key is kept, before "…"
@@ -47,6 +49,7 @@ class AnswerSheet:
     tolerance: Tolerance | None = None
     source: str = "<answers>"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    id: str | None = None  # student id or email, as written (a whole number as its digits)
 
     def __post_init__(self):
         frozen = {key: MappingProxyType(dict(section)) for key, section in self.exercises.items()}
@@ -153,6 +156,7 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
     student = data.get("student")
     if student is not None and not isinstance(student, str):
         raise ProblemError("student", f"expected text, got {describe(student)}")
+    identity = _student_id(data.get("id"))
     tolerance = read_tolerance(data["tolerance"], "tolerance", "answers file") if "tolerance" in data else None
     sections = data.get("exercises", {})
     if not isinstance(sections, Mapping):
@@ -165,4 +169,16 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
         answers = exercises.setdefault(exercise_id, {})  # two shortened keys may meet: the first one stays
         for key, value in section.items():
             answers.setdefault(short_key(key), value)
-    return AnswerSheet(exercises, student.strip() or None if student else None, tolerance, source)
+    return AnswerSheet(exercises, student.strip() or None if student else None, tolerance, source, id=identity)
+
+
+def _student_id(value: Any) -> str | None:
+    """The ``id`` key: text or a whole number (``id = 1234567``), one line, short; None if absent or empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ProblemError("id", f"expected text (a student id or email), got {describe(value)}")
+    text = str(value).strip()
+    if len(text) > MAX_ID_CHARACTERS or not text.isprintable():
+        raise ProblemError("id", f"expected one line of at most {MAX_ID_CHARACTERS} characters (a student id or email)")
+    return text or None

@@ -1,6 +1,11 @@
-"""A checker report as plain text for the terminal: the headline first, then exercise by exercise."""
+"""The checker on the terminal: a report as plain text (the headline first, then exercise by exercise) and the
+progress bar of marking a folder."""
 
 from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
 
 from .report import Report
 
@@ -50,3 +55,51 @@ def _flush(lines: list[str], left_out: list[str]) -> None:
 def _short(text: str) -> str:
     text = "".join(c if c.isprintable() else "?" for c in text)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+class ProgressBar:
+    """``marking [#######.......] 120/200 ada.toml``, redrawn in place while ``stream`` (default: stderr) is a
+    terminal; nothing at all otherwise (a log or a pipe gets only the command's summary line).
+
+    >>> import io
+    >>> bar = ProgressBar(io.StringIO())  # not a terminal
+    >>> bar.live, bar(1, 2, "ada.toml"), bar.stream.getvalue()
+    (False, None, '')
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30):
+        self.stream = stream if stream is not None else sys.stderr
+        self.width = width
+        self.live = _is_terminal(self.stream)
+        self.drawn = 0  # length of the line on the screen: a shorter one is padded to blank what it leaves
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        """Draw ``done`` of ``total`` files, the last one ``name``; the line ends when ``done == total``."""
+        if not self.live:
+            return
+        filled = self.width * done // max(total, 1)
+        line = f"marking [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} {_short(name)}".rstrip()
+        room = _columns(self.stream) - 1  # a line that wraps could not be redrawn with a carriage return
+        line = line[:room]
+        self.stream.write("\r" + line + " " * (min(self.drawn, room) - len(line)))
+        self.drawn = len(line)
+        if done >= total:
+            self.stream.write("\n")
+            self.drawn = 0
+        self.stream.flush()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+
+
+def _columns(stream) -> int:
+    """The terminal's width; 80 where it cannot be told (a pseudo-terminal nobody sized reports 0)."""
+    try:
+        columns = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return columns if columns >= 20 else 80

@@ -68,7 +68,8 @@ def _check(args) -> int:
 
 
 def _check_folder(checklist, folder: Path, args, policy) -> int:
-    from ..checker.folder import CSV_NAME, FEEDBACK_KINDS, ProgressBar, mark_folder
+    from ..checker.folder import CSV_NAME, FEEDBACK_KINDS, mark_folder
+    from ..checker.terminal import ProgressBar
 
     if args.json and args.format not in (None, "json"):
         raise ArgumentError("--json with a folder writes JSON feedback files; leave out --format")
@@ -77,12 +78,14 @@ def _check_folder(checklist, folder: Path, args, policy) -> int:
         raise ArgumentError(f"--format: unknown format {kind!r} (use {', '.join(FEEDBACK_KINDS)})")
     output = Path(args.output) if args.output else folder / "feedback"
     run = mark_folder(checklist, folder, output, kind=kind, tolerance=policy, progress=ProgressBar())
-    for path, reason in run.unreadable.items():
+    for reason in run.unreadable.values():
         print(f"symback: {reason} (not marked)", file=sys.stderr)
+    for reason in run.failed.values():
+        print(f"symback: {reason} (marked; feedback not written)", file=sys.stderr)
     right = sum(report.all_right for _, report in run.reports)
     print(f"marked {len(run.reports)} answers files ({right} all right); wrote {output / CSV_NAME} "
-          f"and {len(run.reports)} feedback files")
-    return 1 if run.unreadable else 0
+          f"and {len(run.reports) - len(run.failed)} feedback files")
+    return 1 if run.unreadable or run.failed else 0
 
 
 def parse_tolerance(text: str) -> Tolerance:
