@@ -26,10 +26,14 @@ def latex_available() -> bool:
     return shutil.which("pdflatex") is not None
 
 
-def build_pdf(tex_source: str, target: Path, *, runs: int = 2, timeout: float = 120) -> list[str]:
+RERUN = re.compile(r"^(LaTeX|Package \w+) Warning: .*Rerun|^LaTeX Warning: Label\(s\) may have changed", re.MULTILINE)
+
+
+def build_pdf(tex_source: str, target: Path, *, max_runs: int = 3, timeout: float = 120) -> list[str]:
     """Compile ``tex_source`` to ``target`` (written whole or not at all); returns pdflatex's warnings.
 
-    Runs ``pdflatex -no-shell-escape`` twice (for references) with the output kept in a temporary folder.
+    Runs ``pdflatex -no-shell-escape`` with the output kept in a temporary folder, again only while its log asks
+    for a rerun (references, longtable's column widths), as latexmk does, at most ``max_runs`` times.
     """
     if not latex_available():
         raise PdfError(INSTALL_HINT)
@@ -40,7 +44,7 @@ def build_pdf(tex_source: str, target: Path, *, runs: int = 2, timeout: float = 
         environment = {**os.environ, "openout_any": "p", "openin_any": "p", "SOURCE_DATE_EPOCH": "0",
                        "FORCE_SOURCE_DATE": "1"}
         command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "sheet.tex"]
-        for _ in range(runs):
+        for _ in range(max_runs):
             try:
                 done = subprocess.run(
                     command, cwd=work, capture_output=True, text=True, errors="replace", timeout=timeout,
@@ -50,7 +54,9 @@ def build_pdf(tex_source: str, target: Path, *, runs: int = 2, timeout: float = 
                 raise PdfError(f"pdflatex took longer than {timeout:.0f} s on {target.name}") from err
             if done.returncode != 0:
                 raise PdfError(f"pdflatex failed on {target.name}: {_first_error(work / 'sheet.log', done.stdout)}")
-        log = (work / "sheet.log").read_text(encoding="utf-8", errors="replace")
+            log = (work / "sheet.log").read_text(encoding="utf-8", errors="replace")
+            if not RERUN.search(log):
+                break
         partial = target.with_name(f".{target.name}.partial")
         try:
             shutil.copyfile(work / "sheet.pdf", partial)

@@ -257,7 +257,7 @@ def test_a_pdf_that_fails_leaves_the_others_whole_and_its_row_says_why(capsys, t
     assert rows["mallory.toml"]["problem"] == "feedback not written: pdflatex failed on mallory.pdf: Undefined control sequence."
     assert rows["mallory.toml"]["3:z1_2"] == "wrong" and rows["ada.toml"]["problem"] == ""  # marked all the same
     runs = (tmp_path / "runs.log").read_text(encoding="utf-8").split()
-    assert len(runs) == 2 + 1 + 2  # Ada and Zed compiled (twice, for references); Mallory stopped at the first
+    assert len(runs) == 1 + 1 + 1  # Ada and Zed compiled once (their logs ask for no rerun); Mallory failed in it
 
 
 def test_without_pdflatex_a_pdf_folder_is_refused_before_anything_is_written(capsys, tmp_path, monkeypatch):

@@ -123,7 +123,7 @@ def test_a_value_used_many_times_fits_the_gradient_table(tmp_path):
 
     terms = " + ".join(f"x*{k}" for k in range(1, 41))
     problem = symback.loads(_problem(f'f = "{terms}"\nat = {{ x = 2 }}', _GRADIENT))
-    warnings = build_pdf(render(build_sheet(problem), "tex"), tmp_path / "wide.pdf", runs=1)
+    warnings = build_pdf(render(build_sheet(problem), "tex"), tmp_path / "wide.pdf", max_runs=1)
     widths = [float(width) for width in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\) in alignment", "\n".join(warnings))]
     assert not widths or max(widths) < 30
 

@@ -278,7 +278,7 @@ def test_the_diagrams_build_without_overfull_lines(tmp_path):
     drawings = list(_all_drawings())
     problem, wide = network_diagram_of(network_toml([8] * 7, True, 3))
     drawings.append((problem, wide.drawing))
-    warnings = build_pdf(_diagram_document(drawings), tmp_path / "diagrams.pdf", runs=1)
+    warnings = build_pdf(_diagram_document(drawings), tmp_path / "diagrams.pdf", max_runs=1)
     overfull = [float(w) for w in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", "\n".join(warnings))]
     assert not overfull or max(overfull) <= 5, overfull
     assert TEXT_WIDTH == pytest.approx(A4_TEXT_WIDTH)
