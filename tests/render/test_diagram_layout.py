@@ -9,6 +9,8 @@ searched for overfull boxes.
 
 from __future__ import annotations
 
+import functools
+
 import itertools
 import random
 import re
@@ -188,13 +190,16 @@ def test_random_circuit_diagrams_have_no_collisions_and_fit_the_page(seed):
     assert names == {Notation().latex_name(node.name) for node in circuit.nodes if not node.is_leaf}
 
 
-def _value_diagrams():
+@functools.cache  # built once for the file: three tests read them
+def _value_diagrams() -> tuple:
+    found = []
     for name in ("circuit_cs231n.toml", "circuit_optimizers.toml"):
         sheet = build_sheet(symback.load(ROOT / "problems" / name))
         for exercise in sheet.exercises:
             diagram = getattr(exercise.body, "diagram", None)
             if diagram is not None:
-                yield name, exercise.id, diagram
+                found.append((name, exercise.id, diagram))
+    return tuple(found)
 
 
 @pytest.mark.parametrize("name, exercise, diagram", list(_value_diagrams()), ids=lambda v: str(v)[:20])
