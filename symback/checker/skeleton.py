@@ -35,6 +35,7 @@ def answers_skeleton(problem: Problem | Checklist) -> str:
         f"# Marked with: {checklist.tolerance.describe()}.",
         "",
         'student = ""',
+        'id = ""                  # optional: a student id or email, the id column of marks.csv',
         "",
         "# [tolerance]            # to mark your own work differently, uncomment this line and one below",
         "# relative = 1e-3",

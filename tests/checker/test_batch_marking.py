@@ -333,3 +333,22 @@ def test_checking_one_file_loads_no_folder_pool_or_pdf_machinery():
     assert "symback.checker.terminal" in modules  # it did print a report
     assert not modules & {"symback.checker.folder", "symback.checker.feedback", "symback.render.pdf",
                           "concurrent.futures", "jinja2"}
+
+
+def test_the_skeleton_has_an_id_line_that_reaches_marks_csv(capsys, tmp_path):
+    """`symback answers` writes `id = ""`; a student who fills it in is found by it in marks.csv, one who leaves
+    it empty has an empty cell."""
+    skeleton = tmp_path / "skeleton.toml"
+    code, _, err = run(capsys, "answers", PROBLEM, "-o", skeleton)
+    assert code == 0, err
+    text = skeleton.read_text(encoding="utf-8")
+    assert '\nid = ""' in text
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ada.toml").write_text(text.replace('student = ""', 'student = "Ada"').replace(
+        '\nid = ""', '\nid = "ada@example.org"'), encoding="utf-8")
+    (folder / "zed.toml").write_text(text.replace('student = ""', 'student = "Zed"'), encoding="utf-8")
+    code, _, err = run(capsys, "check", PROBLEM, folder, "-o", tmp_path / "out", "--format", "md")
+    assert code == 0, err  # every file marked (its marks are in the CSV)
+    rows = {row["student"]: row["id"] for row in read_csv(tmp_path / "out" / "marks.csv")}
+    assert rows == {"Ada": "ada@example.org", "Zed": ""}
