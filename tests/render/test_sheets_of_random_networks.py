@@ -211,3 +211,23 @@ def test_the_pdf_of_a_random_network_fits_the_page_and_holds_its_numbers(tmp_pat
     text = text.replace("−", "-")
     for name, number in expected_numbers(network).items():
         assert written(number.split(" ")[0], text), (name, number)
+
+
+@pytest.mark.skipif(not HAS_LATEX, reason="needs pdflatex")
+def test_a_relu_appendix_with_long_exact_outputs_fits_the_page(tmp_path):
+    """Found by the property test above: the ReLU network's outputs, each a sum of tanh of decimals, ran a line
+    9 pt into the margin (the paragraph of formulas now may stretch its spaces)."""
+    network = ([2, 6, 3, 2, 5], ["sigmoid", "leaky_relu", "tanh", "identity"], [None, None, [-0.5, 0.6], None],
+               [[[-0.2, 0.4], [-0.6, -0.7], [0.1, 0.1], [-0.1, -0.1], [-0.1, -0.1], [-0.1, 0.2]],
+                [[0.3, 0.3, -0.3, 0.5, -0.5, -0.5], [0.6, -0.7, -0.8, 0.9, 0.9, 0.9], [0.2, 0.2, 0.2, 0.2, 0.2, -0.2]],
+                [[-0.2, 0.3, 0.3], [0.3, -0.3, 0.4]],
+                [[0.4, 0.4], [0.5, -0.5], [0.7, -0.7], [-0.8, 0.9], [-0.5, -0.5]]],
+               "squared_error", [-0.7, -0.3], [-0.6, -0.9, 0.3, 0.5, 0.9])
+    (tmp_path / "sheet.tex").write_text(render(build_sheet(symback.loads(problem_text(network))), "tex"),
+                                        encoding="utf-8")
+    with no_hang():
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "sheet.tex"], cwd=tmp_path,
+                       capture_output=True, timeout=120, check=False)
+    log = (tmp_path / "sheet.log").read_text(encoding="latin-1")
+    assert "With ReLU" in (tmp_path / "sheet.tex").read_text(encoding="utf-8")
+    assert [float(p) for p in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide", log) if float(p) > 5] == []
