@@ -249,7 +249,7 @@ def test_a_pdf_that_fails_leaves_the_others_whole_and_its_row_says_why(capsys, t
     out = tmp_path / "out"
     code, printed, err = run(capsys, "check", PROBLEM, folder, "-o", out, "--format", "pdf")
     assert code == 1
-    assert err == f"symback: pdflatex failed on mallory.pdf: Undefined control sequence. (marked; feedback not written)\n"
+    assert err == "symback: pdflatex failed on mallory.pdf: Undefined control sequence. (marked; feedback not written)\n"
     assert "marked 3 answers files" in printed and "and 2 feedback files" in printed
     assert sorted(path.name for path in out.iterdir()) == ["ada.pdf", "marks.csv", "zed.pdf"]  # no .partial
     assert {(out / name).read_bytes() for name in ("ada.pdf", "zed.pdf")} == {b"%PDF whole"}

@@ -354,7 +354,9 @@ def test_an_arithmetic_slip_gets_no_sign_hint(ws23, slip, key):
 
 
 def counting_passes(monkeypatch) -> list:
-    from symback.checker import slip_values  # here, so that the file runs on a checker without it
+    from symback.checker import (
+        slip_values,  # here, so that the file runs on a checker without it
+    )
 
     made = []
     real = slip_values.compute_pass

@@ -10,7 +10,6 @@ searched for overfull boxes.
 from __future__ import annotations
 
 import functools
-
 import itertools
 import random
 import re

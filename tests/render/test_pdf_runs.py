@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-import symback.render.pdf as pdf
+from symback.render import pdf
 
 pytestmark = pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 
