@@ -209,6 +209,8 @@ def write_feedback(report: Report, path: Path) -> None:
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in (".md", ".tex", ".pdf"):
+        path.parent.mkdir(parents=True, exist_ok=True)  # as `solve -o` makes its folder
     if suffix in (".md", ".tex"):
         write_atomically(path, render_feedback(report, suffix[1:]))
     elif suffix == ".pdf":

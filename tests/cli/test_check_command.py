@@ -213,3 +213,11 @@ def test_output_feedback_example_is_current(tmp_path):
     assert fresh == shipped, ("output/ws23_answers_example_feedback.md is stale: run 'symback check "
                               "problems/ws23_backprop.toml problems/ws23_answers_example.toml "
                               "-o output/ws23_answers_example_feedback.md'")
+
+
+def test_feedback_into_a_folder_not_made_yet_makes_it(capsys, tmp_path):
+    target = tmp_path / "new" / "folder" / "feedback.md"
+    code, _, err = run(capsys, "check", ROOT / "problems" / "ws23_backprop.toml",
+                            ROOT / "problems" / "ws23_answers_example.toml", "-o", target)
+    assert code == 1 and "cannot" not in err  # the example holds a slip on purpose
+    assert target.read_text(encoding="utf-8").startswith("# Feedback")
