@@ -23,7 +23,7 @@ import re
 import unicodedata
 from types import MappingProxyType
 
-__all__ = ["HEADING_LIMIT", "LONG_WORD", "breakable_tex", "escape_tex", "heading_tex"]
+__all__ = ["HEADING_LIMIT", "LONG_WORD", "breakable_tex", "escape_tex", "heading_tex", "shortened"]
 
 LONG_WORD = 30  # characters: longer than any word of a language, and than the file names symback writes
 # \relax: a word going on with "minus" must not be read as the glue's shrink
@@ -148,6 +148,18 @@ def breakable_tex(text) -> str:
     return r"\discretionary{}{}{}".join(_word(word, r"\discretionary{}{}{}") for word in _words(text))
 
 
+def shortened(text, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (a letter with its accents counts as one), "…" the last, where it is
+    longer: for a box TeX cannot break, a heading or a line of the title.
+
+    >>> shortened("ws23_backprop.toml", 30), shortened("x" * 200, 8)
+    ('ws23_backprop.toml', 'xxxxxxx…')
+    """
+    text = unicodedata.normalize("NFC", str(text))
+    clusters = _CLUSTER.findall(text)
+    return text if len(clusters) <= limit else "".join(clusters[: limit - 1]) + "…"
+
+
 def heading_tex(text, limit: int = HEADING_LIMIT) -> str:
     r"""Like :func:`escape_tex`, for a heading: TeX keeps a heading's lines on one page, so a text from a file
     (an exercise's id) longer than ``limit`` characters is cut, with "…" where it was, rather than overfill it.
@@ -155,9 +167,7 @@ def heading_tex(text, limit: int = HEADING_LIMIT) -> str:
     >>> heading_tex("3b"), heading_tex("x" * 200, 8)
     ('3b', 'xxxxxxx\\dots{}')
     """
-    text = unicodedata.normalize("NFC", str(text))
-    clusters = _CLUSTER.findall(text)
-    return escape_tex(text if len(clusters) <= limit else "".join(clusters[: limit - 1]) + "…")
+    return escape_tex(shortened(text, limit))
 
 
 def _words(text: str) -> list[list[str]]:

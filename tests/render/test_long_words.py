@@ -24,13 +24,13 @@ WS23 = (ROOT / "problems" / "ws23_backprop.toml").read_text(encoding="utf-8")
 ANSWERS = (ROOT / "problems" / "ws23_answers_example.toml").read_text(encoding="utf-8")
 
 
-def hostile_problem(tmp_path: Path, title: str, text: str, exercise_id: str) -> Path:
-    """The WS23 problem with ``title``, exercise 2's text and exercise 7's id replaced."""
+def hostile_problem(tmp_path: Path, title: str, text: str, exercise_id: str, stem: str = "hostile") -> Path:
+    """The WS23 problem with ``title``, exercise 2's text and exercise 7's id replaced, as ``<stem>.toml``."""
     source = re.sub(r'(?m)^title = ".*"$', f'title = "{title}"', WS23, count=1)
     source = source.replace('text = "Compute ŷ and L for x = (1, 1)ᵀ and y = 2.12."', f'text = "{text}"')
     source = source.replace('id = "7"', f'id = "{exercise_id}"')
     assert source.count(title) == 1 and source.count(text) == 1 and source.count(exercise_id) == 1
-    path = tmp_path / "hostile.toml"
+    path = tmp_path / f"{stem}.toml"
     path.write_text(source, encoding="utf-8")
     return path
 
@@ -116,3 +116,16 @@ def test_the_issues_reproducer_a_title_of_3000_letters(tmp_path, warnings, quest
     assert not overfull(warnings)
     text = printed(next(tmp_path.glob("*.pdf")))
     assert "Q" * 3000 in text and "R" * 3000 in text
+
+
+@needs_latex
+@pytest.mark.slow
+@pytest.mark.parametrize("questions", [False, True], ids=["solution", "questions"])
+def test_a_long_file_name_under_the_title_is_cut(tmp_path, warnings, questions):
+    """The file's name is printed under the title, in a box TeX does not break: past 30 characters it is cut."""
+    stem = "P" * 200
+    problem = symback.load(hostile_problem(tmp_path, "A short title", "Compute it.", "7", stem=stem))
+    write_sheets(problem, tmp_path, formats=("pdf",), questions=questions)
+    assert not overfull(warnings)
+    text = printed(next(tmp_path.glob("*.pdf")))
+    assert re.search("of" + "P" * 29 + "(…|...)", text) and "P" * 30 not in text
