@@ -31,7 +31,7 @@ from .markdown import code_span, finish_markdown
 from .notation import Notation, decimal_text, latex_number
 from .prose import set_prose
 from .sheet import Sheet, notation_for
-from .tex_text import breakable_tex, escape_tex
+from .tex_text import breakable_tex, escape_tex, heading_tex, shortened
 
 FORMATS = ("md", "tex")
 
@@ -211,6 +211,8 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         remark=functools.partial(remark_text, escape=escape_tex if kind == "tex" else escape_md),
         code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
+        heading=heading_tex if kind == "tex" else escape_md,
+        shortened=shortened,
         plot_series=_plot_series,
         log_scale=_log_scale,
     )

@@ -9,15 +9,26 @@ sub- and superscript characters as ``\textsubscript``/``\textsuperscript``. A ch
 Cyrillic, emoji…) prints as its code point, ``[U+6771]``: readable and exact, where pdflatex would stop or a
 "?" would hide which character it was (XeLaTeX with a CJK font would be the way to print those; pdflatex is what
 symback builds with).
+
+A word longer than :data:`LONG_WORD` characters (a hash, a path, a hostile title) may break after any character:
+TeX breaks only at spaces and hyphens, so such a word would run off the page, or past TeX's largest dimension,
+where it vanishes. The break is ragged (the line may end up to 3em short) so a line holding only part of the word
+is never overfull; where the word is not broken the two glues cancel and nothing changes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from types import MappingProxyType
 
-__all__ = ["breakable_tex", "escape_tex"]
+__all__ = ["HEADING_LIMIT", "LONG_WORD", "breakable_tex", "escape_tex", "heading_tex", "shortened"]
+
+LONG_WORD = 30  # characters: longer than any word of a language, and than the file names symback writes
+# \relax: a word going on with "minus" must not be read as the glue's shrink
+HEADING_LIMIT = 100  # characters of a file's text in a heading, which TeX never breaks across pages
+_WORD_BREAK = r"\nobreak\hskip0pt plus3em\penalty50\hskip0pt plus-3em\relax{}"
 
 _SPECIALS = MappingProxyType({
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "^": r"\^{}",
@@ -119,9 +130,11 @@ def escape_tex(text) -> str:
     '\\textbackslash{}input\\{/etc/passwd\\} 50\\% $\\hat{y}$'
     >>> escape_tex("Dvořák, Łódź, α ≈ 0.1, 東")
     "Dvo\\v{r}ák, \\L{}ód\\'{z}, $\\alpha$ $\\approx$ 0.1, [U+6771]"
+    >>> escape_tex("x" * 31).count(r"\penalty50"), escape_tex("x" * 30).count(r"\penalty50")
+    (30, 0)
     """
     text = unicodedata.normalize("NFC", str(text))
-    return "".join(_cluster(cluster) for cluster in _CLUSTER.findall(text))
+    return "".join(_word(word, "") for word in _words(text))
 
 
 def breakable_tex(text) -> str:
@@ -132,4 +145,39 @@ def breakable_tex(text) -> str:
     'a\\discretionary{}{}{}\\_\\discretionary{}{}{}b'
     """
     text = unicodedata.normalize("NFC", str(text))
-    return r"\discretionary{}{}{}".join(_cluster(cluster) for cluster in _CLUSTER.findall(text))
+    return r"\discretionary{}{}{}".join(_word(word, r"\discretionary{}{}{}") for word in _words(text))
+
+
+def shortened(text, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (a letter with its accents counts as one), "…" the last, where it is
+    longer: for a box TeX cannot break, a heading or a line of the title.
+
+    >>> shortened("ws23_backprop.toml", 30), shortened("x" * 200, 8)
+    ('ws23_backprop.toml', 'xxxxxxx…')
+    """
+    text = unicodedata.normalize("NFC", str(text))
+    clusters = _CLUSTER.findall(text)
+    return text if len(clusters) <= limit else "".join(clusters[: limit - 1]) + "…"
+
+
+def heading_tex(text, limit: int = HEADING_LIMIT) -> str:
+    r"""Like :func:`escape_tex`, for a heading: TeX keeps a heading's lines on one page, so a text from a file
+    (an exercise's id) longer than ``limit`` characters is cut, with "…" where it was, rather than overfill it.
+
+    >>> heading_tex("3b"), heading_tex("x" * 200, 8)
+    ('3b', 'xxxxxxx\\dots{}')
+    """
+    return escape_tex(shortened(text, limit))
+
+
+def _words(text: str) -> list[list[str]]:
+    """The text's characters (each with its combining marks), in runs of spaces and runs of anything else."""
+    clusters = _CLUSTER.findall(text)
+    return [list(run) for _, run in itertools.groupby(clusters, key=lambda cluster: cluster[0].isspace())]
+
+
+def _word(clusters: list[str], joint: str) -> str:
+    """One word (or run of spaces) as LaTeX, its characters joined by ``joint``, or where the word is longer than
+    :data:`LONG_WORD` by a ragged break."""
+    long = len(clusters) > LONG_WORD and not clusters[0].isspace()
+    return (_WORD_BREAK if long else joint).join(_cluster(cluster) for cluster in clusters)
