@@ -8,9 +8,7 @@ Number strings go through the safe parser only, never through Python evaluation.
 
 from __future__ import annotations
 
-import decimal
 import os
-import tomllib
 from typing import Any
 
 from ..errors import ProblemError
@@ -36,6 +34,7 @@ from .read_exercises import Subject, read_exercises, read_loss
 from .read_expression import read_expression
 from .read_optimizer import read_data
 from .read_sheet import read_sheet_settings
+from .toml_text import read_toml
 
 _TOP_KEYS = ("title", "notes", "intro", "digits", "decimals", "appendix", "network", "loss", "parameters", "exercises", "tolerance", "expression",
              "data")
@@ -86,14 +85,7 @@ def loads(text: str, source: str = "<string>") -> Problem:
     symback.errors.ProblemError: p.toml: network.layers: missing key 'layers'
     """
     try:
-        data = tomllib.loads(text, parse_float=decimal.Decimal)
-    except tomllib.TOMLDecodeError as error:
-        raise ProblemError("toml", str(error), source=source) from None
-    except (ValueError, RecursionError) as error:  # tomllib lets these out for huge integers and deep nesting
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise ProblemError("toml", f"cannot read the TOML: {reason}", source=source) from None
-    try:
-        return _read_problem(data, source)
+        return _read_problem(read_toml(text), source)
     except ProblemError as error:
         raise error.with_source(source) from None
 
