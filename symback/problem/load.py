@@ -50,7 +50,7 @@ def load(path: str | os.PathLike) -> Problem:
     Traceback (most recent call last):
     symback.errors.ProblemError: no/such/file.toml: file: cannot read the file: No such file or directory
     """
-    source = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    source = shown_path(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -61,6 +61,16 @@ def load(path: str | os.PathLike) -> Problem:
     except UnicodeDecodeError as error:
         raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
     return loads(text, source=source)
+
+
+def shown_path(path: str | bytes | os.PathLike) -> str:
+    """A file's path as text for messages and sheets, bytes that are not UTF-8 escaped (a name read from a
+    folder keeps them as surrogates, which no UTF-8 text can hold).
+
+    >>> print(shown_path(os.fsdecode(b"sheets/ws\\xff.toml")))
+    sheets/ws\\xff.toml
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def loads(text: str, source: str = "<string>") -> Problem:
