@@ -103,8 +103,8 @@ class Subtracted(Display):
         return f"-{self.part(p, self.args[0], SUM + 1, '(', ')')}"
 
 
-def Minus(a, b) -> Plus:  # noqa: N802 (a display operation, named like the others)
-    """a − b: a :class:`Plus` whose last term is subtracted.
+def Minus(a, b) -> Plus:
+    """a − b: a :class:`Plus` whose last term is subtracted (a function named like the display operations).
 
     >>> from symback.numbers.text import format_exact
     >>> format_exact(Minus(sympy.Symbol("a"), sympy.Symbol("b")))

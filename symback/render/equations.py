@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..derive.formulas import Minus, Plus, Subtracted
+from ..derive.formulas import Plus, Subtracted
 from .notation import Notation
 
 WIDTH = 56  # estimated glyphs on one row of a displayed equation
@@ -74,7 +74,7 @@ def _width(text: str, position: int) -> tuple[float, int]:
 def terms(expr, notation: Notation) -> list[str]:
     r"""A sum's terms as LaTeX, each after the first with its sign (``+ b``, ``- c``); anything else whole.
 
-    >>> from symback.derive.formulas import name_symbol
+    >>> from symback.derive.formulas import Minus, name_symbol
     >>> a, b, c = (name_symbol(n) for n in "abc")
     >>> terms(Minus(Plus(a, b), c), Notation())
     ['a', '+ b', '- c']

@@ -162,7 +162,7 @@ def test_the_sheet_of_a_sum_of_1000_terms_is_written(tmp_path, capsys):
     expected = sympy.diff(sympy.Add(*[x] * 1000), x)
     path = _sum_problem(tmp_path, ["+x"] * 1000)
     with no_hang():
-        code, out, err = run(capsys, *_solve(path, tmp_path))
+        code, _, err = run(capsys, *_solve(path, tmp_path))
     assert code == 0, err
     sheet = (tmp_path / "out" / "sum.md").read_text("utf-8")
     assert rf"\frac{{\partial f}}{{\partial x}} &= {expected}" in sheet
