@@ -60,27 +60,57 @@ class Display(sympy.Function):
 
 
 class Plus(Display):
-    """a + b"""
+    """a + b (+ c − d …): a sum as written, its terms in order, a subtracted one wrapped in :class:`Subtracted`.
+    A sum written on the left of + or − joins this one (a + b + c is one flat Plus), so that a sum of 1,000
+    terms is no deeper, for SymPy and for the printers, than a sum of two.
+
+    >>> from sympy import Symbol
+    >>> a, b, c = Symbol("a"), Symbol("b"), Symbol("c")
+    >>> Plus(Minus(a, b), c).args == (a, Subtracted(b), c)
+    True
+    """
+
+    precedence = SUM
+
+    def __new__(cls, first, *rest, **options):
+        if isinstance(first, Plus):  # (a + b) + c as written left to right: one chain
+            first, rest = first.args[0], first.args[1:] + rest
+        return super().__new__(cls, first, *rest, **options)
+
+    def latex(self, p):
+        return self._joined(lambda term, at_least: self.part(p, term, at_least))
+
+    def text(self, p):
+        return self._joined(lambda term, at_least: self.part(p, term, at_least, "(", ")"))
+
+    def _joined(self, shown) -> str:
+        pieces = [shown(self.args[0], 0)]
+        for term in self.args[1:]:
+            sign, term = ("-", term.args[0]) if isinstance(term, Subtracted) else ("+", term)
+            pieces.append(f" {sign} {shown(term, SUM + 1)}")
+        return "".join(pieces)
+
+
+class Subtracted(Display):
+    """A term of a :class:`Plus` that is subtracted (printed there as ``− b``; alone, as ``−b``)."""
 
     precedence = SUM
 
     def latex(self, p):
-        return f"{self.part(p, self.args[0], 0)} + {self.part(p, self.args[1], SUM + 1)}"
+        return f"-{self.part(p, self.args[0], SUM + 1)}"
 
     def text(self, p):
-        return f"{self.part(p, self.args[0], 0, '(', ')')} + {self.part(p, self.args[1], SUM + 1, '(', ')')}"
+        return f"-{self.part(p, self.args[0], SUM + 1, '(', ')')}"
 
 
-class Minus(Display):
-    """a − b"""
+def Minus(a, b) -> Plus:
+    """a − b: a :class:`Plus` whose last term is subtracted (a function named like the display operations).
 
-    precedence = SUM
-
-    def latex(self, p):
-        return f"{self.part(p, self.args[0], 0)} - {self.part(p, self.args[1], SUM + 1)}"
-
-    def text(self, p):
-        return f"{self.part(p, self.args[0], 0, '(', ')')} - {self.part(p, self.args[1], SUM + 1, '(', ')')}"
+    >>> from symback.numbers.text import format_exact
+    >>> format_exact(Minus(sympy.Symbol("a"), sympy.Symbol("b")))
+    'a - b'
+    """
+    return Plus(a, Subtracted(b))
 
 
 class Negative(Display):

@@ -83,13 +83,25 @@ class _Builder:
         return self.operation("id", (operand,), stage, stage, consed=False)
 
     def visit(self, tree: Tree, stage: str) -> Operand:
-        if isinstance(tree, Constant):
-            return tree.value
-        if isinstance(tree, Name):
-            return self.graph.index[tree.name]  # a variable, or an earlier stage's node (named after the stage)
-        operands = tuple(self.visit(operand, stage) for operand in tree.operands)
-        known = self.consed.get(_key(tree.operation, operands))
-        return known if known is not None else self.operation(tree.operation, operands, stage, self.fresh_name())
+        """The operand of ``tree``: its operations become nodes in post-order, left to right. The walk keeps its
+        own stack, not Python's: a sum of 1,000 terms, x + x + … + x, is a tree 1,000 levels deep."""
+        done: dict[int, Operand] = {}  # id of a subtree -> its operand (ids: hashing a deep tree would recurse)
+        pending: list[tuple[Tree, bool]] = [(tree, False)]
+        while pending:
+            subtree, operands_done = pending.pop()
+            if isinstance(subtree, Constant):
+                done[id(subtree)] = subtree.value
+            elif isinstance(subtree, Name):
+                done[id(subtree)] = self.graph.index[subtree.name]  # a variable, or an earlier stage's node
+            elif not operands_done:
+                pending.append((subtree, True))
+                pending.extend((operand, False) for operand in reversed(subtree.operands))
+            else:
+                operands = tuple(done[id(operand)] for operand in subtree.operands)
+                known = self.consed.get(_key(subtree.operation, operands))
+                done[id(subtree)] = known if known is not None else self.operation(
+                    subtree.operation, operands, stage, self.fresh_name())
+        return done[id(tree)]
 
     def operation(self, operation: str, operands: tuple, stage: str, name: str, consed: bool = True) -> int:
         rule = _local_rule(operation, operands, self.graph.ties)

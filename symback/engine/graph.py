@@ -108,7 +108,7 @@ class Graph:
     in the wording of the kind of problem. ``layer_activations`` are a network's activations by layer;
     ``stages``, ``ties`` and ``output_vector`` belong to expressions and networks as the problem gave them.
     ``guard_sizes`` makes exact passes refuse values too large to print (expressions, whose stages may double
-    a value's size each time). ``compiled`` caches compiled rules (and who uses each node).
+    a value's size each time, and networks with an author's own activation). ``compiled`` caches compiled rules (and who uses each node).
     """
 
     nodes: list[Node] = field(default_factory=list)

@@ -19,7 +19,7 @@ from ..numbers.arithmetic import DecimalArithmetic, ExactArithmetic, Undecidable
 from ..numbers.parse import MAX_DIGITS
 from .graph import Graph, Node
 
-MAX_VALUE_DIGITS = 10 * MAX_DIGITS  # an exact rational in the circuit may have this many digits, no more
+MAX_VALUE_DIGITS = 4 * MAX_DIGITS  # an exact rational may have this many digits: Python writes 4,300 at most
 MAX_TREE_NODES = 100_000  # nodes of an exact value written out as a tree: beyond, printing and SymPy take minutes
 TOO_MANY_DIGITS = f"the exact value would have more than {MAX_VALUE_DIGITS} digits"
 TOO_LONG = (f"its exact value would have more than {MAX_TREE_NODES} operations written out (a value used twice in "
@@ -202,6 +202,26 @@ def power_fits(values: list) -> bool:
         return True
     numerator, denominator = (abs(int(part)) for part in exponent.get_num_den())
     return (numerator / denominator) * _digits(base) <= MAX_VALUE_DIGITS
+
+
+def activation_powers_fit(function: sympy.Expr, slot: sympy.Symbol, argument) -> bool:
+    """Whether the powers in an author's activation (``z^1000``) stay within :data:`MAX_VALUE_DIGITS` digits at
+    ``slot = argument``, checked before SymEngine computes them (2^(10^12) would take it hours); a base other than
+    z itself is taken to have a digit more than z.
+
+    >>> z = sympy.Symbol("z")
+    >>> activation_powers_fit(z**1000, z, symengine.Integer(2)), activation_powers_fit(z**10**6, z, symengine.Integer(2))
+    (True, False)
+    >>> activation_powers_fit((z + 1)**10**9, z, symengine.Integer(0))
+    False
+    """
+    digits = _digits(argument)
+    for power in function.atoms(sympy.Pow):
+        if isinstance(power.exp, sympy.Rational) and power.base.has(slot):
+            base_digits = digits if power.base == slot else digits + 1
+            if abs(power.exp) * base_digits > MAX_VALUE_DIGITS:
+                return False
+    return True
 
 
 def size_problem(values: list, tree_size: TreeSizes) -> str | None:

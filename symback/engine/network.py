@@ -57,6 +57,8 @@ def build_graph(
             for unit in range(1, layer.units + 1)
         ]
     graph.outputs = below
+    # an author's activation (z^1000) may grow values as an expression's stages do: every exact value is checked
+    graph.guard_sizes = any(activation.name == "custom" for activation in graph.layer_activations)
     graph.top = graph.add(Node("L", "loss", "loss", tuple(below)), loss_rule(loss, loss.outputs, loss.targets,
                                                                                 output_names, "; use a sigmoid output layer"))
     return graph

@@ -34,6 +34,7 @@ from .guards import (
     DomainError,
     ExactTooLarge,
     TreeSizes,
+    activation_powers_fit,
     check_gradient_sizes,
     decimal_node_problem,
     domain_problem,
@@ -178,6 +179,9 @@ class _Mode:
             problem = domain_problem(graph, i, operand_values, self.arithmetic.sign)
             if problem is None and node.operation == "pow" and not power_fits(operand_values):
                 problem, error_type = f"{{0}} raised to {operand_values[1]}: {TOO_MANY_DIGITS}", ExactTooLarge
+            if problem is None and node.operation == "custom" and \
+                    not activation_powers_fit(rule.function, rule.slots[0], operand_values[0]):
+                problem, error_type = f"f({{0}}): {TOO_MANY_DIGITS}", ExactTooLarge
             if problem is None:
                 value, partials = self._compute(i, rule, arguments)
                 if graph.guard_sizes:

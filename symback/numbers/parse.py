@@ -32,6 +32,9 @@ MAX_TEXT_LENGTH = 2000
 MAX_NESTING = 100
 MAX_DIGITS = 1000
 MAX_EXPONENT = 10_000  # for non-rational bases and exp(): beyond it values are huge or negligibly tiny
+_VARIABLE_EXPONENT_DIGITS = 18
+MAX_VARIABLE_EXPONENT = 10**_VARIABLE_EXPONENT_DIGITS  # x^n: beyond, no value but 0 and ±1 is computable (SymEngine
+#   computes none: its exponents are machine integers); up to it, the engine refuses values too large at its point
 MAX_FUNCTION_NESTING = 8  # functions and powers inside each other: SymPy's own work doubles per level
 MAX_SECONDS = 2.0  # last resort against SymPy's own costly simplifications of strange constants
 
@@ -208,6 +211,8 @@ def power(base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
         raise ParseError(_TOO_LARGE)
     if not base.free_symbols and not isinstance(base, sympy.Rational):
         _check_exponent(exponent)
+    elif base.free_symbols and isinstance(exponent, sympy.Rational) and abs(exponent) > MAX_VARIABLE_EXPONENT:
+        raise ParseError(f"exponent too large (more than 10^{_VARIABLE_EXPONENT_DIGITS} in size)")
     return sympy.Pow(base, exponent)
 
 

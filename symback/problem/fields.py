@@ -30,6 +30,7 @@ RESERVED_NAMES = NUMBER_NAMES | FUNCTIONS | {"L"}
 
 # A float's exact fraction has about 10**|exponent|; larger ones go to exact_number, which refuses them.
 _MAX_EXPONENT = MAX_DIGITS
+_INTEGER_LIMIT = 10**MAX_DIGITS  # an integer of more digits takes the parser's route, which refuses it
 # as_integer_ratio is already in lowest terms, so skip Rational's gcd where SymPy (>= 1.13) allows it
 _COPRIME_RATIONAL = getattr(sympy.Rational, "from_coprime_ints", sympy.Rational)
 
@@ -138,6 +139,8 @@ def read_number(value: Any, key: str) -> sympy.Expr:
         pass
     if isinstance(value, bool):
         raise ProblemError(key, "expected a number, got a boolean (true/false are not numbers)")
+    if isinstance(value, int):
+        raise ProblemError(key, f"not a valid number: an integer of more than {MAX_DIGITS} digits")
     if not isinstance(value, (str, Decimal)):
         raise ProblemError(key, f"expected a number, got {describe(value)}")
     try:
@@ -158,9 +161,10 @@ def _plain_number(value: Any) -> sympy.Expr:
         number = plain_number(value)
         if number is not None:
             return number
-    elif kind is int:
+    elif kind is int and -_INTEGER_LIMIT < value < _INTEGER_LIMIT:
         return sympy.Integer(value)
-    elif kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:
+    elif kind is Decimal and value.is_finite() and -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT \
+            and len(value.as_tuple().digits) <= MAX_DIGITS:
         return _decimal_rational(value)
     raise _NotPlain
 

@@ -8,9 +8,7 @@ Number strings go through the safe parser only, never through Python evaluation.
 
 from __future__ import annotations
 
-import decimal
 import os
-import tomllib
 from typing import Any
 
 from ..errors import ProblemError
@@ -36,6 +34,7 @@ from .read_exercises import Subject, read_exercises, read_loss
 from .read_expression import read_expression
 from .read_optimizer import read_data
 from .read_sheet import read_sheet_settings
+from .toml_text import read_toml
 
 _TOP_KEYS = ("title", "notes", "intro", "digits", "decimals", "appendix", "network", "loss", "parameters", "exercises", "tolerance", "expression",
              "data")
@@ -51,7 +50,7 @@ def load(path: str | os.PathLike) -> Problem:
     Traceback (most recent call last):
     symback.errors.ProblemError: no/such/file.toml: file: cannot read the file: No such file or directory
     """
-    source = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
+    source = shown_path(path)
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -62,6 +61,16 @@ def load(path: str | os.PathLike) -> Problem:
     except UnicodeDecodeError as error:
         raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
     return loads(text, source=source)
+
+
+def shown_path(path: str | bytes | os.PathLike) -> str:
+    """A file's path as text for messages and sheets, bytes that are not UTF-8 escaped (a name read from a
+    folder keeps them as surrogates, which no UTF-8 text can hold).
+
+    >>> print(shown_path(os.fsdecode(b"sheets/ws\\xff.toml")))
+    sheets/ws\\xff.toml
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def loads(text: str, source: str = "<string>") -> Problem:
@@ -86,14 +95,7 @@ def loads(text: str, source: str = "<string>") -> Problem:
     symback.errors.ProblemError: p.toml: network.layers: missing key 'layers'
     """
     try:
-        data = tomllib.loads(text, parse_float=decimal.Decimal)
-    except tomllib.TOMLDecodeError as error:
-        raise ProblemError("toml", str(error), source=source) from None
-    except (ValueError, RecursionError) as error:  # tomllib lets these out for huge integers and deep nesting
-        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-        raise ProblemError("toml", f"cannot read the TOML: {reason}", source=source) from None
-    try:
-        return _read_problem(data, source)
+        return _read_problem(read_toml(text), source)
     except ProblemError as error:
         raise error.with_source(source) from None
 

@@ -6,6 +6,7 @@ Layers, units and exercises are numbered from 1, as on an exercise sheet.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping, Union
@@ -221,10 +222,15 @@ class Problem:
         raise KeyError(f"no exercise {exercise_id!r} (exercises: {known})")
 
 
+_SEPARATOR = re.compile(r"/|\\(?!x[0-9a-f]{2})")  # a backslash too, but not one escaping a byte
+
+
 def file_name(path: str) -> str:
     r"""A path's last part, read with either slash (a file name from Windows stays readable on Linux).
 
-    >>> file_name("answers/anna.toml"), file_name(r"C:\hw\bob.toml")
-    ('anna.toml', 'bob.toml')
+    A backslash before ``x`` and two hex digits is a byte escaped in the name (see ``shown_path``), no slash.
+
+    >>> file_name("answers/anna.toml"), file_name(r"C:\hw\bob.toml"), file_name(r"hw/ws\xff.toml")
+    ('anna.toml', 'bob.toml', 'ws\\xff.toml')
     """
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
+    return _SEPARATOR.split(path)[-1]

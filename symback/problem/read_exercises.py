@@ -42,6 +42,7 @@ _EXERCISE_KEYS = ("id", "task", "text", "x", "y", "lr", "params", "activation", 
                   "steps", "batch", "epochs", "values", "presentation")
 _TASK_NEEDS = {"forward": ("x",), "loss": ("x", "y"), "gradient": ("x", "y"), "sgd": ("x", "y", "lr"),
                "optimize": ("x", "y")}
+_CLAIMS_CHECKED = ("forward", "loss", "gradient", "sgd", "optimize")  # tasks whose sheets check show = {...}
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # ids shown unquoted in key paths
 
 
@@ -216,9 +217,11 @@ def _check_needs(task: str, fields: Fields, subject: Subject, point: dict, lr, s
         raise ProblemError(fields.key("optimizer"), f"task {task} needs an optimizer (or lr for plain SGD)")
     if task == "train" and subject.data is None:
         raise ProblemError(fields.key("task"), "task train needs [data] samples")
-    for key, tasks in (("steps", ("optimize",)), ("batch", ("train",)), ("epochs", ("train",))):
+    for key, tasks in (("steps", ("optimize",)), ("batch", ("train",)), ("epochs", ("train",)),
+                       ("show", _CLAIMS_CHECKED)):  # a claim no sheet checks is a mistake, not a no-op
         if key in fields and task not in tasks:
-            raise ProblemError(fields.key(key), f"{key} goes with task {' or '.join(tasks)}, not {task}")
+            raise ProblemError(fields.key(key), f"{key} goes with task {', '.join(tasks[:-1]) + ' or ' if tasks[1:] else ''}"
+                                                f"{tasks[-1]}, not {task}")
     if "batch" in fields and subject.data is not None and isinstance(fields.get("batch"), int) \
             and fields.get("batch") > len(subject.data):
         raise ProblemError(fields.key("batch"), f"a batch of {fields.get('batch')} from {len(subject.data)} samples")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..derive.formulas import Minus, Plus
+from ..derive.formulas import Plus, Subtracted
 from .notation import Notation
 
 WIDTH = 56  # estimated glyphs on one row of a displayed equation
@@ -74,7 +74,7 @@ def _width(text: str, position: int) -> tuple[float, int]:
 def terms(expr, notation: Notation) -> list[str]:
     r"""A sum's terms as LaTeX, each after the first with its sign (``+ b``, ``- c``); anything else whole.
 
-    >>> from symback.derive.formulas import name_symbol
+    >>> from symback.derive.formulas import Minus, name_symbol
     >>> a, b, c = (name_symbol(n) for n in "abc")
     >>> terms(Minus(Plus(a, b), c), Notation())
     ['a', '+ b', '- c']
@@ -83,15 +83,14 @@ def terms(expr, notation: Notation) -> list[str]:
         return [expr]
     if isinstance(expr, list):  # terms already written: a sum over chain-rule paths
         return [expr[0]] + [f"+ {term}" for term in expr[1:]]
-    chain = []
-    while isinstance(expr, (Plus, Minus)):
-        chain.append(("+ " if isinstance(expr, Plus) else "- ", expr.args[1]))
-        expr = expr.args[0]
-    chain.append(("", expr))
+    chain = [("", expr)]
+    if isinstance(expr, Plus):
+        chain = [("", expr.args[0])] + [("- ", term.args[0]) if isinstance(term, Subtracted) else ("+ ", term)
+                                        for term in expr.args[1:]]
     shown = []
-    for sign, term in reversed(chain):
+    for sign, term in chain:
         latex = notation.latex(term)
-        if sign and (isinstance(term, (Plus, Minus)) or latex.lstrip().startswith("-")):
+        if sign and (isinstance(term, Plus) or latex.lstrip().startswith("-")):
             latex = rf"\left({latex}\right)"  # a - (b + c), a + (-0.1): the bracket the printer would have set
         shown.append(sign + latex)
     return shown

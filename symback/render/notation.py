@@ -238,5 +238,6 @@ def decimal_text(value) -> str:
     exponent = value.adjusted()
     if -5 <= exponent <= 12:
         return format(value, "f")
-    mantissa = value.scaleb(-exponent, decimal.Context(prec=max(len(value.as_tuple().digits), 1)))
+    sign, digits, _ = value.as_tuple()
+    mantissa = decimal.Decimal((sign, digits, 1 - len(digits)))  # d.ddd, built exactly: scaleb fails past 10^999999
     return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"

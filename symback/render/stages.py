@@ -130,9 +130,19 @@ def _stages(problem: Problem) -> tuple[tuple[str, sympy.Expr], ...]:
 
 
 def _display(tree) -> sympy.Expr:
-    if isinstance(tree, Constant):
-        return tree.value
-    if isinstance(tree, Name):
-        return name_symbol(tree.name)
-    assert isinstance(tree, TreeApply)
-    return operation_display(tree.operation, tuple(_display(operand) for operand in tree.operands))
+    """A stage's tree in display operations, walked with a stack of its own (x + x + … + x is a deep tree)."""
+    done: dict[int, sympy.Expr] = {}  # id of a subtree -> its display
+    pending = [(tree, False)]
+    while pending:
+        subtree, operands_done = pending.pop()
+        if isinstance(subtree, Constant):
+            done[id(subtree)] = subtree.value
+        elif isinstance(subtree, Name):
+            done[id(subtree)] = name_symbol(subtree.name)
+        elif not operands_done:
+            assert isinstance(subtree, TreeApply)
+            pending.append((subtree, True))
+            pending.extend((operand, False) for operand in subtree.operands)
+        else:
+            done[id(subtree)] = operation_display(subtree.operation, tuple(done[id(o)] for o in subtree.operands))
+    return done[id(tree)]

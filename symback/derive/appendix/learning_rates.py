@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import sympy
 
+from ...engine.guards import ExactTooLarge
 from ...engine.passes import compute_pass
 from ...engine.result import to_sympy
 from ...errors import NumericError
@@ -136,7 +137,10 @@ def _exact_forms(result, exercise, names, rates, index, loss_node) -> dict[str, 
         forms.update({f"{k}:{n}'": value for n, value in new.items()})
         if "L" not in forms or not all(worth_exact_work(v) for v in new.values()):
             continue
-        after = exercise_pass(result.problem, exercise, parameters=new).exact_pass.values[loss_node]
+        try:
+            after = exercise_pass(result.problem, exercise, parameters=new).exact_pass.values[loss_node]
+        except ExactTooLarge:  # far too large to be short: the decimals say it
+            continue
         if worth_exact_work(after):
             forms[f"{k}:L'"] = readable(after)
             forms[f"{k}:L' - L"] = forms[f"{k}:L'"] - forms["L"]
