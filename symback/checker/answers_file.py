@@ -87,14 +87,16 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
     """
     try:
         if json_format:
-            data = json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
+            data = json.loads(text, parse_float=_exact_decimal, parse_constant=_reject_constant)
         else:
-            data = tomllib.loads(text, parse_float=decimal.Decimal)
+            data = tomllib.loads(text, parse_float=_exact_decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
         what = "JSON" if json_format else "TOML"
         if isinstance(error, RecursionError):
             reason = "nested too deeply"
         elif isinstance(error, (tomllib.TOMLDecodeError, json.JSONDecodeError)):
+            reason = str(error)
+        elif isinstance(error, _ExponentTooLarge):
             reason = str(error)
         else:  # int() refused a number past Python's digit limit (4,300), far past any answer's
             reason = _too_many_digits(text)
@@ -103,6 +105,18 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
         return answer_sheet(data, source, shorthand=False)
     except ProblemError as error:
         raise error.with_source(source) from None
+
+
+class _ExponentTooLarge(ValueError):
+    pass
+
+
+def _exact_decimal(text: str) -> decimal.Decimal:
+    """A TOML float as the exact Decimal it spells; an exponent no Decimal holds (1e + 30 digits) is refused."""
+    try:
+        return decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        raise _ExponentTooLarge(f"the number {text[:20]}… has an exponent far too large for any answer") from None
 
 
 def _reject_constant(name: str):

@@ -259,3 +259,13 @@ def test_a_python_int_key_past_the_digit_limit_is_named_in_words():
     sheet = answer_sheet({10**5000: {"a": 1}, "3": {10**5000: 1}})
     assert set(sheet.exercises) == {"3", "an integer of more than 4300 digits"}
     assert set(sheet.exercises["3"]) == {"an integer of more than 4300 digits"}
+
+
+@pytest.mark.parametrize("json_format", [False, True])
+def test_a_float_whose_exponent_no_decimal_holds_is_one_clear_line(json_format):
+    exponent = "9" * 30
+    text = (f'{{"exercises": {{"1": {{"yhat": 1e{exponent}}}}}}}' if json_format
+            else f"[exercises.1]\nyhat = 1e{exponent}\n")
+    with pytest.raises(ProblemError) as caught:
+        loads_answers(text, "mine", json_format=json_format)
+    assert "exponent far too large" in str(caught.value) and str(caught.value).startswith("mine: ")
