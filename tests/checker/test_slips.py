@@ -160,7 +160,7 @@ def test_a_misspelt_exercises_table_is_an_error(capsys, tmp_path):
 def test_unwritable_feedback_and_misused_options_are_one_line(capsys, tmp_path):
     answers = tmp_path / "a.toml"
     answers.write_text('[exercises.3]\nz1_1 = "1"\n', encoding="utf-8")
-    for args in (["-o", tmp_path / "no" / "such" / "x.md"], ["-o", tmp_path], ["--format", "pdf"]):
+    for args in (["-o", answers / "under" / "a file.md"], ["-o", tmp_path], ["--format", "pdf"]):  # (a missing folder is made)
         code, _, err = run(capsys, "check", PROBLEM, answers, *args)
         assert code == 2 and err.startswith("symback: ") and err.count("\n") == 1, (args, err)
     assert not list((tmp_path).glob(".*.partial"))
