@@ -125,3 +125,15 @@ def test_a_number_too_large_for_an_exponential_is_one_line(where, tmp_path, caps
     assert f"{problem}: exercises[id={'1' if where == 'x' else '2'}]:" in err
     assert "too large for any decimal" in err and "an exponential" in err
     assert not (tmp_path / "out" / "huge.md").exists()
+
+
+def test_a_denied_claim_past_the_budget_shows_its_decimal(tmp_path, capsys):
+    problem = tmp_path / "long.toml"
+    problem.write_text(ws23_with("3", '["1.2345678", 3]'), encoding="utf-8")
+    code, _, err = run(capsys, "solve", problem, "--format", "md", "-o", tmp_path / "out")
+    assert (code, err) == (0, "")
+    sheet = (tmp_path / "out" / "long.md").read_text(encoding="utf-8")
+    with mpmath.workdps(60):
+        expected = sigmoid(mpmath.mpf("1.2345678")) - sigmoid(-2 * mpmath.mpf("1.2345678") + 3)
+    # e^{1.2345678} is 6172839/5000000 inside: past the budget, so named and rounded as the forward pass writes it
+    assert rf"does **not** hold: $\hat{{y}} \approx {mpmath.nstr(expected, 4)}$." in sheet
