@@ -61,7 +61,10 @@ class ArgumentError(SymbackError):
 
 
 class NumericError(SymbackError):
-    """A decimal pass that cannot be computed (an overflow, a logarithm of 0)."""
+    """A decimal pass that cannot be computed (an overflow, a logarithm of 0); ``located`` once it names its
+    file and exercise."""
+
+    located = False
 
     def in_exercise(self, source: str | None, exercise_id: str) -> "NumericError":
         """The same error naming the file and the exercise it happened in, as a line of the CLI does.
@@ -70,4 +73,6 @@ class NumericError(SymbackError):
         'p.toml: exercises[id=2]: overflow'
         """
         where = ": ".join(part for part in (source, f"exercises[id={exercise_id}]") if part)
-        return NumericError(f"{where}: {self}")
+        located = NumericError(f"{where}: {self}")
+        located.located = True
+        return located

@@ -17,7 +17,7 @@ from ..engine.backprop import moving_parameters, problem_kind
 from ..engine.graph import Graph
 from ..engine.guards import DomainError
 from ..engine.result import BackpropResult
-from ..errors import ArgumentError, ProblemError
+from ..errors import ArgumentError, NumericError, ProblemError
 from ..problem.losses import make_loss
 from ..problem.model import ExerciseSpec, Problem
 from ..problem.operations import remark
@@ -137,6 +137,10 @@ def run_exercise(problem: Problem, exercise_id, digits: int | None = None) -> Ex
         steps, result = builder(problem, exercise, digits, presentation)
     except DomainError as err:  # the exercise's numbers leave a function's domain: the file's key says which
         raise ProblemError(f"exercises[id={exercise.id}]", str(err), source=problem.source) from err
+    except NumericError as err:  # a decimal overflow (e^{10^1000}): the line names the file and the exercise
+        if err.located:
+            raise
+        raise err.in_exercise(problem.source, exercise.id) from err
     return ExerciseResult(problem, exercise, tuple(steps), conventions(problem, result, presentation), result,
                           presentation.name)
 

@@ -304,9 +304,7 @@ class BackpropResult:
             try:
                 return values_of(compute_pass(self.graph, DECIMAL, self.point, self.targets, follow=self._exact))
             except decimal.DecimalException as err:
-                raise NumericError(
-                    "a decimal value overflows or is undefined (a number far too large for an exponential?)"
-                ) from err
+                raise decimal_failure(err) from err
 
         rounded = correctly_rounded_values(evaluate, digits, [is_exact_zero(value) for value in exact])
         return [trimmed(value, exact_value) for value, exact_value in zip(rounded, exact)]
@@ -318,6 +316,18 @@ class BackpropResult:
 
 CircuitResult = BackpropResult
 """The result of an expression problem: the same type (the name the API has always shown)."""
+
+
+def decimal_failure(err: decimal.DecimalException) -> NumericError:
+    """The error a decimal pass that failed with ``err`` ends in: an overflow says what is too large.
+
+    >>> str(decimal_failure(decimal.Overflow()))[:60]
+    'a value too large for any decimal (past 10^(10^18)): an expo'
+    """
+    if isinstance(err, decimal.Overflow):
+        return NumericError("a value too large for any decimal (past 10^(10^18)): an exponential or a power of a "
+                            "number far too large, such as e^(1e1000)")
+    return NumericError("a decimal value overflows or is undefined (a number far too large for an exponential?)")
 
 
 def _check_digits(digits) -> None:
