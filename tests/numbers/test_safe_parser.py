@@ -186,6 +186,7 @@ def assert_same(parsed, direct):
     assert abs(difference) < sympy.Float("1e-40", 50), (parsed, direct)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.recursive(leaves(variables=False), combine, max_leaves=8))
 def test_random_constant_expressions_match_direct_construction(tree):

@@ -169,6 +169,7 @@ def test_the_sheet_of_a_sum_of_1000_terms_is_written(tmp_path, capsys):
     assert "f &= x + x + x + x" in sheet
 
 
+@pytest.mark.slow
 def test_a_long_sum_with_both_signs_works(tmp_path, capsys):
     """900 terms ±x and ±y at random: a chain of sums and differences, as deep as it is long."""
     rng = random.Random(14)
