@@ -269,6 +269,7 @@ def evaluate(node) -> fractions.Fraction:
     return {"+": a.__add__, "-": a.__sub__, "*": a.__mul__, "/": a.__truediv__}[op](b)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(arithmetic_trees())
 def test_precedence_and_associativity_match_fraction_arithmetic(tree):

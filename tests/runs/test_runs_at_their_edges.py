@@ -172,7 +172,7 @@ def xor5_adam_float(batch: int, epochs: int, lr=0.1, b1=0.9, b2=0.999, eps=1e-8,
     return losses, p, final
 
 
-@pytest.mark.parametrize("batch, epochs", [pytest.param(1, 200, marks=pytest.mark.slow), (2, 60), (5, 100)])
+@pytest.mark.parametrize("batch, epochs", [pytest.param(1, 200, marks=pytest.mark.slow), pytest.param(2, 60, marks=pytest.mark.slow), (5, 100)])
 def test_a_long_adam_run_matches_float64(batch, epochs):
     """1000 steps of Adam, one sample at a time (the sample (0, 0) gives exact zero gradients for A), mini-batches
     that do not divide the data, and full batch."""

@@ -244,6 +244,7 @@ def test_ws23_full_mini_and_single_sample_batches_match_float64(batch, epochs):
         assert [s.samples for s in run.steps[:2]] == [(1, 2), (3,)]  # the last batch holds the one left over
 
 
+@pytest.mark.slow
 def test_xor_one_sample_at_a_time_200_steps_matches_float64(xor):
     with no_hang():
         run = train(xor, "online", digits=12)
