@@ -12,6 +12,7 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from student_model import rounded_to, sigmoid
 
 import symback
 from symback.checker.checklist import build_checklist
@@ -21,17 +22,6 @@ mpmath.mp.dps = 40
 
 WS23_A = [[1, 0], [-2, 1]]
 WS23_B = [1, -1]
-
-
-def sigmoid(z):
-    return 1 / (1 + mpmath.exp(-z))
-
-
-def keeper(figures):
-    """What a student writes: the value rounded to ``figures`` significant figures (None: every digit)."""
-    if figures is None:
-        return lambda value: mpmath.mpf(value)
-    return lambda value: mpmath.mpf(mpmath.nstr(mpmath.mpf(value), figures)) if value != 0 else mpmath.mpf(0)
 
 
 def written(values: dict, figures) -> dict:
@@ -54,7 +44,7 @@ def ws23():
 def ws23_student(x, y, *, A=WS23_A, B=WS23_B, f=sigmoid, lr=None, figures=4) -> dict:
     """Every quantity of a WS23 exercise at (x, y) as a student computes it with weights A, B and activation f
     (σ' through their own h: h(1 − h); f' by finite differences for another f), rounding as they go."""
-    keep = keeper(figures)
+    keep = rounded_to(figures)
     values = {}
     h = []
     for i in (1, 2):
@@ -188,7 +178,7 @@ MAZUR_W = {"w1": "0.15", "w2": "0.20", "w3": "0.25", "w4": "0.30", "w5": "0.40",
 
 def mazur_student(forward: dict, backward: dict, figures=4) -> dict:
     """Mazur's forward pass with the weights ``forward``, the chain-rule factors ∂z2/∂h1_1 with ``backward``."""
-    keep = keeper(figures)
+    keep = rounded_to(figures)
     w = {name: mpmath.mpf(value) for name, value in forward.items()}
     x, y = (mpmath.mpf("0.05"), mpmath.mpf("0.10")), (mpmath.mpf("0.01"), mpmath.mpf("0.99"))
     v = {}
@@ -275,7 +265,7 @@ params = ["b12", "a22"]
 def bce_student(log, figures=4) -> dict:
     """Forward, L = −[y log ŷ + (1 − y) log(1 − ŷ)] and its gradients with the logarithm ``log``: with log₁₀,
     ∂L/∂ŷ = d/dŷ of that L (by mpmath's own differentiation, not a formula from the checker)."""
-    keep = keeper(figures)
+    keep = rounded_to(figures)
     x, y, lr = (1, 1), 1, mpmath.mpf("0.5")
     v = {}
     v["z1_1"] = keep(WS23_A[0][0] * x[0] + WS23_A[0][1] * x[1])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from student_model import rounded_to, sigmoid
 
 import symback
 from symback.checker.checklist import build_checklist
@@ -54,23 +55,12 @@ W = {"w11": "0.15", "w12": "0.20", "w21": "0.25", "w22": "0.30", "b1": "0.35", "
 X, Y = ("0.05", "0.10"), ("0.01", "0.99")
 
 
-def sigmoid(z):
-    return 1 / (1 + mpmath.exp(-z))
-
-
-def rounder(figures):
-    """Round to ``figures`` significant figures (None: keep every digit), as a student writes a value down."""
-    if figures is None:
-        return lambda value: mpmath.mpf(value)
-    return lambda value: mpmath.mpf(mpmath.nstr(mpmath.mpf(value), figures)) if value != 0 else mpmath.mpf(0)
-
-
 def mazur_student(figures=3, w6_for_w7=False, sigma_for_derivative=False):
     """Every quantity of the sheet as the student works it out, rounded to ``figures`` and carried forward.
 
     The gradient is worked out the textbook way, through δ terms the sheet does not ask for, each rounded too.
     ``w6_for_w7``: the backward pass reads w6 (v12) where w7 (v21) belongs; the forward pass is right."""
-    r = rounder(figures)
+    r = rounded_to(figures)
     p = {name: mpmath.mpf(value) for name, value in W.items()}
     i1, i2 = (mpmath.mpf(v) for v in X)
     y1, y2 = (mpmath.mpf(v) for v in Y)
@@ -190,7 +180,7 @@ def test_sigma_for_its_derivative_at_three_figures_costs_one_mark_not_four(mazur
 
 def ws23_student(figures, sigma_for_derivative=False, dl_dyhat_sign=1, uphill=False):
     """WS23 exercises 3 to 5 (x = (1, 3), y = 2, α = 2) as the student works them, rounded to ``figures``."""
-    r = rounder(figures)
+    r = rounded_to(figures)
     a11, a12, a21, a22, b11, b12 = (mpmath.mpf(v) for v in (1, 0, -2, 1, 1, -1))
     x1, x2, y, rate = mpmath.mpf(1), mpmath.mpf(3), mpmath.mpf(2), mpmath.mpf(2)
     s = {}
