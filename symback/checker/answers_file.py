@@ -17,7 +17,6 @@ broken file) is kept shortened, so that no message echoes it in full.
 
 from __future__ import annotations
 
-import decimal
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from ..errors import ProblemError
 from ..numbers.parse import MAX_DIGITS
 from ..numbers.tolerance import Tolerance, read_tolerance
 from ..problem.fields import describe
+from ..problem.toml_text import ExponentTooLarge, exact_decimal
 
 _TOP_KEYS = ("student", "id", "tolerance", "exercises")
 MAX_ID_CHARACTERS = 200  # a student id or an email address; longer is not one
@@ -87,17 +87,17 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
     """
     try:
         if json_format:
-            data = json.loads(text, parse_float=_exact_decimal, parse_constant=_reject_constant)
+            data = json.loads(text, parse_float=exact_decimal, parse_constant=_reject_constant)
         else:
-            data = tomllib.loads(text, parse_float=_exact_decimal)
+            data = tomllib.loads(text, parse_float=exact_decimal)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, RecursionError) as error:
         what = "JSON" if json_format else "TOML"
         if isinstance(error, RecursionError):
             reason = "nested too deeply"
         elif isinstance(error, (tomllib.TOMLDecodeError, json.JSONDecodeError)):
             reason = str(error)
-        elif isinstance(error, _ExponentTooLarge):
-            reason = str(error)
+        elif isinstance(error, ExponentTooLarge):
+            reason = f"{error} for any answer"
         else:  # int() refused a number past Python's digit limit (4,300), far past any answer's
             reason = _too_many_digits(text)
         raise ProblemError(what.lower(), f"cannot read the {what}: {reason}", source=source) from None
@@ -105,18 +105,6 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
         return answer_sheet(data, source, shorthand=False)
     except ProblemError as error:
         raise error.with_source(source) from None
-
-
-class _ExponentTooLarge(ValueError):
-    pass
-
-
-def _exact_decimal(text: str) -> decimal.Decimal:
-    """A TOML float as the exact Decimal it spells; an exponent no Decimal holds (1e + 30 digits) is refused."""
-    try:
-        return decimal.Decimal(text)
-    except decimal.InvalidOperation:
-        raise _ExponentTooLarge(f"the number {text[:20]}… has an exponent far too large for any answer") from None
 
 
 def _reject_constant(name: str):

@@ -34,20 +34,29 @@ def read_toml(text: str) -> dict:
     symback.errors.ProblemError: loss.kind: number's exponent is too large (it has 30 digits; line 2)
     """
     try:
-        return tomllib.loads(text, parse_float=_decimal)
+        return tomllib.loads(text, parse_float=exact_decimal)
     except tomllib.TOMLDecodeError as error:
         raise ProblemError("toml", str(error)) from None
     except RecursionError:  # tomllib recurses into nested arrays and tables
         raise ProblemError("toml", "cannot read the TOML: nested too deeply") from None
-    except ValueError:  # int()'s limit on digits, or _decimal's refusal
+    except ValueError:  # int()'s limit on digits, or exact_decimal's refusal
         raise _number_error(text) from None
 
 
-def _decimal(text: str) -> decimal.Decimal:
+class ExponentTooLarge(ValueError):
+    """A float whose exponent no Decimal holds (``1e`` and 30 digits)."""
+
+
+def exact_decimal(text: str) -> decimal.Decimal:
+    """A TOML or JSON float as the exact Decimal it spells; ExponentTooLarge where no Decimal holds it.
+
+    >>> exact_decimal("0.1")
+    Decimal('0.1')
+    """
     try:
         return decimal.Decimal(text)
     except decimal.InvalidOperation:  # an exponent beyond what a Decimal holds
-        raise ValueError(f"exponent too large: {text[:40]}") from None
+        raise ExponentTooLarge(f"the number {text[:20]}… has an exponent far too large") from None
 
 
 def _number_error(text: str) -> ProblemError:
@@ -76,7 +85,7 @@ def _number_error(text: str) -> ProblemError:
 def _key_of(marked: str) -> str | None:
     """The key path of the marker's value in the marked text (None if it is no value, or the text no TOML)."""
     try:
-        data = tomllib.loads(marked, parse_float=_decimal)
+        data = tomllib.loads(marked, parse_float=exact_decimal)
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         return None
     wanted = _MARKER.strip('"')
