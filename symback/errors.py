@@ -76,3 +76,21 @@ class NumericError(SymbackError):
         located = NumericError(f"{where}: {self}")
         located.located = True
         return located
+
+
+class DeadlineExceeded(BaseException):
+    """The command line's deadline passed (``--deadline``): the command gives up, removing what it was writing.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` on the way out (SymPy's own, or a
+    fallback of ours) takes it for an ordinary failure and goes on working. Only the command line arms a deadline;
+    the library never raises this by itself.
+
+    >>> str(DeadlineExceeded(300, "p.toml"))
+    'p.toml: gave up after 300 s (the deadline; raise it with --deadline SECONDS, or 0 for none)'
+    """
+
+    def __init__(self, seconds: float, source: str | None = None):
+        self.seconds, self.source = seconds, source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}gave up after {seconds:g} s (the deadline; raise it with --deadline SECONDS, "
+                         "or 0 for none)")

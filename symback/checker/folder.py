@@ -106,7 +106,7 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
             progress(done, len(files), path.name)
     run.written = [targets[path] for path, _ in run.reports if path not in run.failed]
     table = output / CSV_NAME
-    from ..render.write import write_atomically
+    from ..render.atomic import write_atomically
 
     write_atomically(table, "\ufeff" + marks_csv(checklist, run))  # the BOM tells spreadsheets it is UTF-8
     run.written.append(table)
@@ -181,7 +181,7 @@ def _build_pdfs(marked: Iterable[tuple[Path, Report | None]], targets: dict[Path
 def save_report(report: Report, path: Path) -> None:
     """Write a report as feedback (``.md``, ``.tex``, ``.pdf``) or as JSON (``.json``), whole or not at all."""
     if path.suffix.lower() == ".json":
-        from ..render.write import write_atomically
+        from ..render.atomic import write_atomically
 
         write_atomically(path, json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # for the annotations only: importing it at run time would lo
 def _answers(args) -> int:
     from ..checker.skeleton import answers_skeleton
     from ..problem.load import load
-    from ..render.write import write_atomically
+    from ..render.atomic import write_atomically
 
     text = answers_skeleton(load(args.problem))
     if not args.output:

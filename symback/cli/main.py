@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ArgumentError, SymbackError
+from ..errors import ArgumentError, DeadlineExceeded, SymbackError
 from .check import add_check_commands
+from .deadline import add_deadline_option, command_deadline
 
 if TYPE_CHECKING:  # for the annotations only: importing it at run time would load SymPy for --help
     from ..numbers.rounding import Rounding
@@ -126,14 +127,22 @@ def parser() -> argparse.ArgumentParser:
     _add_rounding(exercise)
     exercise.set_defaults(run=_exercise)
     add_check_commands(commands)
+    for command in commands.choices.values():
+        add_deadline_option(command)
     return top
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 fine, 1 answers not all right, 2 bad input)."""
+def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> int:
+    """Run the command line; returns the exit code (0 fine, 1 answers not all right, 2 bad input or past the
+    deadline). ``whole_process``: this is the command's own process (:func:`main_exit`), whose deadline may
+    also stop it in the middle of a call into C."""
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        with command_deadline(args, whole_process):
+            return args.run(args)
+    except DeadlineExceeded as stop:
+        print(f"symback: {stop}", file=sys.stderr)
+        return 2
     except SymbackError as err:
         print(f"symback: {err}", file=sys.stderr)
         return 2
@@ -203,7 +212,7 @@ def main_exit(argv: Sequence[str] | None = None) -> None:
     """
     _skip_numpy()
     try:
-        code = main(argv)
+        code = main(argv, whole_process=True)
     except SystemExit as stop:  # argparse: --help, --version (0) and bad arguments (2)
         code = stop.code
     if code is None:

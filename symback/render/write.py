@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ArgumentError, SymbackError
+from ..errors import ArgumentError
 from ..problem.model import Problem
+from .atomic import write_atomically
 from .environment import render
 from .pdf import INSTALL_HINT, build_pdf, latex_available
 from .questions import build_questions, questions_stem
@@ -37,18 +36,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
         raise ArgumentError(f"--format: unknown format {unknown[0]!r} (use md, tex, pdf)" if unknown else
                             "--format: name at least one of md, tex, pdf")
     return tuple(kind for kind in ALL_FORMATS if kind in wanted)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a reader never sees half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
-        raise SymbackError(f"{path}: cannot write the file: {error.strerror or error}") from None
 
 
 def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: int | None = None,

@@ -81,8 +81,8 @@ def test_help_and_version_load_no_sympy_symengine_or_jinja2(command, args):
     done = command(*args)
     assert done.code == 0 and done.out
     assert loaded(done.modules, *HEAVY) == []
-    assert loaded(done.modules, "symback") == ["symback", "symback.cli", "symback.cli.check", "symback.cli.main",
-                                          "symback.errors"]
+    assert loaded(done.modules, "symback") == ["symback", "symback.cli", "symback.cli.check", "symback.cli.deadline",
+                                          "symback.cli.main", "symback.errors"]
 
 
 def test_version_is_the_package_version(command):
