@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 
+import symengine
 import sympy
 
+from ..engine.guards import node_count_at_most
 from ..engine.result import to_sympy
 from ..numbers.rounding import terminating_decimal
 
@@ -35,22 +37,6 @@ def worth_exact_work(value) -> bool:
     return short_text(value, MAX_WORK_TEXT)
 MAX_DECIMAL_DIGITS = 6  # significant digits of a number written as a decimal (2.0528, not 4.4043616)
 MAX_FRACTION_DIGITS = 6  # digits of numerator and denominator of a fraction that is no short decimal (1/3, 355/113)
-
-
-def node_count_at_most(value, limit: int) -> bool:
-    """Whether a SymPy or SymEngine value has at most ``limit`` nodes; stops as soon as it has more.
-
-    >>> import symengine
-    >>> node_count_at_most(symengine.exp(1) / (1 + symengine.exp(1)), 10), node_count_at_most(sympy.E ** 2 + 1, 2)
-    (True, False)
-    """
-    stack, seen = [value], 0
-    while stack:
-        seen += 1
-        if seen > limit:
-            return False
-        stack.extend(stack.pop().args)
-    return True
 
 
 def short_text(value, characters: int) -> bool:
@@ -90,6 +76,45 @@ def _transcendentals(expr) -> tuple[set, bool]:
     return atoms, nested
 
 
+def nested_transcendental(value) -> bool:
+    """Whether a SymEngine value (of few nodes) holds a transcendental function of a transcendental number:
+    e^(e/(1 + e)), σ(σ(1)), sin(√2); not e², e^(1/2), √2 + e or log(3).
+
+    >>> import symengine
+    >>> e = symengine.E
+    >>> [nested_transcendental(v) for v in (symengine.exp(e / (1 + e)), symengine.sin(symengine.sqrt(2)))]
+    [True, True]
+    >>> [nested_transcendental(v) for v in (e**2, symengine.exp(symengine.Rational(1, 2)), symengine.sqrt(2) + e)]
+    [False, False, False]
+    """
+    return any(_engine_transcendental(node) and any(_holds_transcendental(inner) for inner in _arguments(node))
+               for node in _engine_nodes(value))
+
+
+def _engine_nodes(value) -> list:
+    nodes, pending = [], [value]
+    while pending:
+        node = pending.pop()
+        nodes.append(node)
+        pending.extend(node.args)
+    return nodes
+
+
+def _engine_transcendental(node) -> bool:
+    if node.is_Pow:
+        return not node.args[1].is_Integer
+    return (not node.args and not node.is_Number) or (node.args and not (node.is_Add or node.is_Mul))  # e, π, sin
+
+
+def _arguments(node) -> tuple:
+    """What a transcendental node is a function of: e^x of x alone, b^x of b and x."""
+    return node.args[1:] if node.is_Pow and node.args[0] == symengine.E else node.args
+
+
+def _holds_transcendental(value) -> bool:
+    return any(_engine_transcendental(node) for node in _engine_nodes(value))
+
+
 def plain_latex_length(expr) -> int:
     r"""Characters of ``expr``'s LaTeX without spaces and ``\left``/``\right`` (they print nothing of their own).
 
@@ -126,6 +151,8 @@ def within_budget(value) -> bool:
     """
     if not node_count_at_most(value, MAX_NODES):
         return False
+    if not isinstance(value, sympy.Basic) and nested_transcendental(value):
+        return False  # decided before SymPy sees it: SymPy evaluates e^(e^(…)) to decide its assumptions, slowly
     expr = value if isinstance(value, sympy.Basic) else to_sympy(value)
     atoms, nested = _transcendentals(expr)
     if nested or len(atoms) > MAX_ATOMS:

@@ -5,15 +5,13 @@ its formulas put in, the updates of a gradient-descent step and the claims the e
 from __future__ import annotations
 
 import decimal
-import math
 from decimal import Decimal
 from functools import cached_property
 
-import symengine
 import sympy
 
 from ..engine.backprop import backprop_exercise
-from ..engine.guards import EXACT_DECIDING
+from ..engine.guards import EXACT_DECIDING, bounded_sign
 from ..engine.passes import compute_pass
 from ..engine.result import BackpropResult, decimal_failure, to_sympy
 from ..errors import ProblemError
@@ -21,7 +19,7 @@ from ..numbers.arithmetic import DECIMAL, EXACT, UndecidableSign, is_exact_zero
 from ..numbers.rounding import correctly_rounded, trimmed
 from ..problem.fields import some
 from ..problem.model import ExerciseSpec, Problem
-from .budget import MAX_NODES, node_count_at_most
+from .budget import MAX_NODES, nested_transcendental, node_count_at_most
 from .node_formulas import numbers, target_symbols
 from .steps import ClaimStep, Quantity, UpdateStep
 
@@ -86,8 +84,13 @@ class ExerciseContext:
 
     @cached_property
     def numbers(self) -> dict:
-        """Every node's symbol and the targets' -> exact values, for putting numbers into formulas."""
-        values = {node.name: self.exact(node.name) for node in self.graph.nodes}
+        """Every node's symbol and the targets' -> exact values, for putting numbers into formulas; a node whose
+        value is past the exact-form work budget (:data:`~symback.derive.budget.MAX_NODES` nodes) is left out
+        (its formula keeps its name: the sheet puts in its decimal), as is one of nested transcendental numbers,
+        which SymPy takes long to build (it evaluates them to decide their assumptions)."""
+        engine_values = {node.name: self.result.exact(node.name) for node in self.graph.nodes}
+        values = {name: to_sympy(value) for name, value in engine_values.items()
+                  if node_count_at_most(value, MAX_NODES) and not nested_transcendental(value)}
         return numbers(self.graph, values, self.result.targets if self.has_target else ())
 
     def updates(self, parameters: tuple[str, ...], rate: sympy.Expr) -> list[UpdateStep]:
@@ -132,17 +135,10 @@ class ExerciseContext:
         return steps
 
 
-CLAIM_SIMPLIFY_NODES = 40  # nodes of a difference SymPy's simplify may try to prove 0 (its cost has no bound)
-CLAIM_SIMPLIFY_DEGREE = 12  # highest power of e (in its common step) simplify may meet: e^144 took it seconds
-
-
 def claim_holds(actual, claimed: sympy.Expr) -> bool:
-    """Whether an exact engine value equals a claimed exact number, decided with bounded work: a difference
-    SymEngine writes as 0 holds; one whose sign 120 digits decide (up to 1900 for a value of few nodes) does
-    not; else the difference is proved 0 by expanding its numerator, or by ``simplify`` on a small rational
-    function of e of low degree only (its cost grows with the degree: σ(49) − σ(−95) is one in e of degree 144
-    and took seconds, larger odd ones minutes). A difference none of these settle is :class:`UndecidableSign`:
-    the claim is neither confirmed nor denied.
+    """Whether an exact engine value equals a claimed exact number, decided with bounded work
+    (:func:`~symback.engine.guards.bounded_sign`: digits first, an exact proof only for a small difference). A
+    difference none of its steps settle is :class:`UndecidableSign`: the claim is neither confirmed nor denied.
 
     >>> import symengine
     >>> claim_holds(1 / (1 + symengine.exp(-1)) - 1 / (1 + symengine.exp(-1)), sympy.Integer(0))
@@ -156,35 +152,10 @@ def claim_holds(actual, claimed: sympy.Expr) -> bool:
     if is_exact_zero(difference):
         return True
     try:
-        return EXACT.sign(difference) == 0
+        return bounded_sign(difference) == 0
     except UndecidableSign:
-        pass  # within 10^-100 of the claim: more digits, an exact proof, or a refusal, not a guess
-    if node_count_at_most(difference, MAX_NODES):
-        for bits in (1600, 6400):  # as EXACT.sign at 400 bits: 20 digits kept as margin
-            if abs(float(difference.n(bits, real=True) * symengine.Integer(10) ** (int(bits * 0.301) - 20))) > 1:
-                return False
-    if node_count_at_most(difference, CLAIM_SIMPLIFY_NODES):
-        as_sympy = difference._sympy_()
-        numerator = sympy.numer(sympy.together(as_sympy))
-        if sympy.expand(numerator) == 0:
-            return True
-        if _low_degree_in_e(as_sympy) and sympy.simplify(as_sympy) == 0:
-            return True
-    raise UndecidableSign(f"agrees with the claim to at least 100 decimal places, but no exact proof within the work budget "
-                          f"(the difference is {_shortened(difference)})")
-
-
-def _low_degree_in_e(expr: sympy.Expr) -> bool:
-    """Whether every power of e in ``expr`` is a small whole multiple of one step (e^{1/2}, e^3: yes; e^49
-    beside e^95: no), the only values ``simplify`` settles quickly."""
-    exponents = [power.args[0] for power in expr.atoms(sympy.exp)] + ([sympy.Integer(1)] if expr.has(sympy.E) else [])
-    if any(not exponent.is_Rational for exponent in exponents):
-        return False
-    exponents = [exponent for exponent in exponents if exponent != 0]
-    if not exponents:
-        return True
-    step = sympy.Rational(math.gcd(*(abs(int(e.p)) for e in exponents)), math.lcm(*(int(e.q) for e in exponents)))
-    return max(abs(exponent / step) for exponent in exponents) <= CLAIM_SIMPLIFY_DEGREE
+        raise UndecidableSign(f"agrees with the claim to at least 100 decimal places, but no exact proof within the "
+                              f"work budget (the difference is {_shortened(difference)})") from None
 
 
 def _shortened(value) -> str:

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from typing import Callable
 
+import symengine
 import sympy
 
 from ..engine.graph import Graph, Node
+from ..engine.guards import bounded_sign
+from ..engine.result import to_sympy
+from ..numbers.arithmetic import EXACT, UndecidableSign
 from .context import ExerciseContext
 from .formulas import with_numbers
 from .node_formulas import shown_definition, shown_partial
@@ -65,16 +69,17 @@ def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> Backward
     """
     graph, result, top = context.graph, context.result, context.top
     rounded = result.edge_decimals(context.digits)
-    order = sorted(range(len(result.edges)), key=lambda k: -graph.index[result.edges[k].child])
+    edges = result.exact_edges  # SymPy only for what is shown exactly: a large value would take minutes
+    order = sorted(range(len(edges)), key=lambda k: -graph.index[edges[k].child])
     wires = []
     for k in order:
-        edge, decimals = result.edges[k], rounded[k]
+        edge, decimals = edges[k], rounded[k]
         child = graph.index[edge.child]
         node = graph.nodes[child]
         formula = shown_partial(graph, child, edge.position)
-        tie = tied(graph, context.exact, node, edge.position)
+        tie = tied(graph, context.result.exact, node, edge.position)
         if tie:
-            formula = edge.local  # the tie rule's share, stated in the conventions
+            formula = to_sympy(edge.local)  # the tie rule's share (½, 1 or 0), stated in the conventions
         wires.append(WireRow(
             edge.child, edge.parent, edge.position, formula, with_numbers(formula, context.numbers),
             Quantity(f"d{edge.child}/d{edge.parent}", edge.local, decimals.local),
@@ -92,9 +97,12 @@ def backward_table(context: ExerciseContext, asked: tuple[str, ...]) -> Backward
     return BackwardTableStep(top, tuple(wires), tuple(gradients), asked)
 
 
-def tied(graph: Graph, exact: Callable[[str], sympy.Expr], node: Node, position: int) -> bool:
+def tied(graph: Graph, exact: Callable[[str], object], node: Node, position: int) -> bool:
     """Whether the operand at ``position`` of a max or min node equals another of its operands (a tie: the tie
-    rule then decides its share of the gradient); ``exact`` gives a node's exact value by name.
+    rule then decides its share of the gradient); ``exact`` gives a node's exact value by name (SymEngine's, or
+    SymPy's). Decided as the exact pass decides it, with bounded work
+    (:func:`~symback.engine.guards.bounded_sign`); operands whose equality that cannot settle count as no tie
+    (the wire then shows the rule's general formula, which holds either way).
 
     >>> from symback.engine.circuit import build_circuit
     >>> from symback.problem.model import ExpressionSpec
@@ -104,6 +112,19 @@ def tied(graph: Graph, exact: Callable[[str], sympy.Expr], node: Node, position:
     """
     if node.kind != "operation" or node.operation not in ("max", "min"):
         return False
-    values = [exact(graph.nodes[o].name) if isinstance(o, int) else o for o in node.operands]
+    values = [_engine_value(exact(graph.nodes[o].name) if isinstance(o, int) else o) for o in node.operands]
     mine = values[position]
-    return any(k != position and (value == mine or sympy.simplify(value - mine) == 0) for k, value in enumerate(values))
+    return any(k != position and _equal(value, mine) for k, value in enumerate(values))
+
+
+def _engine_value(value):
+    return value if isinstance(value, symengine.Basic) else EXACT.from_sympy(sympy.sympify(value))
+
+
+def _equal(a, b) -> bool:
+    if a == b:
+        return True
+    try:
+        return bounded_sign(a - b) == 0
+    except UndecidableSign:
+        return False

@@ -3,12 +3,14 @@
 An exact pass checks every node's domain before computing it (the operation's own check, and the loss's) and
 names the node that fails; a graph that guards sizes (an expression's, whose stages may double a value's size
 each time) also refuses exact values with too many digits or too many operations to print. Signs on a kink
-are decided exactly where SymEngine can, else by SymPy's ``simplify``.
+are decided exactly where SymEngine can, else with bounded work (more digits; SymPy's ``simplify`` on small values
+only), else refused.
 """
 
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 
 import symengine
@@ -36,26 +38,97 @@ class ExactTooLarge(DomainError):
     is in the domain as far as anyone can tell, and decimals may still go on (an optimizer's later steps)."""
 
 
+DIGITS_NODES = 120  # nodes of a value evaluated to 1900 digits when 120 cannot tell its sign
+PROOF_NODES = 40  # nodes of a value SymPy may try to prove 0 (simplify's cost has no bound of its own)
+PROOF_E_DEGREE = 12  # highest power of e (in its common step) simplify may meet: e^144 took it seconds
+
+
+def node_count_at_most(value, limit: int) -> bool:
+    """Whether a SymPy or SymEngine value has at most ``limit`` nodes written out as a tree; stops as soon as it
+    has more (a shared subexpression counts once per use, so a deep network's value is never walked whole).
+
+    >>> node_count_at_most(symengine.exp(1) / (1 + symengine.exp(1)), 10), node_count_at_most(sympy.E ** 2 + 1, 2)
+    (True, False)
+    """
+    stack, seen = [value], 0
+    while stack:
+        seen += 1
+        if seen > limit:
+            return False
+        stack.extend(stack.pop().args)
+    return True
+
+
+def bounded_sign(value) -> int:
+    """The sign of an exact SymEngine value, decided with bounded work where 120 digits cannot tell: up to 1900
+    digits for a value of at most :data:`DIGITS_NODES` nodes, then, for one of at most :data:`PROOF_NODES`, a
+    proof that it is 0 by expanding its numerator, or by SymPy's ``simplify`` on a rational function of e of
+    degree at most :data:`PROOF_E_DEGREE` (simplify's cost grows with the degree: σ(49) − σ(−95), of degree 144,
+    took seconds). A value none of these settle raises :class:`UndecidableSign`: neither 0 nor not 0 is claimed.
+
+    >>> bounded_sign(1 / (1 + symengine.exp(-400)) - 1)  # −e^{-400}: 0 to 173 places, then not
+    -1
+    >>> bounded_sign(symengine.sin(3) ** 2 + symengine.cos(3) ** 2 - 1)
+    0
+    """
+    try:
+        return ExactArithmetic.sign(value)
+    except UndecidableSign:
+        pass  # within 10^-100 of 0: more digits, an exact proof, or a refusal, not a guess
+    negated = -value  # a − b and b − a are one question (a tie is asked by the value, each partial, the table)
+    found = -_sign_within_budget(negated) if hash(negated) < hash(value) else _sign_within_budget(value)
+    if found is None:
+        raise UndecidableSign(f"{_shortened(value)} is 0 to at least 100 decimal places, but no exact proof that it "
+                              "is 0 was found within the work budget")
+    return found
+
+
+@functools.lru_cache(maxsize=256)  # a cache, as for compiled rules: the same tie is asked about several times
+def _sign_within_budget(value) -> int | None:
+    """:func:`bounded_sign` past the first 120 digits; None where it cannot be decided within the budget."""
+    if node_count_at_most(value, DIGITS_NODES):
+        for bits in (1600, 6400):  # as ExactArithmetic.sign at 400 bits: 20 digits kept as margin
+            approximation = float(value.n(bits, real=True) * symengine.Integer(10) ** (int(bits * 0.301) - 20))
+            if abs(approximation) > 1:
+                return 1 if approximation > 0 else -1
+    if node_count_at_most(value, PROOF_NODES):
+        as_sympy = value._sympy_()
+        if as_sympy == 0 or sympy.expand(sympy.numer(sympy.together(as_sympy))) == 0:
+            return 0
+        if _low_degree_in_e(as_sympy) and sympy.simplify(as_sympy) == 0:
+            return 0
+    return None
+
+
+def _low_degree_in_e(expr: sympy.Expr) -> bool:
+    """Whether every power of e in ``expr`` is a small whole multiple of one step (e^{1/2}, e^3: yes; e^49
+    beside e^95: no), the only values ``simplify`` settles quickly."""
+    exponents = [power.args[0] for power in expr.atoms(sympy.exp)] + ([sympy.Integer(1)] if expr.has(sympy.E) else [])
+    if any(not exponent.is_Rational for exponent in exponents):
+        return False
+    exponents = [exponent for exponent in exponents if exponent != 0]
+    if not exponents:
+        return True
+    step = sympy.Rational(math.gcd(*(abs(int(e.p)) for e in exponents)), math.lcm(*(int(e.q) for e in exponents)))
+    return max(abs(exponent / step) for exponent in exponents) <= PROOF_E_DEGREE
+
+
+def _shortened(value) -> str:
+    text = str(value) if node_count_at_most(value, 60) else "a long exact value"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class DecidingExactArithmetic(ExactArithmetic):
     """Exact arithmetic whose sign also recognizes zeros SymEngine leaves unsimplified, such as
-    ``exp(log(2)) - 2``: where 120 digits cannot tell, SymPy's evaluation and ``simplify`` decide (a tie of max
-    or min, relu or abs on its kink, a log of 0), else the sign stays undecidable.
+    ``exp(log(2)) - 2``, with bounded work (:func:`bounded_sign`): a tie of max or min, relu or abs on its kink,
+    a log of 0; a sign that cannot be decided within the budget stays undecidable.
 
     >>> EXACT_DECIDING.sign(symengine.exp(symengine.log(2)) - 2)
     0
     """
 
     name = "exact-deciding"
-
-    @staticmethod
-    def sign(value) -> int:
-        try:
-            return ExactArithmetic.sign(value)
-        except UndecidableSign:
-            as_sympy = value._sympy_()
-            if as_sympy == 0 or (sympy.count_ops(as_sympy) <= 200 and sympy.simplify(as_sympy) == 0):
-                return 0
-            raise
+    sign = staticmethod(bounded_sign)
 
 
 EXACT_DECIDING = DecidingExactArithmetic()

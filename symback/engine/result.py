@@ -244,14 +244,20 @@ class BackpropResult:
     @cached_property
     def edges(self) -> tuple[Edge, ...]:
         """Every wire, in evaluation order of the children, with its local and upstream gradients."""
+        return tuple(Edge(edge.child, edge.parent, edge.position, edge.expression, to_sympy(edge.local),
+                          to_sympy(edge.upstream), to_sympy(edge.contribution)) for edge in self.exact_edges)
+
+    @cached_property
+    def exact_edges(self) -> tuple[Edge, ...]:
+        """:attr:`edges` with the values as SymEngine holds them (cheap; no conversion to SymPy, which takes
+        minutes for a value of many nodes)."""
         the_pass, nodes = self._exact, self.graph.nodes
         found = []
         for child, position, parent in self._wires():
             node = nodes[child]
             expression = node.partials[position] if node.partials else None
-            found.append(Edge(node.name, nodes[parent].name, position, expression,
-                              to_sympy(the_pass.partials[child][position]), to_sympy(the_pass.gradients[child]),
-                              to_sympy(the_pass.contribution(child, position))))
+            found.append(Edge(node.name, nodes[parent].name, position, expression, the_pass.partials[child][position],
+                              the_pass.gradients[child], the_pass.contribution(child, position)))
         return tuple(found)
 
     def _wires(self) -> list[tuple[int, int, int]]:

@@ -184,7 +184,7 @@ def _rational_operands(expr) -> bool:
 def _substitution(expr, exact_form, value, numbers: dict, notation: Notation):
     """The formula with numbers: exact where the numbers put in are rational and it fits a cell, else with the
     decimals (approximate where one of them is rounded), else none; none where it would print as the formula
-    or as the value itself (x = x, 3 = 3)."""
+    or as the value (a Quantity) itself (x = x, 3 = 3; a value past the exact-form budget is not printed)."""
     if exact_form is not None and _rational_operands(exact_form) and compact(exact_form, notation):
         substituted = exact_form
     else:
@@ -192,7 +192,7 @@ def _substitution(expr, exact_form, value, numbers: dict, notation: Notation):
         if not compact(substituted, notation):
             return None, False
     printed = plain(notation.latex(substituted))
-    if printed in (plain(notation.latex(expr)), plain(notation.latex(value))):
+    if printed == plain(notation.latex(expr)) or (value.short and printed == plain(notation.latex(value.exact))):
         return None, False
     return substituted, bool(substituted.atoms(DecimalLeaf))
 
@@ -207,8 +207,8 @@ def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
                               False, shown(row.quantity, notation))
     substituted, approximate = None, False
     if definition is not None:
-        substituted, approximate = _substitution(definition, row.substituted, row.quantity.exact,
-                                                 _decimal_numbers(step), notation)
+        substituted, approximate = _substitution(definition, row.substituted, row.quantity, _decimal_numbers(step),
+                                                 notation)
     return ForwardRow(row.name, operation, definition, substituted, approximate, shown(row.quantity, notation))
 
 
@@ -216,7 +216,7 @@ def _backward_views(step: BackwardTableStep, forward: ForwardTableStep, notation
     numbers = _decimal_numbers(forward)
     wires = []
     for wire in step.wires:
-        substituted, approximate = _substitution(wire.formula, wire.substituted, wire.local.exact, numbers, notation)
+        substituted, approximate = _substitution(wire.formula, wire.substituted, wire.local, numbers, notation)
         wires.append(WireView(wire.child, wire.parent, wire.formula, substituted, approximate,
                               shown(wire.local, notation), shown(wire.upstream, notation), shown(wire.product, notation),
                               wire.tie))
