@@ -19,6 +19,7 @@ import sympy
 from ..errors import SymbackError
 from ..numbers.arithmetic import DecimalArithmetic, ExactArithmetic, UndecidableSign
 from ..numbers.parse import MAX_DIGITS
+from ..numbers.tidy import MAX_EXPANDED_TERMS, expanded_terms_at_most
 from .graph import Graph, Node
 
 MAX_VALUE_DIGITS = 4 * MAX_DIGITS  # an exact rational may have this many digits: Python writes 4,300 at most
@@ -61,9 +62,9 @@ def node_count_at_most(value, limit: int) -> bool:
 
 def bounded_sign(value) -> int:
     """The sign of an exact SymEngine value, decided with bounded work where 120 digits cannot tell: up to 1900
-    digits for a value of at most :data:`DIGITS_NODES` nodes, then, for one of at most :data:`PROOF_NODES`, a
-    proof that it is 0 by expanding its numerator, or by SymPy's ``simplify`` on a rational function of e of
-    degree at most :data:`PROOF_E_DEGREE` (simplify's cost grows with the degree: σ(49) − σ(−95), of degree 144,
+    digits for a value of at most :data:`DIGITS_NODES` nodes, then, for one of at most :data:`PROOF_NODES` whose
+    powers of sums expand to few terms, a proof that it is 0 by expanding its numerator, or by SymPy's
+    ``simplify`` on a rational function of e of degree at most :data:`PROOF_E_DEGREE` (simplify's cost grows with the degree: σ(49) − σ(−95), of degree 144,
     took seconds). A value none of these settle raises :class:`UndecidableSign`: neither 0 nor not 0 is claimed.
 
     >>> bounded_sign(1 / (1 + symengine.exp(-400)) - 1)  # −e^{-400}: 0 to 173 places, then not
@@ -93,7 +94,11 @@ def _sign_within_budget(value) -> int | None:
                 return 1 if approximation > 0 else -1
     if node_count_at_most(value, PROOF_NODES):
         as_sympy = value._sympy_()
-        if as_sympy == 0 or sympy.expand(sympy.numer(sympy.together(as_sympy))) == 0:
+        if as_sympy == 0:
+            return 0
+        if not expanded_terms_at_most(as_sympy, MAX_EXPANDED_TERMS):
+            return None  # (a + b + c + 1)^30 in a few nodes: thousands of terms for expand and simplify
+        if sympy.expand(sympy.numer(sympy.together(as_sympy))) == 0:
             return 0
         if _low_degree_in_e(as_sympy) and sympy.simplify(as_sympy) == 0:
             return 0

@@ -43,7 +43,8 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     step = _common_step(exponents)  # every exponent is a whole multiple of it: e^{11/4} and e^{-11/4} of e^{11/4}
     if max(abs(exponent / step) for exponent in exponents) > 12:
         # a polynomial of high degree in e^step: cancelling it costs more than it tidies; a shift may still do
-        return _shortest([expr, *_shifted(expr, exponents)]) if at_most(expr, 60) and len(exponents) <= 4 else expr
+        shift = at_most(expr, 60) and len(exponents) <= 4 and expanded_terms_at_most(expr, MAX_EXPANDED_TERMS)
+        return _shortest([expr, *_shifted(expr, exponents)]) if shift else expr
     as_rational_function = expr.xreplace({power: _E ** (power.args[0] / step) for power in powers_of_e}).xreplace(
         {sympy.E: _E ** (1 / step)}
     )
@@ -53,6 +54,25 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     base = sympy.exp(step)
     return _shortest([expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base),
                       sympy.together(as_rational_function).subs(_E, base)])  # together keeps 1 + e^3 whole
+
+
+MAX_EXPANDED_TERMS = 64  # terms a power of a sum in a value may expand to before a shifted form is tried
+
+
+def expanded_terms_at_most(expr: sympy.Expr, terms: int) -> bool:
+    """Whether every power of a sum in ``expr`` expands to at most ``terms`` terms ((a + b + c + 1)^30 expands to
+    5,456, which ``expand`` takes seconds over), counted before anything is expanded.
+
+    >>> a, b = sympy.exp(sympy.Rational(1, 3)), sympy.exp(sympy.Rational(1, 5))
+    >>> expanded_terms_at_most((a + b + 1) ** 5, 64), expanded_terms_at_most((a + b + 1) ** 30, 64)
+    (True, False)
+    """
+    for node in sympy.preorder_traversal(expr):
+        if node.is_Pow and node.base.is_Add and node.exp.is_Integer:
+            count = len(node.base.args)
+            if math.comb(abs(int(node.exp)) + count - 1, count - 1) > terms:
+                return False
+    return True
 
 
 def _shortest(candidates: list) -> sympy.Expr:
