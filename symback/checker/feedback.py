@@ -24,7 +24,7 @@ from ..render.pdf import build_pdf
 from ..render.shown import shown
 from ..render.write import write_atomically
 from .feedback_text import typesetter
-from .report import STATUSES, WRONG_WORKING, Report, Verdict
+from .report import STATUSES, WRONG_WORKING, Report, Verdict, written_exact
 
 RULE_SHOWN = ("wrong", WRONG_WORKING)  # verdicts whose row shows the rule the answer is held against
 CLIP = 40  # characters of a student's answer shown; the rest is theirs to look up in their own file
@@ -119,7 +119,8 @@ def right_value(quantity: Quantity) -> str:
     '\\approx 2.037 \\cdot 10^{90}'
     """
     notation = Notation()  # a number: no names, so any notation prints it the same
-    known_exactly = not quantity.exact.has(sympy.Float)  # a run's later steps are known as decimals only
+    exact = written_exact(quantity)  # None: too long to write (judged before SymPy builds it)
+    known_exactly = exact is not None and not exact.has(sympy.Float)  # a run's later steps: decimals only
     view = shown(quantity, notation, table=False)
     if known_exactly and view.exact:
         approx = approximately(quantity)

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import sympy
 
+from ..derive.budget import nested_transcendental, node_count_at_most
 from ..display import present
 from ..numbers.rounding import round_significant
 from ..numbers.text import format_exact
@@ -77,8 +78,8 @@ class Verdict:
 
     def right_shown(self) -> str:
         """The right value: exact, and its decimal where the exact form is not a short number."""
-        exact, decimal = self.item.right.exact, self.item.right.decimal
-        if exact.has(sympy.Float):  # known as a decimal only (a run's later steps)
+        exact, decimal = written_exact(self.item.right), self.item.right.decimal
+        if exact is None or exact.has(sympy.Float):  # long, or known as a decimal only (a run's later steps)
             return f"≈ {decimal}"
         text = readable(format_exact(exact))  # for people: 12·e/(1 + e)², not 12*e/(1 + e)**2
         if exact.is_Rational and len(text) <= 8:
@@ -143,7 +144,7 @@ class Verdict:
             "description": self.item.description, "rule": self.item.rule_text, "answer": self.answer,
             "value": None if self.given is None else str(self.given),
             "own": None if self.own is None else self.own_shown(digits + 6),
-            "right": {"exact": format_exact(self.item.right.exact), "decimal": str(self.item.right.decimal),
+            "right": {"exact": _text(written_exact(self.item.right)), "decimal": str(self.item.right.decimal),
                       "digits50": str(self.item.reference)},
             "reason": self.reason, "carried_from": list(self.carried_from) if self.carried_from else None,
             "points": self.points,
@@ -246,3 +247,29 @@ class Report:
             "tolerance": {**self.tolerance.as_dict(), "text": self.tolerance.describe()},
             "verdicts": [v.as_dict(digits) for v in self.verdicts], "notes": list(self.notes),
         }
+
+
+WRITTEN_NODES = 60  # nodes of an exact value a report writes out (more print longer than a line)
+
+
+def written_exact(quantity) -> sympy.Expr | None:
+    """A right value's exact form for a report, as SymPy; None where it is past :data:`WRITTEN_NODES` nodes or
+    a transcendental function of a transcendental number, judged before anything is converted (SymPy takes
+    minutes to build a deep network's value).
+
+    >>> import symengine
+    >>> from symback.derive.steps import Quantity
+    >>> written_exact(Quantity("h", 1 / (1 + symengine.exp(-1)), Decimal("0.7311")))
+    E/(1 + E)
+    >>> written_exact(Quantity("g", symengine.exp(1 / (1 + symengine.exp(-1))), Decimal("2.077"))) is None
+    True
+    """
+    value = quantity.value
+    if not isinstance(value, sympy.Basic) and (not node_count_at_most(value, WRITTEN_NODES)
+                                               or nested_transcendental(value)):
+        return None
+    return quantity.exact
+
+
+def _text(exact: sympy.Expr | None) -> str | None:
+    return None if exact is None else format_exact(exact)

@@ -52,6 +52,15 @@ class Quantity:
             self._short = within_budget(self._source)
         return self._short
 
+    @property
+    def value(self):
+        """The exact value as given: the engine's (SymEngine) value or SymPy's; cheap, nothing is converted."""
+        return self._source
+
+    def with_decimal(self, decimal: Decimal) -> Quantity:
+        """The same quantity with another decimal (the same value rounded otherwise), nothing converted."""
+        return Quantity(self.name, self._source, decimal)
+
     def _key(self):
         return self.name, self.exact, self.decimal
 

@@ -166,14 +166,21 @@ def compiled_rule(expression: sympy.Expr, inputs: Sequence[sympy.Symbol], number
     return Rule(expression, tuple(s.name for s in inputs), compute)
 
 
-def shown_decimal(reference: Decimal, exact: sympy.Expr, digits: int) -> Decimal:
+def shown_decimal(reference: Decimal, exact, digits: int) -> Decimal:
     """``reference`` (``exact`` to 50 digits) correctly rounded to ``digits`` significant digits; where the 50
-    digits sit on a tie, rounded from 60 more digits of the exact value.
+    digits sit on a tie, rounded from 60 more digits of the exact value. ``exact`` is a SymPy value or a
+    :class:`~symback.derive.steps.Quantity`, whose exact value becomes SymPy only where a number needs it (a
+    large one would take minutes).
 
     >>> shown_decimal(Decimal("0.125"), sympy.Rational(1, 8), 2)
     Decimal('0.13')
     """
+    quantity = exact if isinstance(exact, Quantity) else None
+    if quantity is not None:
+        number = isinstance(quantity.value, sympy.Basic) or getattr(quantity.value, "is_Number", False)
+        exact = quantity.exact if number else sympy.nan  # not a rational: only its decimal is looked at
     shown = display_decimal(reference, exact, digits)
     if shown is None:
-        shown = round_significant(Decimal(str(sympy.N(exact, PRECISION + 60))), digits)
+        value = quantity.exact if quantity is not None else exact
+        shown = round_significant(Decimal(str(sympy.N(value, PRECISION + 60))), digits)
     return shown

@@ -128,7 +128,7 @@ class StepItemBuilder:
              alternatives: tuple[sympy.Expr, ...] = (), shown_rule: str = "") -> Item:
         """An item with its rule compiled (none where ``rule`` is None) and its decimal at the sheet's digits."""
         main = self.rule(rule) if rule is not None else None
-        shown = Quantity(quantity.name, quantity.exact, shown_decimal(quantity.decimal, quantity.exact, self.digits))
+        shown = quantity.with_decimal(shown_decimal(quantity.decimal, quantity, self.digits))
         return Item(self.exercise.id, self.context, quantity.name, kind, description, rule,
                     main.inputs if main else (), shown, quantity.decimal, asked, main.compute if main else None,
                     tuple(self.rule(expression) for expression in alternatives), shown_rule)
@@ -192,7 +192,7 @@ def _gradient_items(builder: StepItemBuilder, step: GradientStep) -> list[Item]:
         for factor in path:
             key = f"d{factor.numerator}/d{factor.denominator}"
             factors.append(sympy.Symbol(key))
-            quantity = Quantity(key, factor.exact, factor.decimal)
+            quantity = Quantity(key, factor.value.value, factor.decimal)  # not converted: it may be large
             if factor.formula == sympy.Symbol(key):  # an adjoint: given, not derived here
                 items.append(builder.item(quantity, "factor", f"∂{top}/∂{factor.denominator}, the adjoint", None,
                                           False))

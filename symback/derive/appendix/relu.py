@@ -84,10 +84,8 @@ def relu_section(problem: Problem, digits: int = 4) -> ReluSection | None:
         return None
     relu = exercise_pass(problem, exercise, activation={number: "relu" for number in layers})
     names = asked_parameters(problem, exercise)
-    units = tuple(
-        _hidden_unit(sigmoid, relu, number, unit, digits)
-        for number in layers for unit in range(1, problem.network.layers[number - 1].units + 1)
-    )
+    units = _hidden_units(sigmoid, relu, [(number, unit) for number in layers
+                                          for unit in range(1, problem.network.layers[number - 1].units + 1)], digits)
     dead = tuple(unit.name for unit in units if unit.dead)
     bound = sigmoid_bound()
     steps = gradient_steps(sigmoid, names, digits), gradient_steps(relu, names, digits)
@@ -97,13 +95,28 @@ def relu_section(problem: Problem, digits: int = 4) -> ReluSection | None:
     return ReluSection(exercise.id, layers, *steps, units, dead, bound, conclusion, tuple(found[n] for n in tops))
 
 
-def _hidden_unit(sigmoid: BackpropResult, relu: BackpropResult, layer: int, unit: int, digits: int) -> HiddenUnit:
-    z_id, h_id = relu.graph.index[f"z{layer}_{unit}"], relu.graph.index[f"h{layer}_{unit}"]
-    in_relu = rounded_quantities(relu, lambda p: {f"z{layer}_{unit}": p.values[z_id], "ReLU'": p.local_partial(h_id, z_id)},
-                          digits)
-    in_sigmoid = rounded_quantities(sigmoid, lambda p: {"σ'": p.local_partial(h_id, z_id)}, digits)
-    dead = EXACT.sign(relu.exact_pass.values[z_id]) <= 0
-    return HiddenUnit(f"h{layer}_{unit}", in_relu[f"z{layer}_{unit}"], in_relu["ReLU'"], in_sigmoid["σ'"], dead)
+def _hidden_units(sigmoid: BackpropResult, relu: BackpropResult, units: list[tuple[int, int]],
+                  digits: int) -> tuple[HiddenUnit, ...]:
+    """Each hidden unit's z, ReLU'(z) and σ'(z), every decimal of a network rounded together: one set of decimal
+    passes per network, not one per unit (a layer of 30 units took seconds)."""
+    ids = [(relu.graph.index[f"z{layer}_{unit}"], relu.graph.index[f"h{layer}_{unit}"]) for layer, unit in units]
+
+    def in_relu(p) -> dict:
+        return {key: value for k, (z_id, h_id) in enumerate(ids)
+                for key, value in (((k, "z"), p.values[z_id]), ((k, "ReLU'"), p.local_partial(h_id, z_id)))}
+
+    def in_sigmoid(p) -> dict:
+        return {(k, "σ'"): p.local_partial(h_id, z_id) for k, (z_id, h_id) in enumerate(ids)}
+
+    exact = {**in_relu(relu.exact_pass), **in_sigmoid(sigmoid.exact_pass)}  # engine values: SymPy only if shown
+    rounded = {**relu.rounded(in_relu, digits), **sigmoid.rounded(in_sigmoid, digits)}
+
+    def quantity(k: int, what: str, name: str) -> Quantity:
+        return Quantity(name, exact[k, what], rounded[k, what])
+
+    return tuple(HiddenUnit(f"h{layer}_{unit}", quantity(k, "z", f"z{layer}_{unit}"), quantity(k, "ReLU'", "ReLU'"),
+                            quantity(k, "σ'", "σ'"), EXACT.sign(relu.exact_pass.values[z_id]) <= 0)
+                 for k, ((layer, unit), (z_id, _)) in enumerate(zip(units, ids)))
 
 
 def sigmoid_bound() -> DerivativeBound:
