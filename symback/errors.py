@@ -94,3 +94,18 @@ class DeadlineExceeded(BaseException):
         where = f"{source}: " if source else ""
         super().__init__(f"{where}gave up after {seconds:g} s (the deadline; raise it with --deadline SECONDS, "
                          "or 0 for none)")
+
+
+class SectionOverrun(BaseException):
+    """A section of a sheet (an exercise, an appendix section) or an exercise's checklist took longer than the
+    command line gives one: it is left out, with one sentence saying so, and the rest goes on. A BaseException for
+    the reason :class:`DeadlineExceeded` is one; raised only through a guard the command line passes in.
+
+    >>> str(SectionOverrun("exercise 3", 60))
+    'exercise 3 was left out: its work took longer than the 60 s a section may take (--deadline SECONDS sets it: a fifth of the deadline)'
+    """
+
+    def __init__(self, section: str, seconds: float):
+        self.section, self.seconds = section, seconds
+        super().__init__(f"{section} was left out: its work took longer than the {seconds:g} s a section may take "
+                         "(--deadline SECONDS sets it: a fifth of the deadline)")

@@ -15,6 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Callable
 
+from ..derive.budget import section_work
 from ..derive.exercise import run_exercise
 from ..numbers.tolerance import DEFAULT, Tolerance
 from ..problem.model import ExerciseSpec, Problem
@@ -45,6 +46,7 @@ class Checklist:
     problem: Problem
     exercises: tuple[ExerciseChecklist, ...]
     tolerance: Tolerance
+    left_out: tuple[str, ...] = ()  # a sentence for each exercise whose work took longer than the command allowed
 
     @property
     def items(self) -> list[Item]:
@@ -73,8 +75,10 @@ class Checklist:
         raise KeyError(exercise_id)
 
 
-def build_checklist(problem: Problem) -> Checklist:
-    """The checklist of every exercise (a discussion such as exercise 7 has no items).
+def build_checklist(problem: Problem, guard=None) -> Checklist:
+    """The checklist of every exercise (a discussion such as exercise 7 has no items); each exercise's under
+    ``guard`` (:func:`~symback.derive.budget.section_work`): one that overran is not checked, with a sentence in
+    ``left_out``.
 
     >>> import symback
     >>> checklist = build_checklist(symback.load("problems/ws23_backprop.toml"))
@@ -85,14 +89,17 @@ def build_checklist(problem: Problem) -> Checklist:
     """
     contexts = Contexts()
     owners: dict[tuple[int, str, object], str] = {}  # (context, key, detail) -> exercise id that owns it
-    entries = []
+    entries, left_out = [], []
     for exercise in problem.exercises:
         point = contexts.point(exercise)
         task_items = TASK_ITEMS.get(exercise.task)
-        if task_items is None:
+        found = None if task_items is None else section_work(
+            guard, f"Exercise {exercise.id}", functools.partial(task_items, problem, exercise, point, contexts),
+            left_out)
+        if found is None:
             entries.append(ExerciseChecklist(exercise, (), (), point, checked=False))
             continue
-        items, context = task_items(problem, exercise, point, contexts)
+        items, context = found
         own, uses = [], []
         for item in items:
             identity = (item.context, item.key, exercise.lr if item.kind == "update" else None)
@@ -102,7 +109,7 @@ def build_checklist(problem: Problem) -> Checklist:
                 owners[identity] = exercise.id
                 own.append(item)
         entries.append(ExerciseChecklist(exercise, tuple(own), tuple(dict.fromkeys(uses)), context))
-    return Checklist(problem, tuple(entries), problem.tolerance or DEFAULT)
+    return Checklist(problem, tuple(entries), problem.tolerance or DEFAULT, tuple(left_out))
 
 
 class Contexts:

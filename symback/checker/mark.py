@@ -108,6 +108,7 @@ def check(problem: Problem | Checklist, answers: AnswerSheet | Mapping[str, Any]
     sheet = load_answers(answers) if isinstance(answers, (str, os.PathLike)) else answer_sheet(answers)
     policy = tolerance or sheet.tolerance or checklist.tolerance
     given, notes = _collect(checklist, sheet)
+    notes = [f"{sentence} (not marked)" for sentence in checklist.left_out] + notes
     states: dict[tuple[int, str], _State] = {}
     verdicts = []
     for item in checklist.items:

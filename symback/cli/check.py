@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError
+from .deadline import section_guard
 
 if TYPE_CHECKING:  # for the annotations only: importing it at run time would load more than --help needs
     from ..numbers.tolerance import Tolerance
@@ -39,7 +40,9 @@ def _check(args) -> int:
     from ..checker.terminal import format_report
     from ..problem.load import load
 
-    checklist = build_checklist(load(args.problem))
+    checklist = build_checklist(load(args.problem), guard=section_guard(args))
+    for sentence in checklist.left_out:
+        print(f"symback: {sentence} (not marked)", file=sys.stderr)
     policy = parse_tolerance(args.tolerance) if args.tolerance else None
     answers = Path(args.answers)
     if answers.is_dir():

@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import ArgumentError, DeadlineExceeded
+from ..errors import ArgumentError, DeadlineExceeded, SectionOverrun
 
 DEFAULT_SECONDS = 300.0  # a hundred times the 5 s any input within the documented limits is meant to take
 SECONDS_PER_ANSWERS_FILE = 10.0  # marking one file and its PDF take about a second
@@ -82,6 +82,26 @@ def command_deadline(args: argparse.Namespace, whole_process: bool = False):
     finally:
         if watchdog is not None:
             _stop(watchdog)
+
+
+SECTION_SHARE = 5  # a section of a sheet (an exercise, an appendix section) may take a fifth of the deadline
+
+
+def section_guard(args: argparse.Namespace):
+    """The guard a command passes to the library for each section of its work (None without a deadline): a
+    section still working after a fifth of the deadline is stopped by :class:`~symback.errors.SectionOverrun`,
+    which the library turns into a sentence saying it was left out, and the rest goes on.
+
+    >>> section_guard(argparse.Namespace(deadline=0)) is None
+    True
+    >>> with section_guard(argparse.Namespace(deadline=100))("exercise 1"):
+    ...     print("within 20 s")
+    within 20 s
+    """
+    seconds = deadline_seconds(args) / SECTION_SHARE
+    if not seconds:
+        return None
+    return lambda section: _alarm(seconds, SectionOverrun(section, seconds))
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ArgumentError, DeadlineExceeded, SymbackError
 from .check import add_check_commands
-from .deadline import add_deadline_option, command_deadline
+from .deadline import add_deadline_option, command_deadline, section_guard
 
 if TYPE_CHECKING:  # for the annotations only: importing it at run time would load SymPy for --help
     from ..numbers.rounding import Rounding
@@ -67,7 +67,7 @@ def _solve(args) -> int:
 
     problem = load(args.problem)
     report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
-                          appendix=not args.no_appendix, questions=args.questions)
+                          appendix=not args.no_appendix, questions=args.questions, guard=section_guard(args))
     for path in report.written:
         print(f"wrote {path}")
     for remark in report.remarks:

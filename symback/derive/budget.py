@@ -17,6 +17,7 @@ import sympy
 
 from ..engine.guards import node_count_at_most
 from ..engine.result import to_sympy
+from ..errors import SectionOverrun
 from ..numbers.rounding import terminating_decimal
 
 MAX_NODES = 120  # nodes of the engine's (untidied) value; past this its tidy form cannot print in MAX_LATEX
@@ -160,3 +161,23 @@ def within_budget(value) -> bool:
     if not all(readable_number(number) for number in expr.atoms(sympy.Rational)):
         return False  # a long fraction goes in as its rounded decimal, as the main sheet's values do
     return plain_latex_length(expr) <= MAX_LATEX
+
+
+def section_work(guard, section: str, work, left_out: list[str]):
+    """``work()`` as one section of a sheet or a checklist, under ``guard(section)`` where a guard is given (the
+    command line's time for a section; the library sets none): where the section overran, None, and the sentence
+    that says it was left out goes to ``left_out``.
+
+    >>> left_out = []
+    >>> section_work(None, "exercise 1", lambda: 42, left_out), left_out
+    (42, [])
+    """
+    if guard is None:
+        return work()
+    try:
+        with guard(section):
+            return work()
+    except SectionOverrun as overrun:
+        left_out.append(str(overrun))
+        return None
+

@@ -116,14 +116,14 @@ def network_conventions(problem: Problem, part: NetworkPart, exercises) -> list[
     return conventions
 
 
-def network_appendix(problem: Problem, digits: int):
+def network_appendix(problem: Problem, digits: int, guard=None):
     """The appendix's follow-up questions, computed on the same network (:func:`~symback.derive.appendix.build_appendix`).
 
     >>> import symback
     >>> [s.kind for s in network_appendix(symback.load("problems/ws23_backprop.toml"), 4).sections][:2]
     ['learning_rates', 'relu']
     """
-    return build_appendix(problem, digits)
+    return build_appendix(problem, digits, guard=guard)
 
 
 def layer_remark(problem: Problem, index: int) -> str:

@@ -8,12 +8,14 @@ An exercise at the point of an earlier one that showed its forward pass (or its 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Callable
 
+from ..derive.budget import section_work
 from ..derive.exercise import run_exercise
 from ..engine.backprop import problem_kind
 from ..numbers.rounding import Rounding, as_rounding
@@ -51,7 +53,7 @@ class ProblemPart:
     notation: Callable[[Problem], Notation]
     build: Callable[[Problem, Notation], object]
     conventions: Callable[[Problem, object, tuple], list[str]]
-    appendix: Callable[[Problem, int], object] | None
+    appendix: Callable[..., object] | None  # (problem, digits, guard)
     scaled_diagram: bool
 
 
@@ -88,6 +90,29 @@ class Sheet:
     tables: bool  # the LaTeX needs longtable and graphicx: a table exercise, or a diagram scaled to the page
     plots: tuple[PlotFile, ...] = ()  # files the Markdown sheet links to (LaTeX draws the same with pgfplots)
     questions: bool = False  # a solution sheet (the questions sheet is symback.render.questions.QuestionSheet)
+    left_out: tuple[str, ...] = ()  # a sentence for each section that took longer than the command allowed
+
+
+@dataclass(frozen=True)
+class LeftOutExercise:
+    """An exercise whose work took longer than the command allowed: its heading and text, then the sentence
+    ``reason`` that says it was left out and why."""
+
+    id: str
+    text: str | None
+    reason: str
+    presentation: str = "left_out"
+    body = None
+    runs = ()
+    analyses = ()
+    asked = ()
+    names = ()
+    point = ()
+    forward_as_in = None
+    target = None
+    target_name = None
+    states_numbers = False
+    plot_file = None
 
 
 def notation_for(problem: Problem) -> Notation:
@@ -101,9 +126,11 @@ def notation_for(problem: Problem) -> Notation:
 
 
 def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool = True,
-                stem: str | None = None) -> Sheet:
+                stem: str | None = None, guard=None) -> Sheet:
     """Assemble the sheet of ``problem``: every exercise run, decimals to ``digits`` significant digits;
-    ``stem`` names the files written beside the sheet (default: the problem file's name without suffix).
+    ``stem`` names the files written beside the sheet (default: the problem file's name without suffix). Each
+    exercise and appendix section runs under ``guard`` (:func:`~symback.derive.budget.section_work`): one
+    that overran is left out with a sentence, listed in ``left_out``.
 
     >>> import symback
     >>> sheet = build_sheet(symback.load("problems/ws23_backprop.toml"), appendix=False)
@@ -118,9 +145,12 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
     builder = PROBLEM_PARTS[kind]
     notation = builder.notation(problem)
     stem = stem or Path(problem.source or "problem").stem
-    exercises = exercise_views(problem, digits, notation, stem)
+    left_out: list[str] = []
+    exercises = exercise_views(problem, digits, notation, stem, guard, left_out)
+    worked = [view for view in exercises if not isinstance(view, LeftOutExercise)]
     part = builder.build(problem, notation)
-    conventions = builder.conventions(problem, part, exercises)
+    conventions = builder.conventions(problem, part, worked)
+    built_appendix = appendix_of(problem, builder, digits, guard) if appendix else None
     return Sheet(
         title=problem.title,
         intro=problem.intro,
@@ -130,11 +160,12 @@ def build_sheet(problem: Problem, digits: int | None = None, *, appendix: bool =
         part=part,
         conventions=tuple(c for c in dict.fromkeys(conventions) if c),
         exercises=exercises,
-        appendix=appendix_of(problem, builder, digits) if appendix else None,
+        appendix=built_appendix,
         rounding=as_rounding(digits),
         tables=builder.scaled_diagram or any(e.presentation == "table" and e.body for e in exercises)
         or any(getattr(e.body, "layer_tables", False) for e in exercises),
-        plots=training_plots(exercises),
+        plots=training_plots(worked),
+        left_out=tuple(left_out) + (built_appendix.left_out if built_appendix else ()),
     )
 
 
@@ -152,17 +183,21 @@ def training_plots(exercises) -> tuple[PlotFile, ...]:
     return tuple(PlotFile(plot_file, training_svg(run)) for plot_file, run in runs)
 
 
-def appendix_of(problem: Problem, builder: ProblemPart, digits):
-    """The appendix of the problem's kind, with the sections its file asks for; None where no section is left."""
+def appendix_of(problem: Problem, builder: ProblemPart, digits, guard=None):
+    """The appendix of the problem's kind, with the sections its file asks for; None where no section is left
+    (and none was left out for taking too long)."""
     if builder.appendix is None or not problem.appendix:
         return None
-    built = builder.appendix(problem, digits)
-    return built if built.sections else None
+    built = builder.appendix(problem, digits, guard)
+    return built if built.sections or built.left_out else None
 
 
-def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str) -> tuple[ExerciseView, ...]:
+def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str, guard=None,
+                   left_out: list[str] | None = None) -> tuple[ExerciseView | LeftOutExercise, ...]:
     """Every exercise run and viewed in its presentation; one at the point of an earlier exercise that showed its
     forward pass (or backward table) refers to that, and a training run after the first lists no samples again.
+    Each runs under ``guard``: one that overran is a :class:`LeftOutExercise` (its sentence also goes to
+    ``left_out``).
 
     >>> import symback
     >>> views = exercise_views(symback.load("problems/ws23_backprop.toml"), 4, Notation(), "ws23")
@@ -172,18 +207,20 @@ def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str)
     views, forward_seen, backward_seen, plot_files, data_shown = [], {}, {}, set(), None
     gradients_seen: dict[tuple, str] = {}
     for exercise in problem.exercises:
-        result = run_exercise(problem, exercise.id, digits)
-        key = pass_key(exercise)
-        plot_file = data_as_in = None
-        if any(step.kind == "training_run" for step in result.steps):
-            plot_file = plot_file_name(stem, exercise.id, plot_files)
-            plot_files.add(plot_file)
-            data_as_in, data_shown = data_shown, data_shown or exercise.id
-        earlier = {parameter: exercise_id for (seen_key, parameter), exercise_id in gradients_seen.items()
-                   if seen_key == key}
-        view = exercise_view(result, notation, forward_seen.get(key), backward_seen.get(key), plot_file, data_as_in,
-                             earlier)
+        sentences: list[str] = []
+        work = functools.partial(_exercise_view, problem, exercise, digits, notation, stem, plot_files, data_shown,
+                                 forward_seen, backward_seen, gradients_seen)
+        view = section_work(guard, f"Exercise {exercise.id}", work, sentences)
+        if view is None:
+            views.append(LeftOutExercise(exercise.id, exercise.text, sentences[0]))
+            if left_out is not None:
+                left_out.extend(sentences)
+            continue
+        view, data_shown = view
         views.append(view)
+        key = pass_key(exercise)
+        if view.plot_file:
+            plot_files.add(view.plot_file)
         for parameter in derived_gradients(view):
             gradients_seen.setdefault((key, parameter), exercise.id)
         if shows_forward(view):
@@ -191,6 +228,23 @@ def exercise_views(problem: Problem, digits: int, notation: Notation, stem: str)
         if shows_backward(view):
             backward_seen.setdefault(key, exercise.id)
     return tuple(views)
+
+
+def _exercise_view(problem: Problem, exercise, digits: int, notation: Notation, stem: str, plot_files: set,
+                   data_shown: str | None, forward_seen: dict, backward_seen: dict, gradients_seen: dict):
+    """One exercise run and viewed (as :func:`exercise_views` says), and the training exercise that lists the
+    samples from now on; what was seen before is only read here."""
+    result = run_exercise(problem, exercise.id, digits)
+    key = pass_key(exercise)
+    plot_file = data_as_in = None
+    if any(step.kind == "training_run" for step in result.steps):
+        plot_file = plot_file_name(stem, exercise.id, plot_files)
+        data_as_in, data_shown = data_shown, data_shown or exercise.id
+    earlier = {parameter: exercise_id for (seen_key, parameter), exercise_id in gradients_seen.items()
+               if seen_key == key}
+    view = exercise_view(result, notation, forward_seen.get(key), backward_seen.get(key), plot_file, data_as_in,
+                         earlier)
+    return view, data_shown
 
 
 def plot_file_name(stem: str, exercise_id: str, taken=()) -> str:

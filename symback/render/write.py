@@ -39,13 +39,16 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: int | None = None,
-                 stem: str | None = None, *, appendix: bool = True, questions: bool = False) -> SolveReport:
+                 stem: str | None = None, *, appendix: bool = True, questions: bool = False,
+                 guard=None) -> SolveReport:
     """Render ``problem``'s sheet into ``folder`` as ``<stem>.md``, ``.tex``, ``.pdf``, with the Markdown the SVG
     plots it links to (``<stem>-exercise-<id>-loss.svg``, one per training run); with ``questions``, the exercise
     sheet without solutions instead, as ``<stem>-questions.md``, ``.tex``, ``.pdf`` (nothing is solved for it).
 
     Everything is rendered before anything is written. Without pdflatex, the PDF is skipped with a remark
-    (and it is an error if the PDF was the only format asked for).
+    (and it is an error if the PDF was the only format asked for). Each exercise and appendix section runs
+    under ``guard`` (the command line's time for a section): one that overran is left out with a sentence on
+    the sheet and a remark.
     """
     report = SolveReport()
     if "pdf" in formats and not latex_available():
@@ -57,7 +60,8 @@ def write_sheets(problem: Problem, folder: Path, formats=ALL_FORMATS, digits: in
     if questions:
         sheet, stem = build_questions(problem), questions_stem(problem, stem)
     else:
-        sheet = build_sheet(problem, digits, appendix=appendix, stem=stem)
+        sheet = build_sheet(problem, digits, appendix=appendix, stem=stem, guard=guard)
+        report.remarks.extend(sheet.left_out)
     texts = {kind: render(sheet, kind) for kind in ("md", "tex") if kind in formats or (kind == "tex" and "pdf" in formats)}
     folder.mkdir(parents=True, exist_ok=True)
     for plot in getattr(sheet, "plots", ()) if "md" in formats else ():  # before the Markdown that links to them
