@@ -64,8 +64,9 @@ def bounded_sign(value) -> int:
     """The sign of an exact SymEngine value, decided with bounded work where 120 digits cannot tell: up to 1900
     digits for a value of at most :data:`DIGITS_NODES` nodes, then, for one of at most :data:`PROOF_NODES` whose
     powers of sums expand to few terms, a proof that it is 0 by expanding its numerator, or by SymPy's
-    ``simplify`` on a rational function of e of degree at most :data:`PROOF_E_DEGREE` (simplify's cost grows with the degree: σ(49) − σ(−95), of degree 144,
-    took seconds). A value none of these settle raises :class:`UndecidableSign`: neither 0 nor not 0 is claimed.
+    ``simplify`` on a rational function of e of degree at most :data:`PROOF_E_DEGREE` (simplify's cost grows
+    with the degree: σ(49) − σ(−95), of degree 144, took seconds), each proof tried once for a value and its
+    negative. A value none of these settle raises :class:`UndecidableSign`: neither 0 nor not 0 is claimed.
 
     >>> bounded_sign(1 / (1 + symengine.exp(-400)) - 1)  # −e^{-400}: 0 to 173 places, then not
     -1
@@ -76,33 +77,31 @@ def bounded_sign(value) -> int:
         return ExactArithmetic.sign(value)
     except UndecidableSign:
         pass  # within 10^-100 of 0: more digits, an exact proof, or a refusal, not a guess
-    negated = -value  # a − b and b − a are one question (a tie is asked by the value, each partial, the table)
-    found = -_sign_within_budget(negated) if hash(negated) < hash(value) else _sign_within_budget(value)
-    if found is None:
-        raise UndecidableSign(f"{_shortened(value)} is 0 to at least 100 decimal places, but no exact proof that it "
-                              "is 0 was found within the work budget")
-    return found
-
-
-@functools.lru_cache(maxsize=256)  # a cache, as for compiled rules: the same tie is asked about several times
-def _sign_within_budget(value) -> int | None:
-    """:func:`bounded_sign` past the first 120 digits; None where it cannot be decided within the budget."""
     if node_count_at_most(value, DIGITS_NODES):
         for bits in (1600, 6400):  # as ExactArithmetic.sign at 400 bits: 20 digits kept as margin
             approximation = float(value.n(bits, real=True) * symengine.Integer(10) ** (int(bits * 0.301) - 20))
             if abs(approximation) > 1:
                 return 1 if approximation > 0 else -1
     if node_count_at_most(value, PROOF_NODES):
-        as_sympy = value._sympy_()
-        if as_sympy == 0:
+        as_sympy = value._sympy_()  # SymPy's form is canonical: −(a + b − c) and c − (a + b) are one
+        negated = -as_sympy  # a − b and b − a are one question (a tie is asked by the value, each partial, the table)
+        if _proved_zero(negated if hash(negated) < hash(as_sympy) else as_sympy):
             return 0
-        if not expanded_terms_at_most(as_sympy, MAX_EXPANDED_TERMS):
-            return None  # (a + b + c + 1)^30 in a few nodes: thousands of terms for expand and simplify
-        if sympy.expand(sympy.numer(sympy.together(as_sympy))) == 0:
-            return 0
-        if _low_degree_in_e(as_sympy) and sympy.simplify(as_sympy) == 0:
-            return 0
-    return None
+    raise UndecidableSign(f"{_shortened(value)} is 0 to at least 100 decimal places, but no exact proof that it is 0 "
+                          "was found within the work budget")
+
+
+@functools.lru_cache(maxsize=256)  # a cache, as for compiled rules: the same tie is asked about several times
+def _proved_zero(expr: sympy.Expr) -> bool:
+    """Whether a small SymPy value is proved 0: written as 0, or its numerator expanded to 0, or ``simplify`` on a
+    rational function of e of low degree; powers of sums that expand to many terms are not tried."""
+    if expr == 0:
+        return True
+    if not expanded_terms_at_most(expr, MAX_EXPANDED_TERMS):
+        return False  # (a + b + c + 1)^30 in a few nodes: thousands of terms for expand and simplify
+    if sympy.expand(sympy.numer(sympy.together(expr))) == 0:
+        return True
+    return _low_degree_in_e(expr) and sympy.simplify(expr) == 0
 
 
 def _low_degree_in_e(expr: sympy.Expr) -> bool:

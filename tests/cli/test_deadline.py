@@ -18,12 +18,11 @@ import pytest
 from cli_helpers import run
 from deadline import no_hang
 
-import symback.checker.mark as mark
-import symback.render.atomic as atomic
-import symback.render.write as write
+from symback.checker import mark
 from symback.cli import deadline
 from symback.errors import DeadlineExceeded
 from symback.problem.load import load
+from symback.render import atomic, write
 
 ROOT = Path(__file__).resolve().parents[2]
 WS23 = ROOT / "problems" / "ws23_backprop.toml"
@@ -160,7 +159,7 @@ main.main_exit(["grad", "p.toml", "--x", "1", "--y", "1", "--deadline", "0.3"])
 def test_a_command_stuck_in_one_call_into_c_is_stopped_by_the_watchdog_with_the_same_line():
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", STUCK], capture_output=True, text=True, env=environment,
-                          timeout=120)
+                          timeout=120, check=False)
     assert done.returncode == -signal.SIGKILL  # not the soft path: its handler could not run
     assert done.stderr.splitlines() == ["stuck", f"symback: {DeadlineExceeded(0.3, 'p.toml')}"]
     assert done.stdout == ""
@@ -176,3 +175,23 @@ def test_a_command_ending_in_time_leaves_no_watchdog_behind():
         out = process.stdout.read()  # EOF only once every holder of the pipe, a watchdog too, is gone
         process.wait()
     assert out == b"done\n" and process.returncode == 0
+
+
+def test_an_exercise_past_its_section_time_is_left_out_and_the_sheet_is_written(capsys, monkeypatch, tmp_path, small):
+    """A fifth of the deadline per section: exercise 2 never ends, so it is one sentence on the sheet and a remark,
+    and exercise 1 and the files are whole (exit code 0: the sheet says what it left out)."""
+    import symback.render.sheet as sheet
+
+    small.write_text(SMALL + '[[exercises]]\nid = "2"\ntask = "forward"\n', encoding="utf-8")
+    real = sheet.run_exercise
+    monkeypatch.setattr(sheet, "run_exercise", lambda problem, exercise_id, *args: forever() if exercise_id == "2"
+                        else real(problem, exercise_id, *args))
+    output = tmp_path / "out"
+    with no_hang():
+        code, out, err = run(capsys, "solve", small, "-o", output, "--format", "md,tex", "--deadline", "2.5")
+    assert code == 0 and out.splitlines() == [f"wrote {output / 'small.md'}", f"wrote {output / 'small.tex'}"]
+    assert err.splitlines() == ["symback: Exercise 2 was left out: its work took longer than the 0.5 s a section "
+                                "may take (--deadline SECONDS sets it: a fifth of the deadline)"]
+    markdown = (output / "small.md").read_text(encoding="utf-8")
+    assert "## Exercise 1" in markdown and markdown.split("## Exercise 2")[1].count("was left out") == 1
+    assert signal.getitimer(signal.ITIMER_REAL)[0] == 0

@@ -14,8 +14,8 @@ import pytest
 from cli_helpers import run
 from deadline import no_hang
 
-import symback.render.pdf as pdf
 from symback.problem.load import load
+from symback.render import pdf
 
 WORKING = """#!/bin/sh
 # a pdflatex that writes a one-page "PDF" and a log that asks for no rerun
