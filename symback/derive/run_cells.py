@@ -18,10 +18,11 @@ import sympy
 
 from ..numbers.parse import exact_number
 from ..numbers.rounding import round_exact, terminating_decimal
+from ..numbers.tidy import MAX_EXPANDED_TERMS, expanded_terms_at_most
 from ..runs.loop import MAX_TIDY_DEGREE
 from ..runs.optimize import RuleLine, RunValue
 from ..runs.optimizers.notation import POWER_SUFFIX, Equation
-from .budget import short_text, within_budget
+from .budget import MAX_NODES, node_count_at_most, short_text, within_budget
 from .chain_rule import plain_enough
 
 SHORT_CELL = 32
@@ -88,6 +89,7 @@ def cell(value: RunValue, limit: int = SHORT_CELL) -> Cell:
 
 
 _X = sympy.Symbol("_x_", positive=True)
+ONE_FORM_NODES = 4 * MAX_NODES  # nodes of a value brought into one form (cancelled, it may become short)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -104,6 +106,8 @@ def one_form(value: sympy.Expr) -> sympy.Expr:
     """
     if value.is_Rational or not isinstance(value, sympy.Expr):
         return value
+    if not node_count_at_most(value, ONE_FORM_NODES) or not expanded_terms_at_most(value, MAX_EXPANDED_TERMS):
+        return value  # cancel and factor cost more than a large value repays: it is shown by its decimal anyway
     powers = value.atoms(sympy.exp)
     if any(not power.args[0].is_Integer or abs(power.args[0]) > MAX_TIDY_DEGREE for power in powers):
         return value  # e^{1/2}, e^{1000}: not a polynomial of small degree in e
