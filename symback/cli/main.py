@@ -18,6 +18,7 @@ from .check import add_check_commands
 
 if TYPE_CHECKING:  # for the annotations only: importing it at run time would load SymPy for --help
     from ..numbers.rounding import Rounding
+    from ..problem.limits import Limits
 
 
 def _grad(args) -> int:
@@ -25,7 +26,7 @@ def _grad(args) -> int:
     from ..numbers.text import format_exact, split_numbers
     from ..problem.load import load
 
-    problem = load(args.problem)
+    problem = load(args.problem, limits_of(args))
     result = backprop(problem, split_numbers(args.x, "--x"), split_numbers(args.y, "--y"))
     wanted = split_names(args.params) if args.params else list(result.grad)
     unknown = [name for name in wanted if name not in result.grad]
@@ -53,7 +54,7 @@ def _exercise(args) -> int:
     from ..problem.load import load
     from ..render.terminal import format_steps
 
-    problem = load(args.problem)
+    problem = load(args.problem, limits_of(args))
     ids = [args.id] if args.id else [exercise.id for exercise in problem.exercises]
     for exercise_id in ids:
         print(format_steps(run_exercise(problem, exercise_id, rounding_of(args))))
@@ -64,7 +65,7 @@ def _solve(args) -> int:
     from ..problem.load import load
     from ..render.write import parse_formats, write_sheets
 
-    problem = load(args.problem)
+    problem = load(args.problem, limits_of(args))
     report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
                           appendix=not args.no_appendix, questions=args.questions)
     for path in report.written:
@@ -91,6 +92,19 @@ def rounding_of(args) -> Rounding | None:
             raise ArgumentError(f"--digits must be between 1 and 1000, got {args.digits}")
         return Rounding(args.digits)
     return None
+
+
+def limits_of(args) -> Limits | None:
+    """The size limits the command line sets (``--limit NAME=N``, repeatable); None: the defaults.
+
+    >>> limits_of(argparse.Namespace(limit=["layers=500"])).layers
+    500
+    """
+    if not args.limit:
+        return None
+    from ..problem.limits import Limits
+
+    return Limits.parse(args.limit)
 
 
 def _add_rounding(command: argparse.ArgumentParser) -> None:
@@ -126,6 +140,10 @@ def parser() -> argparse.ArgumentParser:
     _add_rounding(exercise)
     exercise.set_defaults(run=_exercise)
     add_check_commands(commands)
+    for command in commands.choices.values():  # each reads a problem file (check: answers files too)
+        command.add_argument("--limit", action="append", metavar="NAME=N",
+                             help="raise a size limit, e.g. --limit parameters=500000 (repeatable; the limits and "
+                                  "their defaults: docs/problem-format.md, Limits)")
     return top
 
 
