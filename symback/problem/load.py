@@ -185,7 +185,7 @@ class _NetworkSize:
         self._add(count, key, f"{len(rows)} × {len(rows[0])} = {count} parameters")
 
     def add_bias(self, units: int, key: str) -> None:
-        self._add(units, key, f"{units} biases")
+        self._add(units, key, f"{units} bias" + ("es" if units > 1 else ""))
 
     def _add(self, count: int, key: str, said: str) -> None:
         self.parameters += count
