@@ -17,11 +17,11 @@ if TYPE_CHECKING:  # for the annotations only: importing it at run time would lo
 
 def _answers(args) -> int:
     from ..checker.skeleton import answers_skeleton
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.write import write_atomically
-    from .main import limits_of
 
-    text = answers_skeleton(load(args.problem, limits_of(args)))
+    text = answers_skeleton(load(args.problem, Limits.parse(args.limit)))
     if not args.output:
         sys.stdout.write(text)
         return 0
@@ -38,10 +38,10 @@ def _check(args) -> int:
     from ..checker.checklist import build_checklist
     from ..checker.mark import check
     from ..checker.terminal import format_report
+    from ..problem.limits import Limits
     from ..problem.load import load
-    from .main import limits_of
 
-    limits = limits_of(args)
+    limits = Limits.parse(args.limit)
     checklist = build_checklist(load(args.problem, limits))
     policy = parse_tolerance(args.tolerance) if args.tolerance else None
     answers = Path(args.answers)

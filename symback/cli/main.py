@@ -18,15 +18,15 @@ from .check import add_check_commands
 
 if TYPE_CHECKING:  # for the annotations only: importing it at run time would load SymPy for --help
     from ..numbers.rounding import Rounding
-    from ..problem.limits import Limits
 
 
 def _grad(args) -> int:
     from ..engine.backprop import backprop
     from ..numbers.text import format_exact, split_numbers
+    from ..problem.limits import Limits
     from ..problem.load import load
 
-    problem = load(args.problem, limits_of(args))
+    problem = load(args.problem, Limits.parse(args.limit))
     result = backprop(problem, split_numbers(args.x, "--x"), split_numbers(args.y, "--y"))
     wanted = split_names(args.params) if args.params else list(result.grad)
     unknown = [name for name in wanted if name not in result.grad]
@@ -51,10 +51,11 @@ def split_names(text: str) -> list[str]:
 
 def _exercise(args) -> int:
     from ..derive.exercise import run_exercise
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.terminal import format_steps
 
-    problem = load(args.problem, limits_of(args))
+    problem = load(args.problem, Limits.parse(args.limit))
     ids = [args.id] if args.id else [exercise.id for exercise in problem.exercises]
     for exercise_id in ids:
         print(format_steps(run_exercise(problem, exercise_id, rounding_of(args))))
@@ -62,10 +63,11 @@ def _exercise(args) -> int:
 
 
 def _solve(args) -> int:
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.write import parse_formats, write_sheets
 
-    problem = load(args.problem, limits_of(args))
+    problem = load(args.problem, Limits.parse(args.limit))
     report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
                           appendix=not args.no_appendix, questions=args.questions)
     for path in report.written:
@@ -92,19 +94,6 @@ def rounding_of(args) -> Rounding | None:
             raise ArgumentError(f"--digits must be between 1 and 1000, got {args.digits}")
         return Rounding(args.digits)
     return None
-
-
-def limits_of(args) -> Limits | None:
-    """The size limits the command line sets (``--limit NAME=N``, repeatable); None: the defaults.
-
-    >>> limits_of(argparse.Namespace(limit=["layers=500"])).layers
-    500
-    """
-    if not args.limit:
-        return None
-    from ..problem.limits import Limits
-
-    return Limits.parse(args.limit)
 
 
 def _add_rounding(command: argparse.ArgumentParser) -> None:
