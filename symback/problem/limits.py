@@ -17,12 +17,13 @@ import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import ArgumentError, ProblemError
 
 
-def _limit(default: int, counts: str) -> int:
-    return field(default=default, metadata={"counts": counts})
+def _limit(default: int, counts: str) -> Any:
+    return field(default=default, metadata={"counts": counts})  # the docs' table says what each limit counts
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ class Limits:
         return f"the limit is {getattr(self, name)} (raise it with --limit {flag(name)}=N)"
 
     @classmethod
-    def parse(cls, settings: Iterable[str] | None, base: Limits | None = None) -> Limits:
-        """Limits from ``NAME=N`` settings (the command line's ``--limit``), the others as in ``base``.
+    def parse(cls, settings: Iterable[str] | None) -> Limits:
+        """Limits from ``NAME=N`` settings (the command line's ``--limit``, None for none), the others the defaults.
 
         >>> Limits.parse(["file-size=10_000_000", "layers=500"]).layers
         500
@@ -123,7 +124,7 @@ class Limits:
             if not _WHOLE.fullmatch(number.strip()) or int(number) < 1:
                 raise ArgumentError(f"--limit {setting}: expected a whole number of at least 1 after {name}=")
             changes[name.replace("-", "_")] = int(number)
-        return dataclasses.replace(base or cls(), **changes)
+        return cls(**changes)
 
 
 _WHOLE = re.compile(r"[0-9](?:_?[0-9])*")
