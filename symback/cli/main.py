@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # for the annotations only: importing it at run time would lo
 def _grad(args) -> int:
     from ..engine.backprop import backprop
     from ..numbers.text import format_exact, split_numbers
+    from ..problem.limits import Limits
     from ..problem.load import load
 
-    problem = load(args.problem)
+    problem = load(args.problem, Limits.parse(args.limit))
     result = backprop(problem, **point_of(problem, args, split_numbers))
     wanted = split_names(args.params) if args.params else list(result.grad)
     unknown = [name for name in wanted if name not in result.grad]
@@ -89,10 +90,11 @@ def split_names(text: str) -> list[str]:
 
 def _exercise(args) -> int:
     from ..derive.exercise import run_exercise
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.terminal import format_steps
 
-    problem = load(args.problem)
+    problem = load(args.problem, Limits.parse(args.limit))
     ids = [args.id] if args.id else [exercise.id for exercise in problem.exercises]
     for exercise_id in ids:
         print(format_steps(run_exercise(problem, exercise_id, rounding_of(args))))
@@ -100,10 +102,11 @@ def _exercise(args) -> int:
 
 
 def _solve(args) -> int:
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.write import parse_formats, write_sheets
 
-    problem = load(args.problem)
+    problem = load(args.problem, Limits.parse(args.limit))
     report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
                           appendix=not args.no_appendix, questions=args.questions)
     for path in report.written:
@@ -166,6 +169,10 @@ def parser() -> argparse.ArgumentParser:
     _add_rounding(exercise)
     exercise.set_defaults(run=_exercise)
     add_check_commands(commands)
+    for command in commands.choices.values():  # each reads a problem file (check: answers files too)
+        command.add_argument("--limit", action="append", metavar="NAME=N",
+                             help="raise a size limit, e.g. --limit parameters=500000 (repeatable; the limits and "
+                                  "their defaults: docs/problem-format.md, Limits)")
     return top
 
 

@@ -17,6 +17,7 @@ import sympy
 from ..errors import ParseError, ProblemError
 from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number
 from ..numbers.plain import plain_number
+from .limits import Limits
 from .model import Entry
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -277,19 +278,21 @@ def bias_entry_names(letter: str, units: int) -> list[str]:
     return [f"{letter.lower()}{unit}" for unit in range(1, units + 1)]
 
 
-def read_inputs(value: Any, key: str, limit: int) -> tuple[str, ...]:
-    """Input names from an array of names, or ``x1..xn`` from a count n (at most ``limit``).
+def read_inputs(value: Any, key: str, limits: Limits) -> tuple[str, ...]:
+    """Input names from an array of names, or ``x1..xn`` from a count n (at most ``limits.inputs``).
 
-    >>> read_inputs(3, "network.inputs", 100)
+    >>> read_inputs(3, "network.inputs", Limits())
     ('x1', 'x2', 'x3')
     """
     if type(value) is int:
-        if not 1 <= value <= limit:
-            raise ProblemError(key, f"the number of inputs must be from 1 to {limit}, got {value}")
+        if value < 1:
+            raise ProblemError(key, f"the number of inputs must be from 1 to {limits.inputs}, got {value}")
+        limits.check("inputs", value, key)
         return tuple(f"x{i}" for i in range(1, value + 1))
     if not isinstance(value, list) or not value:
         expected = 'input names such as ["x1", "x2"] or a count such as 2'
         raise ProblemError(key, f"expected {expected}, got {describe(value)}")
+    limits.check("inputs", len(value), key)
     names: dict[str, None] = {}
     for position, name in enumerate(value, 1):
         read_name(name, index_key(key, position), what="input name")
