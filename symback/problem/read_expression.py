@@ -20,7 +20,15 @@ import sympy
 
 from ..errors import ParseError, ProblemError
 from ..numbers.parse import CONSTANTS, FUNCTIONS, parse_expression
-from .fields import IDENTIFIER, Fields, describe, index_key, join_key, read_number
+from .fields import (
+    IDENTIFIER,
+    Fields,
+    check_name_length,
+    describe,
+    index_key,
+    join_key,
+    read_number,
+)
 from .limits import Limits
 from .model import ExpressionSpec
 
@@ -68,6 +76,7 @@ def _read_at(value: Any, key: str) -> dict[str, sympy.Expr]:
 def _check_name(name: str, key: str, what: str) -> None:
     if not IDENTIFIER.fullmatch(name) or name in CONSTANTS or name in FUNCTIONS:
         raise ProblemError(key, f"{name!r} cannot be {what} (letters, digits and _; not e, pi or a function name)")
+    check_name_length(name, key)
 
 
 def _read_stages(fields: Fields, at: dict[str, sympy.Expr], limits: Limits) -> tuple[tuple[str, str], ...]:
