@@ -180,7 +180,7 @@ def test_a_command_ending_in_time_leaves_no_watchdog_behind():
 def test_an_exercise_past_its_section_time_is_left_out_and_the_sheet_is_written(capsys, monkeypatch, tmp_path, small):
     """A fifth of the deadline per section: exercise 2 never ends, so it is one sentence on the sheet and a remark,
     and exercise 1 and the files are whole (exit code 0: the sheet says what it left out)."""
-    import symback.render.sheet as sheet
+    from symback.render import sheet
 
     small.write_text(SMALL + '[[exercises]]\nid = "2"\ntask = "forward"\n', encoding="utf-8")
     real = sheet.run_exercise
@@ -190,8 +190,8 @@ def test_an_exercise_past_its_section_time_is_left_out_and_the_sheet_is_written(
     with no_hang():
         code, out, err = run(capsys, "solve", small, "-o", output, "--format", "md,tex", "--deadline", "2.5")
     assert code == 0 and out.splitlines() == [f"wrote {output / 'small.md'}", f"wrote {output / 'small.tex'}"]
-    assert err.splitlines() == ["symback: Exercise 2 was left out: its work took longer than the 0.5 s a section "
-                                "may take (--deadline SECONDS sets it: a fifth of the deadline)"]
+    assert err.splitlines() == [("symback: Exercise 2 was left out: its work took longer than the 0.5 s a section "
+                                 "may take (--deadline SECONDS sets it: a fifth of the deadline)")]
     markdown = (output / "small.md").read_text(encoding="utf-8")
     assert "## Exercise 1" in markdown and markdown.split("## Exercise 2")[1].count("was left out") == 1
     assert signal.getitimer(signal.ITIMER_REAL)[0] == 0
