@@ -222,7 +222,7 @@ class Slowest:
         seconds = time.perf_counter() - start
         if seconds > self.seen.get(command, {}).get("seconds", 0):
             self.seen[command] = {"seconds": round(seconds, 3), "argv": list(argv), "files": files}
-            self.path.write_text(json.dumps(self.seen, ensure_ascii=False, indent=1), encoding="utf-8")
+            self.path.write_text(json.dumps(self.seen, indent=1), encoding="utf-8")
         return result
 
 
@@ -243,7 +243,7 @@ class Findings:
         except (Exception, pytest_failure()) as failure:  # noqa: BLE001 - every failure is a finding here
             line = {"test": test, "case": case, "failure": f"{type(failure).__name__}: {failure}"[:4000]}
             with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+                handle.write(json.dumps(line, default=str) + "\n")
 
 
 def pytest_failure() -> type[BaseException]:
