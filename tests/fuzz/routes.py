@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from grammar import INJECTIONS, number_texts
 from harness import PDF_SHARE, Sandbox, Slowest, ends_well, sandbox
@@ -28,8 +29,10 @@ from symback.render.terminal import format_steps
 
 def problem_via_api(case: tuple[str, str], base, findings) -> None:
     """A problem file (seed name, text) through the API in a sandbox under ``base``: the campaign's property."""
-    with findings.kept("problem via API", case), sandbox(base) as box, box.watch():
-        problem_through_api(case[1])
+    with findings.kept("problem via API", case), sandbox(base) as box:
+        path = box.add("problem.toml", case[1])
+        with box.watch():
+            problem_through_api(path)
 
 
 def problem_via_cli(case: CommandCase, base, slowest: Slowest, findings) -> None:
@@ -38,12 +41,18 @@ def problem_via_cli(case: CommandCase, base, slowest: Slowest, findings) -> None
         command_through_cli(case, box, slowest)
 
 
-def problem_through_api(text: str) -> None:
-    """Load the problem; run each exercise; build and render its sheet and its questions; write its answers
-    skeleton and mark it. Each stage ends in a result or the project's own error."""
-    problem = ends_well(lambda: symback.loads(text, source="fuzzed.toml"))
+def problem_through_api(path: Path) -> None:
+    """Load the problem; backpropagate at its first point; run each exercise; build and render its sheet and its
+    questions; write its answers skeleton and mark it. Each stage ends in a result or the project's own error."""
+    problem = ends_well(lambda: symback.load(path))
     if problem is None:
         return
+    point = next((e for e in problem.exercises if e.x is not None), None)
+    if problem.expression is not None or point is not None:
+        at = {} if point is None else {"x": point.x, "y": point.y or 0}
+        result = ends_well(lambda: symback.backprop(problem, **at))
+        if result is not None:
+            ends_well(lambda: result.decimals(4))
     for exercise in problem.exercises:
         result = ends_well(lambda exercise=exercise: run_exercise(problem, exercise.id))
         if result is not None:
