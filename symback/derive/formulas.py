@@ -13,6 +13,8 @@ from decimal import Decimal
 import sympy
 from sympy.printing.precedence import precedence as sympy_precedence
 
+from ..numbers.text import decimal_text
+
 ATOM, FUNCTION, POWER, PRODUCT, SUM = 1000, 70, 60, 50, 40
 
 
@@ -285,10 +287,7 @@ class DecimalLeaf(sympy.Symbol):
         return ((self.value,), {})
 
     def _latex(self, printer, exp=None):
-        value = self.value
-        exponent = value.adjusted()
-        shown = format(value, "f") if -5 <= exponent <= 12 else \
-            rf"{format(value.scaleb(-exponent), 'f')} \cdot 10^{{{exponent}}}"
+        shown = decimal_text(self.value)  # every digit, at any size (scaleb rounds to 28 digits, fails past 10^999999)
         return shown if exp is None else rf"\left({shown}\right)^{{{exp}}}"
 
     def _sympystr(self, printer):
