@@ -12,6 +12,8 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import tomllib
@@ -21,11 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from deadline import HANG, no_hang
 from hypothesis import HealthCheck, settings
 
 from symback.errors import SymbackError
 
+ROOT = Path(__file__).resolve().parents[2]  # the tree under test, for commands run in a process of their own
 HANG_SECONDS = int(os.environ.get("SYMBACK_FUZZ_HANG", HANG))
 MAX_MESSAGE = 1000  # characters: an error line that echoes a huge input in full is not one clear line
 STRICT = bool(os.environ.get("SYMBACK_FUZZ_STRICT"))  # a longer line fails (else it is a warning)
@@ -41,6 +45,7 @@ LONG_EXAMPLES = int(os.environ.get("SYMBACK_FUZZ_EXAMPLES", "10000"))
 LONG = settings(max_examples=(LONG_EXAMPLES + 1) // 2, deadline=None, suppress_health_check=list(HealthCheck),
                 print_blob=True)
 PDF_SHARE = 50  # the long run compiles a PDF for one command-line example in PDF_SHARE (pdflatex takes seconds)
+FRESH_SHARE = 25  # and runs one in FRESH_SHARE as `python -m symback` in a process of its own (as users run it)
 
 
 def quick(examples: int) -> settings:
@@ -112,7 +117,7 @@ def assert_whole_files(folder: Path) -> None:
     for path in sorted(folder.rglob("*")):
         if path.is_dir():
             continue
-        assert not path.name.startswith("."), f"a temporary file left behind: {path.name}"
+        assert not path.name.endswith(".partial"), f"a temporary file left behind: {path.name}"
         if path.suffix == ".pdf":
             data = path.read_bytes()
             assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"), f"{path.name} is not a whole PDF"
@@ -172,24 +177,40 @@ class Sandbox:
         if self.output.exists():
             assert_whole_files(self.output)
 
-    def run(self, argv: Sequence[str]) -> tuple[int, str, str]:
-        """``symback ARGV`` in-process, watched; the exit code is the command's, and an exit 2 says why in one
-        line (or argparse's usage, for arguments it cannot take)."""
-        from symback.cli.main import main
-
-        out, err = io.StringIO(), io.StringIO()
-        with self.watch(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                code = main(list(argv))
-            except SystemExit as stop:
-                code = stop.code
-        stderr = err.getvalue()
+    def run(self, argv: Sequence[str], *, fresh: bool = False) -> tuple[int, str, str]:
+        """``symback ARGV`` in-process (or, ``fresh``, as ``python -m symback`` in a process of its own, the way
+        a user runs it), watched; the exit code is the command's, and an exit 2 says why in one line (or
+        argparse's usage, for arguments it cannot take)."""
+        with self.watch():
+            code, stdout, stderr = self._fresh(argv) if fresh else self._in_process(argv)
         assert code in EXIT_CODES[argv[0]], f"exit code {code}; stderr: {stderr[-1000:]}"
         if code == 2:
             assert stderr.startswith(("symback: ", "usage: symback")), f"exit 2 without the one line: {stderr[-1000:]!r}"
             if stderr.startswith("symback: "):
                 assert_one_line(stderr)
-        return code, out.getvalue(), stderr
+        assert "Traceback" not in stderr, f"a traceback: {stderr[-1500:]}"
+        return code, stdout, stderr
+
+    @staticmethod
+    def _in_process(argv: Sequence[str]) -> tuple[int, str, str]:
+        from symback.cli.main import main
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(argv))
+            except SystemExit as stop:
+                code = stop.code
+        return code, out.getvalue(), err.getvalue()
+
+    def _fresh(self, argv: Sequence[str]) -> tuple[int, str, str]:
+        environment = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(self.temporary)}
+        try:
+            done = subprocess.run([sys.executable, "-m", "symback", *argv], capture_output=True, text=True,
+                                  errors="replace", env=environment, timeout=HANG_SECONDS - 1, check=False)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running after {HANG_SECONDS - 1} s: a hang")
+        return done.returncode, done.stdout, done.stderr
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grammar import INJECTIONS, number_texts
-from harness import PDF_SHARE, Sandbox, Slowest, ends_well, sandbox
+from harness import FRESH_SHARE, PDF_SHARE, Sandbox, Slowest, ends_well, sandbox
 from hypothesis import strategies as st
 from serialise import dumps_json
 from strategies import answers_seed, answers_seeds, problem_seeds
@@ -101,6 +101,7 @@ class CommandCase:
     answers: str | None = None
     answers_suffix: str = ".toml"
     problem_name: str = "problem.toml"
+    fresh: bool = False  # run as `python -m symback` in a process of its own
 
     @property
     def command(self) -> str:
@@ -116,8 +117,10 @@ PROBLEM_NAMES = ["problem.toml"] * 12 + ["mein Blatt (v2).toml", "Übung_3.toml"
 
 
 @st.composite
-def command_cases(draw, problems: st.SearchStrategy[tuple[str, str]], *, pdf: bool = False) -> CommandCase:
-    """A command (solve, grad, exercise, answers or check) on a problem drawn from ``problems``."""
+def command_cases(draw, problems: st.SearchStrategy[tuple[str, str]], *, long: bool = False) -> CommandCase:
+    """A command (solve, grad, exercise, answers or check) on a problem drawn from ``problems``; ``long``: the
+    long run's, which compiles a PDF now and then and runs some in a process of their own."""
+    pdf = long
     seed, text = draw(problems)
     command = draw(st.sampled_from(["solve", "solve", "grad", "exercise", "answers", "check"]))
     rounding = draw(st.sampled_from([None] * 6 + ROUNDINGS))
@@ -157,6 +160,7 @@ def command_cases(draw, problems: st.SearchStrategy[tuple[str, str]], *, pdf: bo
         rounding = None  # check takes none
     if rounding and command != "answers":
         argv.append(rounding)
+    case.fresh = long and draw(st.integers(1, FRESH_SHARE)) == 1
     return case
 
 
@@ -168,7 +172,7 @@ def command_through_cli(case: CommandCase, box: Sandbox, slowest: Slowest) -> in
         paths["{answers}"] = str(box.add("answers" + case.answers_suffix, case.answers))
         files["answers" + case.answers_suffix] = case.answers
     argv = [_filled(arg, paths) for arg in case.argv]
-    code, _, _ = slowest.timed(case.command, case.argv, files, lambda: box.run(argv))
+    code, _, _ = slowest.timed(case.command, case.argv, files, lambda: box.run(argv, fresh=case.fresh))
     return code
 
 

@@ -5,7 +5,7 @@ no file half-written, no hang."""
 from __future__ import annotations
 
 import pytest
-from harness import LONG, PDF_SHARE, quick, sandbox
+from harness import FRESH_SHARE, LONG, PDF_SHARE, quick, sandbox
 from hypothesis import given
 from hypothesis import strategies as st
 from routes import CommandCase, answers_through_api, command_through_cli, seed_checklist
@@ -19,17 +19,18 @@ def answers_via_api(case, json_format, fuzz_base, findings):
 
 
 @st.composite
-def check_commands(draw, json_format: bool, pdf: bool = False, quick: bool = False) -> CommandCase:
+def check_commands(draw, json_format: bool, long: bool = False, quick: bool = False) -> CommandCase:
     """``symback check PROBLEM ANSWERS`` with a feedback file, JSON or a tolerance, or a folder of answers."""
     problem, text = draw(answers_texts(json_format, quick))
     suffix = ".json" if json_format else ".toml"
     options = draw(st.sampled_from([[], ["-o", "{out}/feedback.md"], ["-o", "{out}/feedback.tex"],
                                     ["-o", "{out}/feedback.json"], ["--json"], ["--tolerance=decimal_places=2"],
                                     ["--tolerance=significant_figures=0"], ["--tolerance=relative=abc"]]))
-    if pdf and draw(st.integers(1, PDF_SHARE)) == 1:
+    if long and draw(st.integers(1, PDF_SHARE)) == 1:
         options = ["-o", "{out}/feedback.pdf"]
     return CommandCase(["check", "{problem}", "{answers}", *options], problem_seeds()[problem], text,
-                       answers_suffix=suffix, problem_name=problem)
+                       answers_suffix=suffix, problem_name=problem,
+                       fresh=long and draw(st.integers(1, FRESH_SHARE)) == 1)
 
 
 def answers_via_cli(case, fuzz_base, slowest, findings):
@@ -64,7 +65,7 @@ def test_mutated_answers_via_api_long(case, json_format, fuzz_base, findings):
 
 @pytest.mark.fuzz
 @LONG
-@given(case=check_commands(False, pdf=True))
+@given(case=check_commands(False, long=True))
 def test_mutated_answers_via_cli_long(case, fuzz_base, slowest, findings):
     answers_via_cli(case, fuzz_base, slowest, findings)
 
@@ -78,6 +79,6 @@ def test_mutated_json_answers_via_api_long(case, json_format, fuzz_base, finding
 
 @pytest.mark.fuzz
 @LONG
-@given(case=check_commands(True, pdf=True))
+@given(case=check_commands(True, long=True))
 def test_mutated_json_answers_via_cli_long(case, fuzz_base, slowest, findings):
     answers_via_cli(case, fuzz_base, slowest, findings)

@@ -31,6 +31,6 @@ def test_mutated_problem_via_api_long(case, fuzz_base, findings):
 
 @pytest.mark.fuzz
 @LONG
-@given(case=command_cases(problem_texts(), pdf=True))
+@given(case=command_cases(problem_texts(), long=True))
 def test_mutated_problem_via_cli_long(case, fuzz_base, slowest, findings):
     problem_via_cli(case, fuzz_base, slowest, findings)

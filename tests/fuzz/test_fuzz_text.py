@@ -119,13 +119,13 @@ def test_expression_text_in_problems_via_api_long(case, fuzz_base, findings):
 
 @pytest.mark.fuzz
 @LONG
-@given(case=command_cases(numbers_in_problems(), pdf=True))
+@given(case=command_cases(numbers_in_problems(), long=True))
 def test_number_text_in_problems_via_cli_long(case, fuzz_base, slowest, findings):
     problem_via_cli(case, fuzz_base, slowest, findings)
 
 
 @pytest.mark.fuzz
 @LONG
-@given(case=command_cases(expressions_in_problems(), pdf=True))
+@given(case=command_cases(expressions_in_problems(), long=True))
 def test_expression_text_in_problems_via_cli_long(case, fuzz_base, slowest, findings):
     problem_via_cli(case, fuzz_base, slowest, findings)
