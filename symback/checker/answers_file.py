@@ -31,11 +31,11 @@ from ..errors import ProblemError
 from ..numbers.parse import MAX_DIGITS
 from ..numbers.tolerance import Tolerance, read_tolerance
 from ..problem.fields import describe
+from ..problem.limits import Limits, check_toml_text
 from ..problem.toml_text import ExponentTooLarge, exact_decimal
 
 _TOP_KEYS = ("student", "id", "tolerance", "exercises")
 MAX_ID_CHARACTERS = 200  # a student id or an email address; longer is not one
-MAX_FILE_BYTES = 1_000_000  # an answers file is a few kilobytes; refuse to read a huge one
 MAX_KEY_LENGTH = 200  # no quantity or exercise is named by more characters (spaces aside): longer keys are shortened
 SHORT_KEY_LENGTH = 40  # how much of such a key is kept, before "…"
 
@@ -56,35 +56,47 @@ class AnswerSheet:
         object.__setattr__(self, "exercises", MappingProxyType(frozen))
 
 
-def load_answers(path: str | os.PathLike) -> AnswerSheet:
-    """Read an answers file (``.json`` as JSON, anything else as TOML).
+def load_answers(path: str | os.PathLike, limits: Limits | None = None) -> AnswerSheet:
+    """Read an answers file (``.json`` as JSON, anything else as TOML) within ``limits`` (None: the defaults;
+    ``answers_file_size``, ``answers`` and ``key_parts`` apply).
 
     >>> load_answers("no/such/answers.toml")
     Traceback (most recent call last):
     symback.errors.ProblemError: no/such/answers.toml: file: cannot read the file: No such file or directory
     """
     source = os.fspath(path)
+    limits = limits or Limits()
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(limits.answers_file_size + 1)  # a huge file is refused without reading it all
     except OSError as error:
         raise ProblemError("file", f"cannot read the file: {error.strerror or error}", source=source) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ProblemError("file", f"larger than {MAX_FILE_BYTES} bytes; not an answers file", source=source)
+    if len(data) > limits.answers_file_size:
+        message = f"more than {limits.answers_file_size} bytes; {limits.beyond('answers_file_size')}"
+        raise ProblemError("file", message, source=source)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
-    return loads_answers(text, source, json_format=Path(source).suffix.lower() == ".json")
+    return loads_answers(text, source, json_format=Path(source).suffix.lower() == ".json", limits=limits)
 
 
-def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = False) -> AnswerSheet:
-    """Read answers given as TOML (or JSON) text.
+def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = False,
+                  limits: Limits | None = None) -> AnswerSheet:
+    """Read answers given as TOML (or JSON) text, within ``limits`` (None: the defaults).
 
     >>> sheet = loads_answers('student = "Ada"\\n[exercises.1]\\nyhat = 0\\nL = "1"')
     >>> sheet.student, dict(sheet.exercises["1"])
     ('Ada', {'yhat': 0, 'L': '1'})
+    >>> loads_answers('[exercises.1]\\nyhat = 0\\nL = "1"', limits=Limits(answers=1))
+    Traceback (most recent call last):
+    symback.errors.ProblemError: <answers>: exercises: 2 answers; the limit is 1 (raise it with --limit answers=N)
     """
+    limits = limits or Limits()
+    try:  # before the TOML reader, whose time is quadratic in a key's dotted parts
+        check_toml_text(text, limits, "answers_file_size", values=False, keys=not json_format)
+    except ProblemError as error:
+        raise error.with_source(source) from None
     try:
         if json_format:
             data = json.loads(text, parse_float=exact_decimal, parse_constant=_reject_constant)
@@ -102,9 +114,11 @@ def loads_answers(text: str, source: str = "<answers>", *, json_format: bool = F
             reason = _too_many_digits(text)
         raise ProblemError(what.lower(), f"cannot read the {what}: {reason}", source=source) from None
     try:
-        return answer_sheet(data, source, shorthand=False)
+        sheet = answer_sheet(data, source, shorthand=False)
+        limits.check("answers", sum(map(len, sheet.exercises.values())), "exercises")
     except ProblemError as error:
         raise error.with_source(source) from None
+    return sheet
 
 
 def _reject_constant(name: str):

@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from ..errors import ArgumentError, ProblemError
 from ..numbers.tolerance import Tolerance
+from ..problem.limits import Limits
 from ..problem.model import Problem
 from .answers_file import load_answers
 from .checklist import Checklist, build_checklist
@@ -69,8 +70,9 @@ def feedback_names(files: Iterable[Path], kind: str) -> dict[Path, str]:
 
 def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kind: str = "md",
                 tolerance: Tolerance | None = None, progress: Progress | None = None,
-                workers: int | None = None) -> MarkingRun:
-    """Mark every answers file in ``folder``; write ``output/marks.csv`` and a feedback file per student.
+                workers: int | None = None, limits: Limits | None = None) -> MarkingRun:
+    """Mark every answers file in ``folder``; write ``output/marks.csv`` and a feedback file per student. Each
+    file is read within ``limits`` (None: the defaults); one past them is unreadable, the others are marked.
 
     The problem file's tolerance (or ``tolerance``) applies to everyone: a policy in a student's file is
     ignored, with a note in that student's feedback. PDFs are compiled by ``workers`` pdflatex runs at once
@@ -93,7 +95,7 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
             raise ArgumentError(INSTALL_HINT)
     output.mkdir(parents=True, exist_ok=True)
     run = MarkingRun()
-    marked = _mark_each(checklist, files, tolerance or checklist.tolerance, run)
+    marked = _mark_each(checklist, files, tolerance or checklist.tolerance, run, limits)
     targets = {path: output / name for path, name in feedback_names(files, kind).items()}
     if kind == "pdf":
         finished = _build_pdfs(marked, targets, run, workers or os.cpu_count() or 1)
@@ -113,12 +115,12 @@ def mark_folder(problem: Problem | Checklist, folder: Path, output: Path, *, kin
     return run
 
 
-def _mark_each(checklist: Checklist, files: list[Path], policy: Tolerance,
-               run: MarkingRun) -> Iterator[tuple[Path, Report | None]]:
+def _mark_each(checklist: Checklist, files: list[Path], policy: Tolerance, run: MarkingRun,
+               limits: Limits | None) -> Iterator[tuple[Path, Report | None]]:
     """Each file with its report, in order (None for a file that cannot be read, recorded in ``run``)."""
     for path in files:
         try:
-            sheet = load_answers(path)
+            sheet = load_answers(path, limits)
         except ProblemError as error:
             run.unreadable[path] = str(error)
             yield path, None

@@ -17,10 +17,11 @@ if TYPE_CHECKING:  # for the annotations only: importing it at run time would lo
 
 def _answers(args) -> int:
     from ..checker.skeleton import answers_skeleton
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.write import write_atomically
 
-    text = answers_skeleton(load(args.problem))
+    text = answers_skeleton(load(args.problem, Limits.parse(args.limit)))
     if not args.output:
         sys.stdout.write(text)
         return 0
@@ -37,19 +38,21 @@ def _check(args) -> int:
     from ..checker.checklist import build_checklist
     from ..checker.mark import check
     from ..checker.terminal import format_report
+    from ..problem.limits import Limits
     from ..problem.load import load
 
-    checklist = build_checklist(load(args.problem))
+    limits = Limits.parse(args.limit)
+    checklist = build_checklist(load(args.problem, limits))
     policy = parse_tolerance(args.tolerance) if args.tolerance else None
     answers = Path(args.answers)
     if answers.is_dir():
-        return _check_folder(checklist, answers, args, policy)
+        return _check_folder(checklist, answers, args, policy, limits)
     if args.format:
         raise ArgumentError("--format is for a folder of answers files; for one file, name the feedback file "
                             "with -o (.md, .tex, .pdf or .json)")
     if args.output and Path(args.output).is_dir():
         raise ArgumentError(f"-o: {args.output} is a folder; name a feedback file (.md, .tex, .pdf or .json)")
-    report = check(checklist, load_answers(answers), tolerance=policy)
+    report = check(checklist, load_answers(answers, limits), tolerance=policy)
     if args.output:
         from ..checker.folder import (
             save_report,  # feedback sheets: Jinja2 and the renderers, only when asked
@@ -67,7 +70,7 @@ def _check(args) -> int:
     return report.exit_code
 
 
-def _check_folder(checklist, folder: Path, args, policy) -> int:
+def _check_folder(checklist, folder: Path, args, policy, limits) -> int:
     from ..checker.folder import CSV_NAME, FEEDBACK_KINDS, mark_folder
     from ..checker.terminal import ProgressBar
 
@@ -77,7 +80,7 @@ def _check_folder(checklist, folder: Path, args, policy) -> int:
     if kind not in FEEDBACK_KINDS:
         raise ArgumentError(f"--format: unknown format {kind!r} (use {', '.join(FEEDBACK_KINDS)})")
     output = Path(args.output) if args.output else folder / "feedback"
-    run = mark_folder(checklist, folder, output, kind=kind, tolerance=policy, progress=ProgressBar())
+    run = mark_folder(checklist, folder, output, kind=kind, tolerance=policy, progress=ProgressBar(), limits=limits)
     for reason in run.unreadable.values():
         print(f"symback: {reason} (not marked)", file=sys.stderr)
     for reason in run.failed.values():

@@ -23,20 +23,60 @@ if TYPE_CHECKING:  # for the annotations only: importing it at run time would lo
 def _grad(args) -> int:
     from ..engine.backprop import backprop
     from ..numbers.text import format_exact, split_numbers
+    from ..problem.limits import Limits
     from ..problem.load import load
 
-    problem = load(args.problem)
-    result = backprop(problem, split_numbers(args.x, "--x"), split_numbers(args.y, "--y"))
+    problem = load(args.problem, Limits.parse(args.limit))
+    result = backprop(problem, **point_of(problem, args, split_numbers))
     wanted = split_names(args.params) if args.params else list(result.grad)
     unknown = [name for name in wanted if name not in result.grad]
     if unknown:
         raise ArgumentError(f"--params: unknown or frozen parameter {unknown[0]!r} (trainable: {', '.join(result.grad)})")
-    names = [name for name in result.values if not name.startswith("dL/d")] + [f"dL/d{name}" for name in wanted]
+    gradient = f"d{result.top}/d"  # dL/d…, or df/d… for an expression without a loss
+    names = [name for name in result.values if not name.startswith(gradient)] + [gradient + name for name in wanted]
     decimals = result.decimals(rounding_of(args) or problem.rounding)
     print(problem.title)
     for name in names:
         print(f"{name} = {format_exact(result.values[name])} ≈ {decimals[name]}")
     return 0
+
+
+def point_of(problem, args, split_numbers) -> dict:
+    """``grad``'s point as backprop's keywords: a network's ``--x`` and ``--y``; an expression's ``--at``
+    (variables changed from the file's ``expression.at``) and an optional target ``--y``."""
+    if problem.expression is None:
+        if args.at is not None:
+            raise ArgumentError("--at sets an expression's variables; this problem is a network: give --x and --y")
+        if args.x is None or args.y is None:
+            raise ArgumentError(f"a network problem needs --x and --y (its input has {len(problem.network.inputs)} "
+                                "values: --x 1,3 --y 2)")
+        return {"x": split_numbers(args.x, "--x"), "y": split_numbers(args.y, "--y")}
+    if args.x is not None:
+        at = ", ".join(f"{name}={value}" for name, value in problem.expression.at.items())
+        raise ArgumentError(f"this problem is an expression: it has no input x; its variables are at {at} "
+                            "(expression.at); change them with --at NAME=VALUE,...")
+    point = {"values": at_values(args.at) if args.at is not None else None}
+    if args.y is not None:
+        if problem.loss is None:
+            raise ArgumentError("--y is a target for the loss, and this expression's file has no [loss]: "
+                                "without --y the gradients are those of f")
+        point["y"] = split_numbers(args.y, "--y")[0]
+    return point
+
+
+def at_values(text: str) -> dict[str, str]:
+    """``"x=1, y=-2"`` -> ``{"x": "1", "y": "-2"}`` (the numbers are read by the problem's safe parser).
+
+    >>> at_values("x=1, y=1/2")
+    {'x': '1', 'y': '1/2'}
+    """
+    values = {}
+    for part in split_names(text):
+        name, equals, value = part.partition("=")
+        if not equals or not name.strip() or not value.strip():
+            raise ArgumentError(f"--at: {part!r} is not NAME=VALUE (for example --at x=1,y=-2)")
+        values[name.strip()] = value.strip()
+    return values
 
 
 def split_names(text: str) -> list[str]:
@@ -50,10 +90,11 @@ def split_names(text: str) -> list[str]:
 
 def _exercise(args) -> int:
     from ..derive.exercise import run_exercise
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.terminal import format_steps
 
-    problem = load(args.problem)
+    problem = load(args.problem, Limits.parse(args.limit))
     ids = [args.id] if args.id else [exercise.id for exercise in problem.exercises]
     for exercise_id in ids:
         print(format_steps(run_exercise(problem, exercise_id, rounding_of(args))))
@@ -61,10 +102,11 @@ def _exercise(args) -> int:
 
 
 def _solve(args) -> int:
+    from ..problem.limits import Limits
     from ..problem.load import load
     from ..render.write import parse_formats, write_sheets
 
-    problem = load(args.problem)
+    problem = load(args.problem, Limits.parse(args.limit))
     report = write_sheets(problem, Path(args.output), parse_formats(args.format), rounding_of(args),
                           appendix=not args.no_appendix, questions=args.questions)
     for path in report.written:
@@ -106,8 +148,9 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True)
     grad = commands.add_parser("grad", help="forward values, loss and gradients at one input, exact and decimal")
     grad.add_argument("problem", help="problem file (TOML)")
-    grad.add_argument("--x", required=True, help="input, comma-separated: 1,3 or 1/2,sqrt(2)")
-    grad.add_argument("--y", required=True, help="target, comma-separated for several outputs")
+    grad.add_argument("--x", help="a network's input, comma-separated: 1,3 or 1/2,sqrt(2)")
+    grad.add_argument("--y", help="the target, comma-separated for several outputs (an expression: puts its loss around f)")
+    grad.add_argument("--at", help="an expression's variables, changed from the file's: x=1,y=-2")
     grad.add_argument("--params", help="only these gradients, comma-separated (default: every trainable one)")
     _add_rounding(grad)
     grad.set_defaults(run=_grad)
@@ -126,6 +169,10 @@ def parser() -> argparse.ArgumentParser:
     _add_rounding(exercise)
     exercise.set_defaults(run=_exercise)
     add_check_commands(commands)
+    for command in commands.choices.values():  # each reads a problem file (check: answers files too)
+        command.add_argument("--limit", action="append", metavar="NAME=N",
+                             help="raise a size limit, e.g. --limit parameters=500000 (repeatable; the limits and "
+                                  "their defaults: docs/problem-format.md, Limits)")
     return top
 
 

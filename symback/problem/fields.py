@@ -17,9 +17,11 @@ import sympy
 from ..errors import ParseError, ProblemError
 from ..numbers.parse import CONSTANTS, FUNCTIONS, MAX_DIGITS, exact_number
 from ..numbers.plain import plain_number
+from .limits import Limits
 from .model import Entry
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+MAX_NAME = 12  # characters of a name: what a sheet's narrowest table column holds in one piece
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 NUMBER_NAMES = frozenset(CONSTANTS)
@@ -188,11 +190,29 @@ def read_name(text: str, key: str, what: str = "parameter name") -> str:
         raise ProblemError(key, f"expected a {what} (a string), got {describe(text)}")
     if not IDENTIFIER.fullmatch(text):
         raise ProblemError(key, f"{text!r} is not a valid {what} (ASCII letters, digits and _, starting with a letter)")
+    check_name_length(text, key)
     if text.startswith("yhat"):
         raise ProblemError(key, f"{text!r} cannot be a {what}: names starting with yhat are reserved")
     if text in RESERVED_NAMES:
         raise ProblemError(key, f"{text!r} cannot be a {what}: the name is reserved (e, pi, L and function names)")
     return text
+
+
+def check_name_length(name: str, key: str) -> None:
+    """Refuse a name longer than :data:`MAX_NAME` characters (a sheet prints it whole, in a table's column).
+
+    >>> check_name_length("x" * 13, "expression.at")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: expression.at: 'xxxxxxxxxxxxx' is too long for a name: at most 12 characters (it has 13), so that it fits a column of the sheet's tables
+    """
+    if len(name) > MAX_NAME:
+        raise ProblemError(key, f"{shortened_name(name)!r} is too long for a name: at most {MAX_NAME} characters "
+                                f"(it has {len(name)}), so that it fits a column of the sheet's tables")
+
+
+def shortened_name(name: str) -> str:
+    """A name as a message quotes it: at most 40 characters."""
+    return name if len(name) <= 40 else name[:39] + "…"
 
 
 def read_entry(value: Any, key: str) -> Entry:
@@ -277,19 +297,21 @@ def bias_entry_names(letter: str, units: int) -> list[str]:
     return [f"{letter.lower()}{unit}" for unit in range(1, units + 1)]
 
 
-def read_inputs(value: Any, key: str, limit: int) -> tuple[str, ...]:
-    """Input names from an array of names, or ``x1..xn`` from a count n (at most ``limit``).
+def read_inputs(value: Any, key: str, limits: Limits) -> tuple[str, ...]:
+    """Input names from an array of names, or ``x1..xn`` from a count n (at most ``limits.inputs``).
 
-    >>> read_inputs(3, "network.inputs", 100)
+    >>> read_inputs(3, "network.inputs", Limits())
     ('x1', 'x2', 'x3')
     """
     if type(value) is int:
-        if not 1 <= value <= limit:
-            raise ProblemError(key, f"the number of inputs must be from 1 to {limit}, got {value}")
+        if value < 1:
+            raise ProblemError(key, f"the number of inputs must be from 1 to {limits.inputs}, got {value}")
+        limits.check("inputs", value, key)
         return tuple(f"x{i}" for i in range(1, value + 1))
     if not isinstance(value, list) or not value:
         expected = 'input names such as ["x1", "x2"] or a count such as 2'
         raise ProblemError(key, f"expected {expected}, got {describe(value)}")
+    limits.check("inputs", len(value), key)
     names: dict[str, None] = {}
     for position, name in enumerate(value, 1):
         read_name(name, index_key(key, position), what="input name")

@@ -27,6 +27,7 @@ from .fields import (
     read_vector,
     some,
 )
+from .limits import Limits, check_toml_text
 from .losses import target_problem
 from .model import DatasetSpec, Entry, LayerSpec, LossSpec, NetworkSpec, Problem
 from .read_activation import ACTIVATION_OPTIONS, read_activation
@@ -40,27 +41,33 @@ _TOP_KEYS = ("title", "notes", "intro", "digits", "decimals", "appendix", "netwo
              "data")
 _NETWORK_KEYS = ("inputs", "layers", "frozen")
 _LAYER_KEYS = ("weights", "values", "bias", "bias_values", "activation", "slope", "derivative_at_zero")
-_MAX_INPUTS = 1_000_000  # sanity only: a real layer 1 needs that many columns written out
 
 
-def load(path: str | os.PathLike) -> Problem:
-    """Read and validate the problem file at ``path``.
+def load(path: str | os.PathLike, limits: Limits | None = None) -> Problem:
+    """Read and validate the problem file at ``path``, within ``limits`` (None: the defaults of
+    :class:`~symback.problem.limits.Limits`).
 
     >>> load("no/such/file.toml")
     Traceback (most recent call last):
     symback.errors.ProblemError: no/such/file.toml: file: cannot read the file: No such file or directory
     """
     source = shown_path(path)
+    limits = limits or Limits()
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            size = os.fstat(handle.fileno()).st_size  # 0 for a pipe: then what is read tells
+            if size <= limits.file_size:
+                data = handle.read(limits.file_size + 1)  # a file that grew is still not read past the limit
+                size = max(size, len(data))
     except OSError as error:
         raise ProblemError("file", f"cannot read the file: {error.strerror or error}", source=source) from None
+    if size > limits.file_size:
+        raise ProblemError("file", f"{size} bytes; {limits.beyond('file_size')}", source=source)
     try:
         text = data.decode("utf-8-sig")  # tolerate the byte-order mark some editors write
     except UnicodeDecodeError as error:
         raise ProblemError("file", f"not UTF-8 text (bad byte at offset {error.start})", source=source) from None
-    return loads(text, source=source)
+    return loads(text, source=source, limits=limits)
 
 
 def shown_path(path: str | bytes | os.PathLike) -> str:
@@ -73,8 +80,9 @@ def shown_path(path: str | bytes | os.PathLike) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def loads(text: str, source: str = "<string>") -> Problem:
-    """Validate a problem given as TOML text; ``source`` names it in error messages.
+def loads(text: str, source: str = "<string>", limits: Limits | None = None) -> Problem:
+    """Validate a problem given as TOML text; ``source`` names it in error messages. The text is refused before
+    it is read as TOML if it is past ``limits`` (None: the defaults) in size, values written or dotted keys.
 
     >>> problem = loads('''
     ... title = "One neuron"
@@ -94,13 +102,15 @@ def loads(text: str, source: str = "<string>") -> Problem:
     Traceback (most recent call last):
     symback.errors.ProblemError: p.toml: network.layers: missing key 'layers'
     """
+    limits = limits or Limits()
     try:
-        return _read_problem(read_toml(text), source)
+        check_toml_text(text, limits)
+        return _read_problem(read_toml(text), source, limits)
     except ProblemError as error:
         raise error.with_source(source) from None
 
 
-def _read_problem(data: dict, source: str) -> Problem:
+def _read_problem(data: dict, source: str, limits: Limits) -> Problem:
     top = Fields(data, "", _TOP_KEYS)
     title = top.string("title", required=True)
     notes = top.string("notes")
@@ -110,19 +120,19 @@ def _read_problem(data: dict, source: str) -> Problem:
         for key in ("network", "parameters", "data"):
             if key in top:
                 raise ProblemError(key, f"an expression problem has no [{key}]: give [expression] or [network]")
-        expression = read_expression(top.get("expression"))
+        expression = read_expression(top.get("expression"), limits)
         loss = read_loss(top.get("loss")) if "loss" in top else None
     else:
-        network = _read_network(top.get("network", required=True), top.get("parameters"))
+        network = _read_network(top.get("network", required=True), top.get("parameters"), limits)
         loss = read_loss(top.get("loss", required=True))
         if "data" in top:
-            data = read_data(top.get("data"), len(network.inputs), network.outputs)
+            data = read_data(top.get("data"), len(network.inputs), network.outputs, limits)
             _check_data_targets(data, loss)
-    exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data))
+    exercises = read_exercises(top.get("exercises"), Subject(network, expression, loss, data), limits)
     tolerance = read_tolerance(top.get("tolerance"), "tolerance", "problem file") if "tolerance" in top else None
     return Problem(title, network, loss, exercises, source=source, notes=notes, digits=sheet.digits,
                    tolerance=tolerance, expression=expression, data=data, decimals=sheet.decimals,
-                   appendix=sheet.appendix, intro=sheet.intro)
+                   appendix=sheet.appendix, intro=sheet.intro, limits=limits)
 
 
 def _check_data_targets(data: DatasetSpec, loss: LossSpec) -> None:
@@ -133,18 +143,20 @@ def _check_data_targets(data: DatasetSpec, loss: LossSpec) -> None:
             raise ProblemError(index_key("data.y", position), problem)
 
 
-def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
+def _read_network(table: Any, parameter_table: Any, limits: Limits) -> NetworkSpec:
     fields = Fields(table, "network", _NETWORK_KEYS)
-    inputs = read_inputs(fields.get("inputs", required=True), fields.key("inputs"), _MAX_INPUTS)
+    inputs = read_inputs(fields.get("inputs", required=True), fields.key("inputs"), limits)
     layer_tables = fields.get("layers", required=True)
     if not isinstance(layer_tables, list) or not layer_tables:
         got = describe(layer_tables) if layer_tables else "none"
         raise ProblemError(fields.key("layers"), f"expected at least one [[network.layers]] table, got {got}")
+    limits.check("layers", len(layer_tables), fields.key("layers"))
     parameters = ParameterTable(inputs)
     layers: list[LayerSpec] = []
+    size = _NetworkSize(limits)
     for number, layer_table in enumerate(layer_tables, 1):
         fan_in = layers[-1].units if layers else len(inputs)
-        layers.append(_read_layer(layer_table, number, fan_in, parameters))
+        layers.append(_read_layer(layer_table, number, fan_in, parameters, size))
     values = parameters.with_values(parameter_table)
     frozen = fields.get("frozen")
     if frozen is None:
@@ -159,7 +171,29 @@ def _read_network(table: Any, parameter_table: Any) -> NetworkSpec:
     return NetworkSpec(inputs, tuple(layers), values, frozenset(frozen))
 
 
-def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable) -> LayerSpec:
+class _NetworkSize:
+    """The parameters counted layer by layer against the limits, each matrix before a number of it is read."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.parameters = 0
+
+    def add_matrix(self, rows: list[list], key: str) -> None:
+        """A matrix's rows (checked with read_rows): the units of its layer and its entries."""
+        self.limits.check("units", len(rows), key, f"{len(rows)} units (rows of the matrix)")
+        count = len(rows) * len(rows[0])
+        self._add(count, key, f"{len(rows)} × {len(rows[0])} = {count} parameters")
+
+    def add_bias(self, units: int, key: str) -> None:
+        self._add(units, key, f"{units} bias" + ("es" if units > 1 else ""))
+
+    def _add(self, count: int, key: str, said: str) -> None:
+        self.parameters += count
+        with_earlier = "" if self.parameters == count else f", {self.parameters} with the layers before"
+        self.limits.check("parameters", self.parameters, key, said + with_earlier)
+
+
+def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable, size: _NetworkSize) -> LayerSpec:
     fields = Fields(table, f"network.layers[{number}]", _LAYER_KEYS)
     weights_key, values_key = fields.key("weights"), fields.key("values")
     receives = f"layer {number} receives {fan_in} inputs"
@@ -174,6 +208,7 @@ def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable
             raise ProblemError(values_key, message)
         rows = read_rows(fields.get("values"), values_key, f"the values of matrix {letter}")
         _check_shape(rows, fan_in, receives, values_key)
+        size.add_matrix(rows, values_key)
         names = matrix_entry_names(letter, len(rows), len(rows[0]))
         numbers = read_number_rows(rows, values_key)
         flat_names, flat_numbers = [n for row in names for n in row], [v for row in numbers for v in row]
@@ -184,10 +219,13 @@ def _read_layer(table: Any, number: int, fan_in: int, parameters: ParameterTable
             raise ProblemError(values_key, "'values' goes with a letter in 'weights', not with entries")
         rows = read_rows(given, weights_key, 'a letter such as "A", or the weights')
         _check_shape(rows, fan_in, receives, weights_key)
+        size.add_matrix(rows, weights_key)
         weights = tuple(
             tuple(parameters.add_entry(value, index_key(weights_key, r, c)) for c, value in enumerate(row, 1))
             for r, row in enumerate(rows, 1)
         )
+    if "bias" in fields:
+        size.add_bias(len(weights), fields.key("bias"))
     bias, bias_letter = _read_bias(fields, number, len(weights), parameters)
     options = {name: fields.get(name) for name in ACTIVATION_OPTIONS if name in fields}
     given_activation = fields.get("activation", required=True)

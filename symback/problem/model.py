@@ -15,6 +15,7 @@ import sympy
 
 from ..numbers.rounding import Rounding
 from ..numbers.tolerance import Tolerance
+from .limits import Limits
 
 Entry = Union[str, sympy.Expr]
 """A matrix or bias entry: a parameter's name, or an exact constant."""
@@ -194,6 +195,7 @@ class Problem:
     decimals: int | None = None  # fixed decimal places instead of significant digits on sheets
     appendix: tuple[str, ...] = APPENDIX_SECTIONS  # the appendix sections wanted (those that fit are printed)
     intro: str | None = None  # text printed under the title
+    limits: Limits = field(default=Limits(), compare=False, repr=False)  # read within these; runs keep to them
 
     @property
     def rounding(self) -> Rounding:

@@ -23,6 +23,7 @@ from .fields import (
     read_vector,
     some,
 )
+from .limits import Limits
 from .losses import KNOWN_LOSSES
 from .model import (
     PRESENTATIONS,
@@ -81,9 +82,10 @@ class Subject:
     data: DatasetSpec | None = None
 
 
-def read_exercises(value: Any, subject: Subject) -> tuple[ExerciseSpec, ...]:
+def read_exercises(value: Any, subject: Subject, limits: Limits | None = None) -> tuple[ExerciseSpec, ...]:
     """The ``[[exercises]]`` tables in order, each read against the problem's ``subject`` (its network or
-    expression, loss and data); an exercise may take its point from an earlier one (``at``).
+    expression, loss and data) within ``limits`` (None: the defaults); an exercise may take its point from an
+    earlier one (``at``).
 
     >>> from symback.problem.model import ExpressionSpec
     >>> subject = Subject(None, ExpressionSpec((("f", "x*x"),), {"x": 1}), None)
@@ -94,9 +96,11 @@ def read_exercises(value: Any, subject: Subject) -> tuple[ExerciseSpec, ...]:
         return ()
     if not isinstance(value, list):
         raise ProblemError("exercises", f"expected [[exercises]] tables, got {describe(value)}")
+    limits = limits or Limits()
+    limits.check("exercises", len(value), "exercises")
     earlier: dict[str, ExerciseSpec] = {}
     for position, table in enumerate(value, 1):
-        exercise = _read_exercise(table, position, subject, earlier)
+        exercise = _read_exercise(table, position, subject, earlier, limits)
         earlier[exercise.id] = exercise
     return tuple(earlier.values())
 
@@ -109,7 +113,8 @@ def _exercise_id(value: Any, key: str) -> str:
     return value
 
 
-def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[str, ExerciseSpec]) -> ExerciseSpec:
+def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[str, ExerciseSpec],
+                   limits: Limits) -> ExerciseSpec:
     path = f"exercises[{position}]"
     if isinstance(table, dict) and "id" in table:  # name the exercise by its id in every message
         exercise_id = _exercise_id(table["id"], join_key(path, "id"))
@@ -139,6 +144,11 @@ def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[st
     elif task in ("optimize", "train") and lr is not None:
         spec_of_optimizer = OptimizerSpec("sgd", lr)
     _check_needs(task, fields, subject, point, lr, spec_of_optimizer)
+    steps = read_count(fields.get("steps"), fields.key("steps"), "steps", limits, "steps") if "steps" in fields else None
+    epochs = read_count(fields.get("epochs"), fields.key("epochs"), "epochs", limits, "epochs") \
+        if "epochs" in fields else None
+    if task == "train":
+        _check_passes(epochs or 1, len(subject.data), fields.key("epochs" if epochs else "task"), limits)
     presentation = fields.string("presentation")
     if presentation is not None and presentation not in PRESENTATIONS:
         raise ProblemError(fields.key("presentation"),
@@ -155,9 +165,9 @@ def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[st
         show=_read_show(fields.get("show"), fields.key("show")),
         text=fields.string("text"),
         optimizer=spec_of_optimizer,
-        steps=read_count(fields.get("steps"), fields.key("steps"), "steps") if "steps" in fields else None,
-        batch=read_batch(fields.get("batch"), fields.key("batch")) if "batch" in fields else None,
-        epochs=read_count(fields.get("epochs"), fields.key("epochs"), "epochs") if "epochs" in fields else None,
+        steps=steps,
+        batch=read_batch(fields.get("batch"), fields.key("batch"), limits) if "batch" in fields else None,
+        epochs=epochs,
         values=point.get("values", {}),
         presentation=presentation,
     )
@@ -225,6 +235,12 @@ def _check_needs(task: str, fields: Fields, subject: Subject, point: dict, lr, s
     if "batch" in fields and subject.data is not None and isinstance(fields.get("batch"), int) \
             and fields.get("batch") > len(subject.data):
         raise ProblemError(fields.key("batch"), f"a batch of {fields.get('batch')} from {len(subject.data)} samples")
+
+
+def _check_passes(epochs: int, samples: int, key: str, limits: Limits) -> None:
+    """A training run passes every sample forward and backward once an epoch, at least."""
+    passes = epochs * samples
+    limits.check("passes", passes, key, f"{epochs} epochs × {samples} samples = {passes} sample passes")
 
 
 def _surely_positive(value: sympy.Expr) -> bool:

@@ -20,17 +20,28 @@ import sympy
 
 from ..errors import ParseError, ProblemError
 from ..numbers.parse import CONSTANTS, FUNCTIONS, parse_expression
-from .fields import IDENTIFIER, Fields, describe, index_key, join_key, read_number
+from .fields import (
+    IDENTIFIER,
+    Fields,
+    check_name_length,
+    describe,
+    index_key,
+    join_key,
+    read_number,
+)
+from .limits import Limits
 from .model import ExpressionSpec
 
 _KEYS = ("f", "stages", "at", "params", "ties")
 _STAGE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$", re.DOTALL)
 TIES = ("split", "first")
-MAX_STAGES = 200
+# an operation of the circuit: an operator (a sign or a folded constant counts too: an upper bound) or a call
+_OPERATION = re.compile(r"[-+*/^\u00b7\u00d7\u2212]|[A-Za-z_][A-Za-z0-9_]*[ \t]*\(")
 
 
-def read_expression(table: Any) -> ExpressionSpec:
-    """An :class:`ExpressionSpec` from the ``[expression]`` table; mistakes name the key.
+def read_expression(table: Any, limits: Limits | None = None) -> ExpressionSpec:
+    """An :class:`ExpressionSpec` from the ``[expression]`` table, within ``limits`` (None: the defaults);
+    mistakes name the key.
 
     >>> spec = read_expression({"f": "x*y + max(x, y)", "at": {"x": 2, "y": -1}})
     >>> spec.stages, dict(spec.at), spec.ties
@@ -43,7 +54,7 @@ def read_expression(table: Any) -> ExpressionSpec:
     at = _read_at(fields.get("at", required=True), fields.key("at"))
     if ("f" in fields) == ("stages" in fields):
         raise ProblemError("expression", "give either f (one expression) or stages (a list of \"name = expression\")")
-    stages = _read_stages(fields, at)
+    stages = _read_stages(fields, at, limits or Limits())
     params = _read_params(fields.get("params"), fields.key("params"), at)
     ties = fields.get("ties") if "ties" in fields else "split"
     if ties not in TIES:
@@ -65,19 +76,22 @@ def _read_at(value: Any, key: str) -> dict[str, sympy.Expr]:
 def _check_name(name: str, key: str, what: str) -> None:
     if not IDENTIFIER.fullmatch(name) or name in CONSTANTS or name in FUNCTIONS:
         raise ProblemError(key, f"{name!r} cannot be {what} (letters, digits and _; not e, pi or a function name)")
+    check_name_length(name, key)
 
 
-def _read_stages(fields: Fields, at: dict[str, sympy.Expr]) -> tuple[tuple[str, str], ...]:
+def _read_stages(fields: Fields, at: dict[str, sympy.Expr], limits: Limits) -> tuple[tuple[str, str], ...]:
     if "f" in fields:
         texts = [(fields.key("f"), fields.get("f"), "f")]
     else:
         raw = fields.get("stages")
-        if not isinstance(raw, list) or not raw or len(raw) > MAX_STAGES:
-            raise ProblemError(fields.key("stages"), f"expected 1 to {MAX_STAGES} strings \"name = expression\", "
+        if not isinstance(raw, list) or not raw:
+            raise ProblemError(fields.key("stages"), f"expected 1 to {limits.stages} strings \"name = expression\", "
                                                      f"got {_what(raw)}")
+        limits.check("stages", len(raw), fields.key("stages"))
         texts = [(index_key(fields.key("stages"), i), text, None) for i, text in enumerate(raw, 1)]
     names = {name: sympy.Symbol(name, real=True) for name in at}
     stages = []
+    operations = 0
     for key, text, name in texts:
         if not isinstance(text, str):
             raise ProblemError(key, f"expected a string, got {describe(text)}")
@@ -95,12 +109,27 @@ def _read_stages(fields: Fields, at: dict[str, sympy.Expr]) -> tuple[tuple[str, 
         except ParseError as error:
             variables = ", ".join(at)
             raise ProblemError(key, f"{error}; the variables are those of expression.at: {variables}") from None
+        operations = _count_operations(text, operations, key, limits)
         names[name] = sympy.Symbol(name, real=True)
         stages.append((name, text))
     unused = [name for name in at if not any(re.search(rf"\b{name}\b", text) for _, text in stages)]
     if unused:
         raise ProblemError(join_key(fields.key("at"), unused[0]), f"variable {unused[0]!r} does not occur in the expression")
     return tuple(stages)
+
+
+def _count_operations(text: str, before: int, key: str, limits: Limits) -> int:
+    """The operations of the expression so far with those of ``text``, refused past the limit of nodes (counted
+    in the text: the circuit is built later, from the texts).
+
+    >>> _count_operations("max(x, y) + 2*x", 0, "expression.f", Limits())
+    3
+    """
+    here = len(_OPERATION.findall(text))
+    total = before + here
+    said = f"{here} operations" + ("" if total == here else f", {total} with the stages before")
+    limits.check("nodes", total, key, said + " (counted from the operators and function calls)")
+    return total
 
 
 def _read_params(value: Any, key: str, at: dict) -> tuple[str, ...] | None:

@@ -23,11 +23,9 @@ import sympy
 
 from ..errors import ArgumentError, ProblemError
 from .fields import Fields, describe, index_key, join_key, read_number, read_vector
+from .limits import Limits
 from .model import DatasetSpec, OptimizerSpec
 from .optimizer_options import OPTIMIZER_DEFAULTS, optimizer_defaults, range_problem
-
-MAX_STEPS = 1000
-MAX_SAMPLES = 10_000
 
 
 def read_optimizer(value: Any, lr: sympy.Expr | None, key: str, lr_key: str) -> OptimizerSpec:
@@ -96,24 +94,28 @@ def _surely_positive(value: sympy.Expr) -> bool:
         return False
 
 
-def read_count(value: Any, key: str, what: str, limit: int = MAX_STEPS) -> int:
-    """A whole number from 1 to ``limit`` (steps, epochs, a batch size).
+def read_count(value: Any, key: str, what: str, limits: Limits, limit: str) -> int:
+    """A whole number from 1 to the limit named ``limit`` (steps, epochs, a batch size).
 
-    >>> read_count(3, "steps", "steps")
+    >>> read_count(3, "steps", "steps", Limits(), "steps")
     3
+    >>> read_count(3, "steps", "steps", Limits(steps=2), "steps")
+    Traceback (most recent call last):
+    symback.errors.ProblemError: steps: 3 steps; the limit is 2 (raise it with --limit steps=N)
     """
-    if type(value) is not int or not 1 <= value <= limit:
+    if type(value) is not int or value < 1:
         got = value if type(value) is int else f"{describe(value)} {value!r}" if isinstance(value, str) \
             else f"{describe(value)} {str(value).lower()}"
-        raise ProblemError(key, f"expected a whole number of {what} from 1 to {limit}, got {got}")
+        raise ProblemError(key, f"expected a whole number of {what} from 1 to {getattr(limits, limit)}, got {got}")
+    limits.check(limit, value, key, f"{value} {what}")
     return value
 
 
-def read_batch(value: Any, key: str) -> int | None:
-    """``"full"`` (None: the whole dataset in each step) or a batch size."""
+def read_batch(value: Any, key: str, limits: Limits) -> int | None:
+    """``"full"`` (None: the whole dataset in each step) or a batch size (at most the limit of samples)."""
     if value == "full":
         return None
-    return read_count(value, key, "samples per step (or \"full\")", MAX_SAMPLES)
+    return read_count(value, key, "samples per step (or \"full\")", limits, "samples")
 
 
 def _count(number: int, noun: str) -> str:
@@ -121,20 +123,20 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def read_data(table: Any, inputs: int, outputs: int) -> DatasetSpec:
+def read_data(table: Any, inputs: int, outputs: int, limits: Limits) -> DatasetSpec:
     """The ``[data]`` samples: ``x`` rows of ``inputs`` numbers, ``y`` one entry or row of ``outputs`` each.
 
-    >>> data = read_data({"x": [[0, 1], [1, 0]], "y": [1, 0]}, 2, 1)
+    >>> data = read_data({"x": [[0, 1], [1, 0]], "y": [1, 0]}, 2, 1, Limits())
     >>> len(data), data.y
     (2, ((1,), (0,)))
     """
     fields = Fields(table, "data", ("x", "y"))
     xs, ys = fields.get("x", required=True), fields.get("y", required=True)
     for name, rows in (("x", xs), ("y", ys)):
-        if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_SAMPLES:
-            got = describe(rows) if not isinstance(rows, list) else "an empty array" if not rows \
-                else f"an array of {len(rows):,}"
-            raise ProblemError(fields.key(name), f"expected an array of 1 to {MAX_SAMPLES} samples, got {got}")
+        if not isinstance(rows, list) or not rows:
+            got = describe(rows) if not isinstance(rows, list) else "an empty array"
+            raise ProblemError(fields.key(name), f"expected an array of 1 to {limits.samples} samples, got {got}")
+        limits.check("samples", len(rows), fields.key(name))
     if len(xs) != len(ys):
         raise ProblemError(fields.key("y"), f"{_count(len(ys), 'target')} for {_count(len(xs), 'sample')} of x")
     x = tuple(read_vector(row, index_key(fields.key("x"), i), inputs, "one per input", bare_number=inputs == 1)

@@ -26,7 +26,7 @@ from ..derive.prose import relation
 from ..numbers.text import decimal_text
 from .author_text import with_names
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
-from .equations import equation_rows
+from .equations import breakable_cells, equation_rows
 from .exercise import exercise_view
 from .markdown import code_span, finish_markdown
 from .notation import Notation, latex_number
@@ -212,6 +212,7 @@ def _environment(kind: str, notation: Notation) -> jinja2.Environment:
         remark=functools.partial(remark_text, escape=escape_tex if kind == "tex" else escape_md),
         code=code_tex if kind == "tex" else code_span,
         breakable=breakable_tex if kind == "tex" else escape_md,
+        breakable_cells=breakable_cells if kind == "tex" else str,  # wide math in a narrow table cell
         heading=heading_tex if kind == "tex" else escape_md,
         shortened=shortened,
         plot_series=_plot_series,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..derive.claims import check_claimed_names
 from ..engine.backprop import problem_kind
 from ..problem.model import ExerciseSpec, Problem
 from .asked import Segment, asked, number, states_its_numbers
@@ -59,6 +60,8 @@ def build_questions(problem: Problem) -> QuestionSheet:
     kind = problem_kind(problem).name
     builder = PROBLEM_PARTS[kind]
     notation = builder.notation(problem)
+    for exercise in problem.exercises:
+        check_claimed_names(problem, exercise)  # a claim the solution would refuse is refused here too
     questions = tuple(question(problem, exercise, notation) for exercise in problem.exercises)
     data = _data(problem, notation) if any(e.task == "train" for e in problem.exercises) else ()
     return QuestionSheet(problem.title, problem.intro, problem.source_name, notation, kind,

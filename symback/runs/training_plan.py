@@ -21,10 +21,11 @@ from ..engine.gradients import objective_and_gradients
 from ..engine.graph import Graph
 from ..errors import ArgumentError
 from ..numbers.arithmetic import DECIMAL, DecimalArithmetic
+from ..problem.limits import Limits
 from ..problem.model import ExerciseSpec, OptimizerSpec, Problem
 from .optimizers import optimizer, optimizer_step
 
-MAX_PASSES = 400_000  # forward-and-backward passes of one sample at one precision, over the whole run
+MAX_PASSES = Limits().passes  # the default limit of sample passes over a whole run (the problem's limits rule)
 DATASET_LOSS = ("step", "epoch", "none")  # when the loss over all samples is measured
 
 
@@ -106,9 +107,9 @@ def plan_run(problem: Problem, exercise: ExerciseSpec, dataset_loss: str = "step
         tuple(trainable), spec, MappingProxyType({**optimizer(spec.kind).defaults, **spec.options}), schedule,
         dataset_loss != "none",
     )
-    if plan.passes > MAX_PASSES:
-        raise ArgumentError(f"this run takes {plan.passes:,} sample passes, more than {MAX_PASSES:,}: use fewer "
-                            "epochs, larger batches, or measure the loss over all samples less often")
+    if plan.passes > problem.limits.passes:
+        raise ArgumentError(f"this run takes {plan.passes} sample passes; {problem.limits.beyond('passes')}, or use "
+                            "fewer epochs, larger batches, or measure the loss over all samples less often")
     return plan
 
 

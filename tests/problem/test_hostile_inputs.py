@@ -183,3 +183,35 @@ def test_a_long_sum_with_both_signs_works(tmp_path, capsys):
         code, out, err = run(capsys, "exercise", path, "1")
     assert code == 0, err
     assert f"df/dx = {sympy.diff(whole, x)}" in out and f"df/dy = {sympy.diff(whole, y)}" in out
+
+
+NAMED = {  # each place a file names something, with the key its refusal names
+    "input": ('title = "t"\n[network]\ninputs = ["NAME", "x2"]\n[[network.layers]]\nweights = "A"\n'
+              'values = [[1, 2]]\nactivation = "identity"\n[loss]\nkind = "squared_error"\n', "network.inputs[1]"),
+    "parameter": ('title = "t"\n[network]\ninputs = 1\n[[network.layers]]\nweights = [["NAME"]]\n'
+                  'activation = "identity"\n[parameters]\nNAME = 2\n[loss]\nkind = "squared_error"\n',
+                  "network.layers[1].weights"),
+    "variable": ('title = "t"\n[expression]\nf = "NAME * 2"\nat = { NAME = 3 }\n', "expression.at.NAME"),
+    "stage": ('title = "t"\n[expression]\nstages = ["NAME = x * 2", "f = NAME + 1"]\nat = { x = 3 }\n',
+              "expression.stages"),
+}
+
+
+@pytest.mark.parametrize("place", NAMED)
+def test_a_name_of_more_than_12_characters_is_refused_where_it_is_named(place):
+    """A sheet prints a name whole in a table's column: 12 characters fit, 13 are one line naming the key."""
+    source, key = NAMED[place]
+    fits = "n" + "a" * 11
+    problem = symback.loads(source.replace("NAME", fits))
+    assert fits in problem_names(problem)
+    too_long = fits + "m"
+    with pytest.raises(symback.errors.ProblemError) as refused:
+        symback.loads(source.replace("NAME", too_long))
+    message = str(refused.value)
+    assert message.startswith("<string>: " + key.replace("NAME", too_long)) and "at most 12 characters (it has 13)" in message
+
+
+def problem_names(problem) -> set[str]:
+    """Every name the problem defines, read back from its graph."""
+    return {node.name for node in symback.backprop(problem, **({"x": [1, 1][:len(problem.network.inputs)],
+                                                                "y": 0} if problem.network else {})).nodes}

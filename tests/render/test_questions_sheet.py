@@ -123,3 +123,25 @@ def test_solve_questions_writes_every_format(capsys, tmp_path):
         text = subprocess.run(["pdftotext", str(tmp_path / "circuit_cs231n-questions.pdf"), "-"],
                               capture_output=True, text=True).stdout
         assert "Exercise 3" in text and "Backpropagate" in text
+
+
+@pytest.mark.parametrize("problem_file, exercise_id, name", [
+    ("ws23_backprop.toml", "3", "nope"), ("ws23_backprop.toml", "3", "z1_2"), ("ws23_backprop.toml", "3", "dL/da22"),
+    ("ws23_backprop.toml", "3", "dL/dnope"), ("ws23_backprop.toml", "3", "h2_1"), ("circuit_cs231n.toml", "2", "q3"),
+    ("circuit_cs231n.toml", "2", "df/dx"), ("circuit_cs231n.toml", "2", "dL/dx"), ("circuit_cs231n.toml", "2", "num"),
+])
+def test_the_questions_sheet_refuses_a_claim_exactly_when_the_solution_does(capsys, tmp_path, problem_file,
+                                                                           exercise_id, name):
+    """``show`` names a quantity: the questions sheet (nothing computed) and the solution (the claim checked on
+    the exact pass) agree on which names are quantities; a refusal is one line and writes no file."""
+    source = (ROOT / "problems" / problem_file).read_text(encoding="utf-8")
+    marker = f'id = "{exercise_id}"\n'
+    path = tmp_path / problem_file
+    path.write_text(source.replace(marker, f'{marker}show = {{ "{name}" = 0 }}\n', 1).replace(
+        "show = { yhat = 0 }\n", ""), encoding="utf-8")
+    codes = []
+    for questions in ([], ["--questions"]):
+        codes.append(run(capsys, "solve", path, "-o", tmp_path / "out", "--format", "md", *questions)[0])
+        if codes[-1] == 2:
+            assert not list((tmp_path / "out").glob("*questions*")) or not questions
+    assert codes[0] == codes[1], codes

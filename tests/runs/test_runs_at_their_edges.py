@@ -236,7 +236,7 @@ def test_options_at_the_edge_of_their_range_are_allowed(optimizer):
 
 
 @pytest.mark.parametrize("steps, shown", [('"3"', "a string '3'"), ("2.5", "a float 2.5"), ("true", "a boolean true"),
-                                          ("1000000000", "1000000000")])
+                                          ("0", "0")])
 def test_a_count_of_the_wrong_type_is_named_in_toml_words(steps, shown):
     with pytest.raises(symback.errors.ProblemError) as caught:
         symback.loads(OPTIMIZE.format(optimizer='"sgd"\nlr = 1', steps=steps))
