@@ -151,7 +151,8 @@ def table_view(result: ExerciseResult, notation: Notation, forward_as_in: str | 
             forks = tuple(g for g in gradients if len(g.uses) > 1)
             diagram = value_diagram(result.result.graph, forward, backward, notation)
     updates = tuple(step for step in result.steps if step.kind == "update")
-    rows = () if forward_as_in else tuple(_forward_row(row, forward, notation) for row in forward.rows)
+    numbers = _decimal_numbers(forward) if not forward_as_in else {}  # once: a row's formula names a few of them
+    rows = () if forward_as_in else tuple(_forward_row(row, numbers, notation) for row in forward.rows)
     return TableView(
         target=forward.target,
         target_name=forward.target_name,
@@ -217,7 +218,7 @@ def _substitution(expr, exact_form, value, numbers: dict, notation: Notation):
     return substituted, bool(substituted.atoms(DecimalLeaf))
 
 
-def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
+def _forward_row(row, numbers: dict, notation: Notation) -> ForwardRow:
     operation = OPERATION_WORDS.get(row.operation, row.operation)
     definition = row.definition
     if row.operation == "loss":
@@ -227,8 +228,7 @@ def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
                               False, shown(row.quantity, notation))
     substituted, approximate = None, False
     if definition is not None:
-        substituted, approximate = _substitution(definition, row.substituted, row.quantity.exact,
-                                                 _decimal_numbers(step), notation)
+        substituted, approximate = _substitution(definition, row.substituted, row.quantity.exact, numbers, notation)
     return ForwardRow(row.name, operation, definition, substituted, approximate, shown(row.quantity, notation))
 
 
