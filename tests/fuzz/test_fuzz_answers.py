@@ -38,7 +38,7 @@ def answers_via_cli(case, fuzz_base, slowest, findings):
         command_through_cli(case, box, slowest)
 
 
-@quick(5)
+@quick(4)
 @given(case=answers_texts(quick=True), json_format=st.just(False))
 def test_mutated_answers_via_api(case, json_format, fuzz_base, findings):
     answers_via_api(case, json_format, fuzz_base, findings)

@@ -1,6 +1,7 @@
 """Number and expression text from the grammar (grammar.py), read by the safe parser directly and in its places
 in problem files (a weight, an input, a rate; an activation, a circuit's f or stage), through the API and the
-command line: a value or one line of the project's own error, nothing written outside the output folder, no hang."""
+command line: a value or one line of the project's own error, nothing written outside the output folder, no hang.
+The default run reads the text directly (the whole pipeline on each example is the long run's)."""
 
 from __future__ import annotations
 
@@ -56,30 +57,6 @@ def test_answer_text(text, fuzz_base, findings):
 @given(text=expression_texts())
 def test_expression_text(text, fuzz_base, findings):
     read_expression(text, fuzz_base, findings)
-
-
-@quick(2)
-@given(case=numbers_in_problems(quick=True))
-def test_number_text_in_problems_via_api(case, fuzz_base, findings):
-    problem_via_api(case, fuzz_base, findings)
-
-
-@quick(2)
-@given(case=expressions_in_problems(quick=True))
-def test_expression_text_in_problems_via_api(case, fuzz_base, findings):
-    problem_via_api(case, fuzz_base, findings)
-
-
-@quick(2)
-@given(case=command_cases(numbers_in_problems(quick=True)))
-def test_number_text_in_problems_via_cli(case, fuzz_base, slowest, findings):
-    problem_via_cli(case, fuzz_base, slowest, findings)
-
-
-@quick(2)
-@given(case=command_cases(expressions_in_problems(quick=True)))
-def test_expression_text_in_problems_via_cli(case, fuzz_base, slowest, findings):
-    problem_via_cli(case, fuzz_base, slowest, findings)
 
 
 @pytest.mark.fuzz
