@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -124,7 +125,24 @@ def assert_whole_files(folder: Path) -> None:
             continue
         whole = WHOLE.get(path.suffix)
         assert whole is not None, f"a file of an unexpected kind written: {path.name}"
-        assert whole(path.read_text(encoding="utf-8")), f"{path.name} is not whole"
+        text = path.read_text(encoding="utf-8")
+        assert whole(text), f"{path.name} is not whole"
+        if path.suffix == ".tex":
+            assert_escaped_tex(text)
+
+
+# TeX primitives that read or write files or redefine the language: no template uses them, so in a sheet they can
+# only be text from a file that was not escaped
+RAW_TEX = re.compile(r"\\(?:input|include|write|immediate|openin|openout|catcode|def|read|csname)(?![A-Za-z])")
+
+
+def assert_escaped_tex(text: str) -> None:
+    """No TeX primitive that reads, writes or redefines anything in a LaTeX text symback wrote.
+
+    >>> assert_escaped_tex(r"\\textbackslash{}input\\{/etc/passwd\\}")
+    """
+    raw = RAW_TEX.search(text)
+    assert raw is None, f"raw TeX from the input in a sheet: {text[max(raw.start() - 60, 0):raw.end() + 60]!r}"
 
 
 def tree(folder: Path, leave_out: Sequence[Path] = ()) -> dict[str, tuple[int, int]]:

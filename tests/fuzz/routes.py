@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grammar import INJECTIONS, number_texts
-from harness import FRESH_SHARE, PDF_SHARE, Sandbox, Slowest, ends_well, sandbox
+from harness import (
+    FRESH_SHARE,
+    PDF_SHARE,
+    Sandbox,
+    Slowest,
+    assert_escaped_tex,
+    ends_well,
+    sandbox,
+)
 from hypothesis import strategies as st
 from serialise import dumps_json
 from strategies import answers_seed, answers_seeds, problem_seeds
@@ -59,11 +67,11 @@ def problem_through_api(path: Path) -> None:
             ends_well(lambda result=result: format_steps(result))
     sheet = ends_well(lambda: build_sheet(problem))
     if sheet is not None:
-        for kind in ("md", "tex"):
-            ends_well(lambda kind=kind: render(sheet, kind))
+        ends_well(lambda: render(sheet, "md"))
+        assert_escaped_tex(ends_well(lambda: render(sheet, "tex")) or "")
     questions = ends_well(lambda: build_questions(problem))
     if questions is not None:
-        ends_well(lambda: render(questions, "tex"))
+        assert_escaped_tex(ends_well(lambda: render(questions, "tex")) or "")
     checklist = ends_well(lambda: build_checklist(problem))
     if checklist is not None:
         skeleton = ends_well(lambda: answers_skeleton(checklist))
@@ -80,8 +88,8 @@ def answers_through_api(checklist, text: str, *, json_format: bool) -> None:
     if report is not None:
         ends_well(lambda: format_report(report))
         ends_well(report.as_dict)
-        for kind in ("md", "tex"):
-            ends_well(lambda kind=kind: render_feedback(report, kind))
+        ends_well(lambda: render_feedback(report, "md"))
+        assert_escaped_tex(ends_well(lambda: render_feedback(report, "tex")) or "")
 
 
 @functools.cache
