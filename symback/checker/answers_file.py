@@ -151,6 +151,17 @@ def short_key(key: Any) -> str:
     return key[:SHORT_KEY_LENGTH] + "…"
 
 
+def shown_key(key: Any) -> str:
+    r"""A key as a message names it: :func:`short_key`, on one line (characters that are not printable, such as a
+    newline in a quoted TOML key, written as escapes).
+
+    >>> print(shown_key("4\nx"), shown_key("dL/da22"))
+    4\nx dL/da22
+    """
+    text = short_key(key)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True) -> AnswerSheet:
     """An :class:`AnswerSheet` from a mapping shaped like the file (``{"exercises": {"4": {...}}}``), or, with
     ``shorthand``, from a mapping of exercise id to answers (``{"4": {"dL/da22": "2.359"}}``). Files never use
@@ -168,7 +179,7 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
     unknown = [key for key in data if key not in _TOP_KEYS]
     if unknown:
         hint = "; exercises go in [exercises.ID] tables" if str(unknown[0]).startswith("exercise") else ""
-        raise ProblemError(short_key(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
+        raise ProblemError(shown_key(unknown[0]), f"unknown key (an answers file has {', '.join(_TOP_KEYS)}){hint}")
     student = data.get("student")
     if student is not None and not isinstance(student, str):
         raise ProblemError("student", f"expected text, got {describe(student)}")
@@ -181,7 +192,7 @@ def answer_sheet(data: Any, source: str = "<answers>", *, shorthand: bool = True
     for exercise_id, section in sections.items():
         exercise_id = short_key(exercise_id)
         if not isinstance(section, Mapping):
-            raise ProblemError(f"exercises.{exercise_id}", f"expected a table of answers, got {describe(section)}")
+            raise ProblemError(f"exercises.{shown_key(exercise_id)}", f"expected a table of answers, got {describe(section)}")
         answers = exercises.setdefault(exercise_id, {})  # two shortened keys may meet: the first one stays
         for key, value in section.items():
             answers.setdefault(short_key(key), value)

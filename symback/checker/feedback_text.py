@@ -16,10 +16,11 @@ from decimal import Decimal
 
 from ..derive.prose import Math, Prose
 from ..errors import ProblemError
+from ..numbers.text import decimal_text
 from ..problem.activations import make_activation
 from ..problem.model import ActivationSpec
 from ..render.author_text import problem_names
-from ..render.notation import Notation, decimal_text
+from ..render.notation import Notation
 from ..render.sheet import notation_for
 from .readable import readable
 from .report import WRONG_WORKING, Report, Verdict

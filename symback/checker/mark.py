@@ -33,7 +33,7 @@ from ..errors import ParseError
 from ..numbers.tolerance import Tolerance
 from ..problem.model import Problem
 from .answer_parse import Answer, read_answer, shown_answer
-from .answers_file import AnswerSheet, answer_sheet, load_answers
+from .answers_file import AnswerSheet, answer_sheet, load_answers, shown_key
 from .checklist import Checklist, Item, build_checklist
 from .hints import hint_for
 from .report import WRONG_WORKING, Report, Verdict
@@ -138,7 +138,7 @@ def _collect(checklist: Checklist, sheet: AnswerSheet) -> tuple[dict[tuple[str, 
     known = {entry.exercise.id: entry for entry in checklist.exercises}
     for exercise_id in sorted(sheet.exercises, key=lambda i: list(known).index(i) if i in known else len(known)):
         if exercise_id not in known:
-            notes.append(f"exercises.{exercise_id}: there is no exercise {exercise_id!r}; its answers were ignored")
+            notes.append(f"exercises.{shown_key(exercise_id)}: there is no exercise {exercise_id!r}; its answers were ignored")
             continue
         entry = known[exercise_id]
         owners = {item.key: exercise_id for item in entry.items} | {key: owner for owner, key in entry.uses}

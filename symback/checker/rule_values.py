@@ -82,8 +82,15 @@ def rounded_forms(value: Decimal, policy: Tolerance) -> list[Decimal]:
 
 
 def round_places(value: Decimal, places: int) -> Decimal:
-    """``value`` to ``places`` decimal places, ties half up (as students are taught)."""
-    with decimal.localcontext(prec=PRECISION + 10):
+    """``value`` to ``places`` decimal places, ties half up (as students are taught); a value with no digit past
+    that place is itself (a value of 10^100 to 2 places would need 103 digits: past the context's precision).
+
+    >>> round_places(Decimal("0.125"), 2), round_places(Decimal("1.5E+100"), 2)
+    (Decimal('0.13'), Decimal('1.5E+100'))
+    """
+    if value.as_tuple().exponent >= -places:
+        return value
+    with decimal.localcontext(prec=max(PRECISION + 10, value.adjusted() + places + 2)):
         return value.quantize(Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
 
 

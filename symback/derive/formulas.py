@@ -13,6 +13,8 @@ from decimal import Decimal
 import sympy
 from sympy.printing.precedence import precedence as sympy_precedence
 
+from ..numbers.text import decimal_text
+
 ATOM, FUNCTION, POWER, PRODUCT, SUM = 1000, 70, 60, 50, 40
 
 
@@ -126,9 +128,23 @@ class Negative(Display):
 
 
 class Times(Display):
-    """a · b (· c …)"""
+    """a · b (· c …): a product written on the left of another factor joins it (a · b · c is one flat Times), as
+    a sum does in :class:`Plus`, so that 1,000 factors are no deeper than two.
+
+    >>> from sympy import Symbol
+    >>> a, b, c = Symbol("a"), Symbol("b"), Symbol("c")
+    >>> Times(Times(a, b), c).args == (a, b, c)
+    True
+    """
 
     precedence = PRODUCT
+
+    def __new__(cls, first, *rest, **options):
+        if isinstance(first, Times):  # (a · b) · c as written left to right: one chain
+            first, rest = first.args[0], first.args[1:] + rest
+        if isinstance(first, Over) and rest:  # (a / b) · c = (a · c) / b: one fraction
+            return Over(cls(first.args[0], *rest, **options), first.args[1])
+        return super().__new__(cls, first, *rest, **options)
 
     def latex(self, p):
         shown = self.part(p, self.args[0], SUM + 1)
@@ -153,9 +169,21 @@ def _number_like(expr) -> bool:
 
 
 class Over(Display):
-    """a / b"""
+    """a / b. A quotient divided again is one fraction, (a / b) / c = a / (b · c), as a lecturer writes it and
+    so that 1,000 divisions in a row are no deeper than two.
+
+    >>> from sympy import Symbol
+    >>> a, b, c = Symbol("a"), Symbol("b"), Symbol("c")
+    >>> Over(Over(a, b), c) == Over(a, Times(b, c))
+    True
+    """
 
     precedence = PRODUCT
+
+    def __new__(cls, top, bottom, **options):
+        if isinstance(top, Over):  # (a / b) / c as written left to right
+            top, bottom = top.args[0], Times(top.args[1], bottom)
+        return super().__new__(cls, top, bottom, **options)
 
     def latex(self, p):
         return rf"\frac{{{p._print(self.args[0])}}}{{{p._print(self.args[1])}}}"
@@ -285,10 +313,7 @@ class DecimalLeaf(sympy.Symbol):
         return ((self.value,), {})
 
     def _latex(self, printer, exp=None):
-        value = self.value
-        exponent = value.adjusted()
-        shown = format(value, "f") if -5 <= exponent <= 12 else \
-            rf"{format(value.scaleb(-exponent), 'f')} \cdot 10^{{{exponent}}}"
+        shown = decimal_text(self.value)  # every digit, at any size (scaleb rounds to 28 digits, fails past 10^999999)
         return shown if exp is None else rf"\left({shown}\right)^{{{exp}}}"
 
     def _sympystr(self, printer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import sympy
 from sympy.printing.str import StrPrinter
 
@@ -69,3 +71,22 @@ def split_numbers(text: str, what: str) -> list[sympy.Expr]:
         return [exact_number(part.strip(), what=what) for part in parts]
     except ParseError as err:
         raise ArgumentError(f"{what}: {err}") from err
+
+
+def decimal_text(value) -> str:
+    """A correctly rounded decimal as LaTeX: positional for moderate sizes, else a power of ten.
+
+    >>> from decimal import Decimal
+    >>> decimal_text(Decimal("0.7311")), decimal_text(Decimal("1.234E-9"))
+    ('0.7311', '1.234 \\\\cdot 10^{-9}')
+    >>> decimal_text(Decimal("1000000000000000000000000000007"))  # every digit kept, past the context's 28
+    '1.000000000000000000000000000007 \\\\cdot 10^{30}'
+    """
+    if not value.is_finite():
+        return str(value)
+    exponent = value.adjusted()
+    if -5 <= exponent <= 12:
+        return format(value, "f")
+    sign, digits, _ = value.as_tuple()
+    mantissa = decimal.Decimal((sign, digits, 1 - len(digits)))  # d.ddd, built exactly: scaleb fails past 10^999999
+    return f"{format(mantissa, 'f')} \\cdot 10^{{{exponent}}}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import decimal
 import functools
 import math
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from ..errors import ArgumentError, ProblemError
 
 KINDS = ("relative", "significant_figures", "decimal_places")
 _MAX_FIGURES = 40  # beyond this the 50-digit comparison itself would decide
+SHOWN_LENGTH = 40  # characters of a wrong amount quoted in a message
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ def _checked_amount(kind: str, amount: Any) -> Decimal | int:
     """The amount of a policy as the comparisons need it: a Decimal fraction, or a whole number of digits."""
     if kind not in KINDS:
         raise ArgumentError(f"unknown tolerance kind {kind!r} (known: {', '.join(KINDS)})")
-    shown = amount if isinstance(amount, (int, Decimal)) and not isinstance(amount, bool) else repr(amount)
+    shown = _shown(amount)
     number = _decimal(amount)
     if kind == "relative":
         if number is None or not 0 < number < 1:
@@ -157,6 +159,20 @@ def _checked_amount(kind: str, amount: Any) -> Decimal | int:
     if number is None or number != number.to_integral_value() or not 1 <= number <= _MAX_FIGURES:
         raise ArgumentError(f"expected a whole number from 1 to {_MAX_FIGURES}, got {shown}")
     return int(number)
+
+
+def _shown(amount: Any) -> str:
+    """An amount as a message quotes it: numbers as written, anything else as its repr, cut after SHOWN_LENGTH
+    characters (an amount of 4,000 digits is named, not quoted in full).
+
+    >>> _shown(3), _shown("3"), _shown(10**100)
+    ('3', "'3'", '1000000000000000000000000000000000000000… (101 characters)')
+    """
+    try:
+        shown = str(amount) if isinstance(amount, (int, Decimal)) and not isinstance(amount, bool) else repr(amount)
+    except ValueError:  # an int past Python's digit limit for str()
+        return f"an integer of more than {sys.get_int_max_str_digits()} digits"
+    return shown if len(shown) <= SHOWN_LENGTH else f"{shown[:SHOWN_LENGTH]}… ({len(shown)} characters)"
 
 
 def _decimal(value: Any) -> Decimal | None:

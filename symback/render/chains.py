@@ -13,8 +13,9 @@ from ..derive.chain_rule import plain_enough
 from ..derive.formulas import Times
 from ..derive.steps import GradientStep, LossStep, Quantity, UpdateStep
 from ..numbers.rounding import terminating_decimal
+from ..numbers.text import decimal_text
 from .equations import equation_rows
-from .notation import Notation, decimal_text
+from .notation import Notation
 
 MAX_WRITTEN_PATHS = 4  # a sum over more chain-rule paths is named by its count where only its shape matters
 

@@ -23,12 +23,13 @@ import jinja2
 
 from ..derive import steps
 from ..derive.prose import relation
+from ..numbers.text import decimal_text
 from .author_text import with_names
 from .chains import conclusion, gradient_rows, step_rows, symbol_rows, update_rows
 from .equations import breakable_cells, equation_rows
 from .exercise import exercise_view
 from .markdown import code_span, finish_markdown
-from .notation import Notation, decimal_text, latex_number
+from .notation import Notation, latex_number
 from .prose import set_prose
 from .sheet import Sheet, notation_for
 from .tex_text import breakable_tex, escape_tex, heading_tex, shortened

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 
-from ..numbers.text import format_exact
+from ..numbers.text import decimal_text, format_exact
 from .drawing import (
     TEXT_WIDTH,
     Box,
@@ -34,7 +34,7 @@ from .drawing import (
     preference,
     straight,
 )
-from .notation import Notation, decimal_text
+from .notation import Notation
 
 MAX_DIAGRAM_NODES = 25  # more nodes make an unreadable diagram; the sheet says it left it out
 COLUMN_GAPS = (3.2, 3.8)  # cm between columns, tried in turn (and the widest the page allows)

@@ -9,7 +9,8 @@ from types import MappingProxyType
 import sympy
 
 from ..derive.prose import Math, Name, Partial
-from .notation import Notation, decimal_text
+from ..numbers.text import decimal_text
+from .notation import Notation
 
 SYMBOLS = MappingProxyType({  # the few symbols and words a sentence's formulas use, in LaTeX
     "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "×": r"\times", "·": r"\cdot", "−": "-", "→": r"\to", "…": r"\dots",

@@ -9,7 +9,9 @@ and an expression's circuit.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -49,6 +51,20 @@ class WireView:
     tie: bool
 
 
+def exact_context(numbers: list[Decimal]) -> decimal.Context:
+    """A context in which sums of the (finite) ``numbers`` and quantizing to any of their places are exact, at
+    whatever precision they were rounded to (the default context holds 28 digits, a sheet up to 1000).
+
+    >>> terms = [Decimal("0.1234567890123456789012345678901"), Decimal("1E-31")]
+    >>> with decimal.localcontext(exact_context(terms)):
+    ...     sum(terms, Decimal(0))
+    Decimal('0.1234567890123456789012345678902')
+    """
+    digits = max(n.adjusted() for n in numbers) - min(n.as_tuple().exponent for n in numbers) + 2
+    return decimal.Context(prec=max(digits, decimal.getcontext().prec), rounding=decimal.getcontext().rounding,
+                           Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+
+
 @dataclass(frozen=True)
 class GradientView:
     node: str
@@ -64,9 +80,13 @@ class GradientView:
         ≈ 2.060 without a word."""
         if len(self.terms) < 2:
             return None
-        total = sum(term.quantity.decimal for term in self.terms)
+        terms = [term.quantity.decimal for term in self.terms]
         value = self.value.quantity.decimal
-        shown = total.quantize(value) if value.is_finite() and total.is_finite() else total
+        if not value.is_finite() or not all(term.is_finite() for term in terms):
+            total = sum(terms)
+            return total if total != value else None
+        with decimal.localcontext(exact_context(terms + [value])):  # a sheet's digits may be more than 28
+            shown = sum(terms, Decimal(0)).quantize(value)
         return shown if shown != value else None
 
 
@@ -131,7 +151,8 @@ def table_view(result: ExerciseResult, notation: Notation, forward_as_in: str | 
             forks = tuple(g for g in gradients if len(g.uses) > 1)
             diagram = value_diagram(result.result.graph, forward, backward, notation)
     updates = tuple(step for step in result.steps if step.kind == "update")
-    rows = () if forward_as_in else tuple(_forward_row(row, forward, notation) for row in forward.rows)
+    numbers = _decimal_numbers(forward) if not forward_as_in else {}  # once: a row's formula names a few of them
+    rows = () if forward_as_in else tuple(_forward_row(row, numbers, notation) for row in forward.rows)
     return TableView(
         target=forward.target,
         target_name=forward.target_name,
@@ -197,7 +218,7 @@ def _substitution(expr, exact_form, value, numbers: dict, notation: Notation):
     return substituted, bool(substituted.atoms(DecimalLeaf))
 
 
-def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
+def _forward_row(row, numbers: dict, notation: Notation) -> ForwardRow:
     operation = OPERATION_WORDS.get(row.operation, row.operation)
     definition = row.definition
     if row.operation == "loss":
@@ -207,8 +228,7 @@ def _forward_row(row, step: ForwardTableStep, notation: Notation) -> ForwardRow:
                               False, shown(row.quantity, notation))
     substituted, approximate = None, False
     if definition is not None:
-        substituted, approximate = _substitution(definition, row.substituted, row.quantity, _decimal_numbers(step),
-                                                 notation)
+        substituted, approximate = _substitution(definition, row.substituted, row.quantity, numbers, notation)
     return ForwardRow(row.name, operation, definition, substituted, approximate, shown(row.quantity, notation))
 
 

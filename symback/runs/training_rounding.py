@@ -6,8 +6,9 @@ parameter that lands exactly on 0 through inexact decimals, the loss of a sample
 digits change with every precision. Left alone, such a value drives the whole run up to 2,000 digits, where the
 decimal module's ``exp`` and ``ln`` take a tenth of a second each. So from the second precision on, a value counts as rounding noise, and is returned as an exact 0, when
 ``|v| <= S·10^(GUARD − p)`` at precision p, S being the largest magnitude in the run (at least the data's), and it
-shrank since the precision before by at least half the digits added (or is 0 now): a residue of cancellation
-shrinks as the precision grows, a true value stays what it is. A true 0 is then 0 by Ziv's own test: 0 at two
+shrank since the last precision it was not 0 at by at least half the digits added since (or is 0 now): a residue
+of cancellation shrinks as the precision grows (and may come out as exactly 0 at some precisions between), a true
+value stays what it is. A true 0 is then 0 by Ziv's own test: 0 at two
 consecutive precisions, the second of at least :data:`ZERO_CHECKED` digits (1 − σ(150) is 0 up to 65 digits). A true value far below S (the first losses of a run that diverges to 10^100, a gradient
 of e^−300 at a saturated sigmoid) keeps its digits, since it does not shrink; a value 0 at one precision and
 not at the next is no evidence either way (a true value lost to cancellation at the lower one). What remains
@@ -42,7 +43,10 @@ def rounded_run(evaluate: Callable[[], Mapping[Hashable, Decimal]], digits: int,
     >>> rounded_run(third, 4)
     {'a': Decimal('0.3333'), 'gone': Decimal('0')}
     """
-    before: dict[Hashable, Decimal] = {}  # name -> its value at the precision before
+    # name -> its last nonzero value and the precision it had: a residue may come out as exactly 0 at one
+    # precision and as a tiny number at the next (2E-136, 0, 1E-580, 0 at 136, 284, 580, 1172 digits), so it is
+    # held against the last nonzero one, which it is far below, rather than against the 0
+    before: dict[Hashable, tuple[Decimal, int]] = {}
     calls, precisions = [0], [0]
 
     def evaluate_with_noise_as_zero() -> dict[Hashable, Decimal]:
@@ -51,11 +55,12 @@ def rounded_run(evaluate: Callable[[], Mapping[Hashable, Decimal]], digits: int,
         calls[0] += 1
         scale = max([scale_floor, *(abs(v) for v in values.values())])
         floor = scale.scaleb(GUARD - precision) if scale else Decimal(0)
-        orders = (precision - precisions[0]) // 2
         result = {}
         for name, value in values.items():
-            noise = calls[0] >= 2 and abs(value) <= floor and _shrank(before[name], value, orders)
-            before[name] = value
+            earlier, then = before.get(name, (Decimal(0), precisions[0]))
+            noise = calls[0] >= 2 and abs(value) <= floor and _shrank(earlier, value, (precision - then) // 2)
+            if value:
+                before[name] = (value, precision)
             result[name] = Decimal(0) if noise else value
         precisions[0] = precision
         return result

@@ -14,8 +14,8 @@ import mpmath
 import pytest
 
 import symback
+from symback.numbers.text import decimal_text
 from symback.render.environment import render
-from symback.render.notation import decimal_text
 from symback.render.paths import MAX_UNITS_WRITTEN
 from symback.render.sheet import build_sheet
 

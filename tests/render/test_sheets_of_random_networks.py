@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symback
+from symback.numbers.text import decimal_text
 from symback.render.environment import render
-from symback.render.notation import decimal_text
 from symback.render.sheet import build_sheet
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "identity", "softplus")

@@ -141,7 +141,7 @@ def display_decimal(reference: Decimal, exact: sympy.Expr, digits: int) -> Decim
             return rounded
     if reference == 0:
         return Decimal(0)
-    shown = f"{abs(reference):.{PRECISION - 1}e}".split("e")[0].replace(".", "")
+    shown = f"{reference.copy_abs():.{PRECISION - 1}e}".split("e")[0].replace(".", "")  # abs() overflows past 10^999999
     if _NEAR_TIE.match(shown[digits:]):
         return None
     return round_significant(reference, digits)
