@@ -18,7 +18,9 @@ WS23 = ROOT / "problems" / "ws23_backprop.toml"
 
 def cs231n_f(x, y):
     """f(x, y) = (x + σ(y)) / (σ(x) + (x + y)²), written here from the lecture notes."""
-    sigma = lambda a: 1 / (1 + mpmath.exp(-a))  # noqa: E731
+    def sigma(a):
+        return 1 / (1 + mpmath.exp(-a))
+
     return (x + sigma(y)) / (sigma(x) + (x + y) ** 2)
 
 

@@ -186,10 +186,10 @@ def test_a_long_sum_with_both_signs_works(tmp_path, capsys):
 
 
 NAMED = {  # each place a file names something, with the key its refusal names
-    "input": ('title = "t"\n[network]\ninputs = ["NAME", "x2"]\n[[network.layers]]\nweights = "A"\n'
-              'values = [[1, 2]]\nactivation = "identity"\n[loss]\nkind = "squared_error"\n', "network.inputs[1]"),
-    "parameter": ('title = "t"\n[network]\ninputs = 1\n[[network.layers]]\nweights = [["NAME"]]\n'
-                  'activation = "identity"\n[parameters]\nNAME = 2\n[loss]\nkind = "squared_error"\n',
+    "input": (('title = "t"\n[network]\ninputs = ["NAME", "x2"]\n[[network.layers]]\nweights = "A"\n'
+               'values = [[1, 2]]\nactivation = "identity"\n[loss]\nkind = "squared_error"\n'), "network.inputs[1]"),
+    "parameter": (('title = "t"\n[network]\ninputs = 1\n[[network.layers]]\nweights = [["NAME"]]\n'
+                   'activation = "identity"\n[parameters]\nNAME = 2\n[loss]\nkind = "squared_error"\n'),
                   "network.layers[1].weights"),
     "variable": ('title = "t"\n[expression]\nf = "NAME * 2"\nat = { NAME = 3 }\n', "expression.at.NAME"),
     "stage": ('title = "t"\n[expression]\nstages = ["NAME = x * 2", "f = NAME + 1"]\nat = { x = 3 }\n',

@@ -95,13 +95,13 @@ task = "gradient"
 
 LONG_PRODUCT = """title = "A long product"
 [expression]
-f = "%s"
+f = "PRODUCT"
 at = { x = 1, y = 2 }
 
 [[exercises]]
 id = "1"
 task = "gradient"
-""" % "*".join(["x", "y", "sigmoid(x + y)"] * 40)
+""".replace("PRODUCT", "*".join(["x", "y", "sigmoid(x + y)"] * 40))
 
 
 @needs_latex
