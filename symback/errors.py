@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import re
+
+QUOTED_SHOWN = 60  # characters of a quoted text from a file that an error line shows (a key, a name, a value)
+# a quote that opens or closes a text stands beside no letter (an apostrophe, as in "sheet's", stands between two)
+_QUOTED = re.compile("|".join(rf"(?<!\w){q}(?:[^{q}\\\n]|\\.){{{QUOTED_SHOWN + 1},}}{q}(?!\w)" for q in "'\""))
+
+
+def shorten_quoted(message: str) -> str:
+    """``message`` with each quoted text longer than QUOTED_SHOWN characters cut in the middle, saying its length:
+    a key or value of 20,000 characters from a file must not make the error line that names it unreadable.
+
+    >>> shorten_quoted("unknown key '" + "z+" * 100 + "z' (expected one of: kind)")
+    "unknown key 'z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z+z...+z+z+z+z' (201 characters) (expected one of: kind)"
+    """
+    def cut(match: re.Match) -> str:
+        quote, inner = match.group()[0], match.group()[1:-1]
+        return f"{quote}{inner[:QUOTED_SHOWN - 15]}...{inner[-8:]}{quote} ({len(inner)} characters)"
+
+    return _QUOTED.sub(cut, message)
+
 
 class SymbackError(Exception):
-    """Base class of every error symback raises on purpose.
+    """Base class of every error symback raises on purpose; a long quoted text in its message is shortened.
 
     >>> str(SymbackError("something is off"))
     'something is off'
     """
+
+    def __init__(self, message: object = "", *rest: object):
+        super().__init__(shorten_quoted(str(message)), *rest)
 
 
 class ParseError(SymbackError):

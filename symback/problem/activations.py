@@ -138,8 +138,29 @@ def shortest_form(expr: sympy.Expr) -> sympy.Expr:
     """
     if expr.has(sympy.Piecewise, sympy.Heaviside, sympy.Abs, sympy.sign, sympy.Max, sympy.Min):
         return sympy.piecewise_fold(expr)
+    if not small_enough_to_factor(expr):
+        return expr
     candidates = [expr, sympy.factor(sympy.together(expr)), sympy.cancel(expr)]
     return min(candidates, key=lambda candidate: (sympy.count_ops(candidate), len(str(candidate))))
+
+
+# factor and cancel expand polynomials: their work grows with the degree and, past a hundred operations, with
+# every exp(k z) a generator of its own (12 such sums took 28 s, z^1000/(1 + z^999) never ended)
+FACTOR_OPS = 80
+FACTOR_DEGREE = 12
+
+
+def small_enough_to_factor(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` is small enough for :func:`shortest_form` to try factor and cancel on it: at most
+    FACTOR_OPS operations, and no power whose exponent has a numerator beyond FACTOR_DEGREE (else it stays as written).
+
+    >>> small_enough_to_factor(sympy.exp(Z)/(1 + sympy.exp(Z))**2), small_enough_to_factor(Z**1000/(1 + Z**999))
+    (True, False)
+    """
+    powers = (power.exp for power in expr.atoms(sympy.Pow))
+    if any(exponent.is_Rational and abs(exponent.p) > FACTOR_DEGREE for exponent in powers):
+        return False
+    return sympy.count_ops(expr) <= FACTOR_OPS
 
 
 @functools.lru_cache(maxsize=256)

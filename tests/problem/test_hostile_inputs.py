@@ -215,3 +215,16 @@ def problem_names(problem) -> set[str]:
     """Every name the problem defines, read back from its graph."""
     return {node.name for node in symback.backprop(problem, **({"x": [1, 1][:len(problem.network.inputs)],
                                                                 "y": 0} if problem.network else {})).nodes}
+
+
+@pytest.mark.parametrize("old, new, key_start", [
+    ('kind = "squared_error"', 'kind = "squared_error"\n"' + "z+" * 2000 + 'z" = 1', 'loss."z+z+z+'),
+    ('title = ', '"' + "sin(" * 300 + "z" + ")" * 300 + '" = 1\ntitle = ', '"sin(sin(sin('),
+    ('kind = "squared_error"', 'kind = "' + "q" * 5000 + '"', "loss.kind"),
+], ids=["long-key", "long-top-level-key", "long-unknown-loss"])
+def test_a_long_text_from_the_file_is_shortened_in_the_error_line(tmp_path, capsys, old, new, key_start):
+    path = _ws23_with(tmp_path, old, new)
+    err = _one_line(capsys, *_solve(path, tmp_path))
+    assert len(err) < len(str(path)) + 400, err  # before: the whole text, up to 20,000 characters
+    assert f"{path}: {key_start}" in err
+    assert " characters)" in err  # the shortened text says how long it was
