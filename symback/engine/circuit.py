@@ -22,7 +22,7 @@ import sympy
 
 from ..numbers.tree import Apply, Constant, Name, Tree, parse_tree
 from ..problem.activations import shortest_form
-from ..problem.losses import make_loss
+from ..problem.losses import make_loss, target_problem
 from ..problem.model import ExpressionSpec
 from ..problem.operations import OPERATIONS
 from .graph import Graph, LocalRule, Node, Operand
@@ -126,23 +126,13 @@ class _Builder:
         candidates = itertools.chain(("L", "loss", "L_loss"), (f"L_loss{k}" for k in itertools.count(2)))
         name = next(n for n in candidates if n not in self.taken)
         target = sympy.Dummy("y", real=True)
-        graph.loss, graph.targets, graph.check_targets = loss, (target,), functools.partial(_target_problem, loss.name)
+        graph.loss, graph.targets, graph.check_targets = loss, (target,), functools.partial(target_problem, loss.name)
         f = self.symbol(output)
         rule = loss_rule(loss, (sympy.Symbol("slot0", real=True),), (target,), ("f",))
         renamed = {loss.outputs[0]: f, loss.targets[0]: target}
         node = Node(name, "loss", "loss", (output,), function=loss.expression.xreplace(renamed),
                     partials=(loss.partials[0].xreplace(renamed),))
         return graph.add(node, rule)
-
-
-def _target_problem(loss: str, targets) -> str | None:
-    """What is wrong with the target y of a one-output loss, or None."""
-    (target,) = targets
-    if loss == "binary_cross_entropy" and not 0 <= target <= 1:
-        return f"binary_cross_entropy needs a target y between 0 and 1, got y = {target}"
-    if loss == "softmax_cross_entropy" and target != 1:
-        return f"softmax_cross_entropy of one output needs the one-hot target y = 1, got y = {target}"
-    return None
 
 
 def _key(operation: str, operands: tuple) -> tuple:

@@ -42,6 +42,7 @@ class ExactTooLarge(DomainError):
 DIGITS_NODES = 120  # nodes of a value evaluated to 1900 digits when 120 cannot tell its sign
 PROOF_NODES = 40  # nodes of a value SymPy may try to prove 0 (simplify's cost has no bound of its own)
 PROOF_E_DEGREE = 12  # highest power of e (in its common step) simplify may meet: e^144 took it seconds
+PROOF_E_EXPONENT = 1000  # largest exponent of e simplify may meet: it evaluates e^(8·10^10) to all its digits
 
 
 def node_count_at_most(value, limit: int) -> bool:
@@ -106,9 +107,9 @@ def _proved_zero(expr: sympy.Expr) -> bool:
 
 def _low_degree_in_e(expr: sympy.Expr) -> bool:
     """Whether every power of e in ``expr`` is a small whole multiple of one step (e^{1/2}, e^3: yes; e^49
-    beside e^95: no), the only values ``simplify`` settles quickly."""
+    beside e^95: no) and none is huge (e^(10^10): no), the only values ``simplify`` settles quickly."""
     exponents = [power.args[0] for power in expr.atoms(sympy.exp)] + ([sympy.Integer(1)] if expr.has(sympy.E) else [])
-    if any(not exponent.is_Rational for exponent in exponents):
+    if any(not exponent.is_Rational or abs(exponent) > PROOF_E_EXPONENT for exponent in exponents):
         return False
     exponents = [exponent for exponent in exponents if exponent != 0]
     if not exponents:

@@ -8,6 +8,7 @@ slope for leaky_relu) unless a problem sets ``derivative_at_zero``.
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -148,19 +149,28 @@ def shortest_form(expr: sympy.Expr) -> sympy.Expr:
 # every exp(k z) a generator of its own (12 such sums took 28 s, z^1000/(1 + z^999) never ended)
 FACTOR_OPS = 80
 FACTOR_DEGREE = 12
+FACTOR_SYMBOLS = 8  # factoring in many variables is slow even when short: softmax's ∂L/∂ŷ_k for 10 outputs took 4 s
 
 
 def small_enough_to_factor(expr: sympy.Expr) -> bool:
     """Whether ``expr`` is small enough for :func:`shortest_form` to try factor and cancel on it: at most
-    FACTOR_OPS operations, and no power whose exponent has a numerator beyond FACTOR_DEGREE (else it stays as written).
+    FACTOR_OPS operations in at most FACTOR_SYMBOLS symbols, and no power whose exponent has a numerator beyond
+    FACTOR_DEGREE (else it stays as written).
 
     >>> small_enough_to_factor(sympy.exp(Z)/(1 + sympy.exp(Z))**2), small_enough_to_factor(Z**1000/(1 + Z**999))
     (True, False)
     """
+    if not _nodes_at_most(expr, 4 * FACTOR_OPS):  # before any walk over the whole of a large expression
+        return False
     powers = (power.exp for power in expr.atoms(sympy.Pow))
     if any(exponent.is_Rational and abs(exponent.p) > FACTOR_DEGREE for exponent in powers):
         return False
-    return sympy.count_ops(expr) <= FACTOR_OPS
+    return len(expr.free_symbols) <= FACTOR_SYMBOLS and sympy.count_ops(expr) <= FACTOR_OPS
+
+
+def _nodes_at_most(expr: sympy.Expr, limit: int) -> bool:
+    """Whether ``expr`` has at most ``limit`` nodes, walking no more than ``limit + 1`` of them."""
+    return sum(1 for _ in itertools.islice(sympy.preorder_traversal(expr), limit + 1)) <= limit
 
 
 @functools.lru_cache(maxsize=256)

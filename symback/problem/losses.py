@@ -12,7 +12,9 @@ from typing import Callable, Iterable, Sequence
 import sympy
 
 from ..errors import ProblemError
+from ..numbers.arithmetic import ExactArithmetic, UndecidableSign, exact_from_sympy
 from .activations import shortest_form
+from .partials import partials_of
 from .remarks import Remark
 
 
@@ -70,6 +72,12 @@ def _binary_cross_entropy(outputs, targets):
 def _softmax_cross_entropy(outputs, targets):
     log_partition = sympy.log(sympy.Add(*[sympy.exp(logit) for logit in outputs]))
     return -sympy.Add(*[y * (logit - log_partition) for logit, y in zip(outputs, targets)])
+
+
+def _softmax_cross_entropy_separated(outputs, targets):
+    """−Σ y_k ŷ_k + (Σ y_k) log Σ_j e^{ŷ_j}: softmax cross-entropy with one term holding every output, not K."""
+    log_partition = sympy.log(sympy.Add(*[sympy.exp(logit) for logit in outputs]))
+    return -sympy.Add(*[y * logit for logit, y in zip(outputs, targets)]) + sympy.Add(*targets) * log_partition
 
 
 PROBABILITY_LETTERS = "pqsuv"  # p as taught; another where the network already names a parameter p1, p2, …
@@ -145,6 +153,7 @@ class _Definition:
     latex: str
     remark: str
     taught: Callable  # (outputs, targets, L, probability letter) -> (L, partials, probabilities) as taught
+    separated: Callable | None = None  # L in an equal form whose terms hold fewer outputs, for its derivatives
 
 
 REGISTRY: dict[str, _Definition] = {
@@ -185,6 +194,7 @@ REGISTRY: dict[str, _Definition] = {
                r"softmax cross-entropy on the logits $\hat{y}$ with a one-hot target $y$, natural logarithm: "
                r"$\partial L / \partial \hat{y}_k = p_k - y_k$"),
         _taught_softmax,
+        _softmax_cross_entropy_separated,
     ),
 }
 
@@ -204,7 +214,7 @@ def make_loss(name: str, outputs: int, letter: str = "p") -> Loss:
         raise ProblemError("loss.kind", f"unknown loss {name!r} (known: {', '.join(KNOWN_LOSSES)})")
     yhat, y = output_symbols(outputs), target_symbols(outputs)
     expression = definition.expression(yhat, y)
-    partials = tuple(shortest_form(sympy.diff(expression, symbol)) for symbol in yhat)
+    partials = partials_of(definition.separated(yhat, y) if definition.separated else expression, yhat, shortest_form)
     taught, taught_partials, probabilities = definition.taught(yhat, y, expression, letter)
     remark = definition.remark
     if probabilities and letter != "p":
@@ -220,8 +230,21 @@ def target_problem(loss: str, targets: Sequence[sympy.Expr]) -> str | None:
     'binary_cross_entropy needs targets between 0 and 1, got y = (2)'
     """
     shown = ", ".join(str(t) for t in targets)
-    if loss == "softmax_cross_entropy" and sorted(targets) != [0] * (len(targets) - 1) + [1]:
+    if loss == "softmax_cross_entropy" and (list(targets).count(1) != 1 or any(t not in (0, 1) for t in targets)):
         return f"softmax_cross_entropy needs a one-hot target (one 1, the rest 0), got y = ({shown})"
-    if loss == "binary_cross_entropy" and any(t < 0 or t > 1 for t in targets):
-        return f"binary_cross_entropy needs targets between 0 and 1, got y = ({shown})"
+    if loss == "binary_cross_entropy":
+        try:
+            outside = any(_sign(t) < 0 or _sign(1 - t) < 0 for t in targets)
+        except UndecidableSign:
+            return (f"binary_cross_entropy needs targets between 0 and 1, and y = ({shown}) lies within 10^-100 of 0 "
+                    "or 1: give it as a number")
+        if outside:
+            return f"binary_cross_entropy needs targets between 0 and 1, got y = ({shown})"
     return None
+
+
+def _sign(value: sympy.Expr) -> int:
+    """-1, 0 or 1, exactly for a number and at 120 digits for any other value (tanh(10^9) is 1 to that many)."""
+    if value.is_Rational:
+        return 1 if value > 0 else -1 if value < 0 else 0
+    return ExactArithmetic.sign(exact_from_sympy(value))

@@ -404,7 +404,7 @@ def test_domain_error_names_the_stage_and_the_loss():
         symback.backprop(problem([("a", "x - 2"), ("b", "log(a)"), ("f", "b * x")], {"x": 2}))
     with pytest.raises(DomainError, match="binary_cross_entropy needs 0 < f < 1, but f = 2"):
         symback.backprop(problem("x", {"x": 2}, loss="binary_cross_entropy"), y=1)
-    with pytest.raises(DomainError, match="target y between 0 and 1"):
+    with pytest.raises(DomainError, match="needs targets between 0 and 1, got y = \\(2\\)"):
         symback.backprop(problem("sigmoid(x)", {"x": 2}, loss="binary_cross_entropy"), y=2)
 
 
