@@ -98,9 +98,11 @@ def loss_rule(loss: Loss, slots: Sequence[sympy.Symbol], targets: Sequence[sympy
     >>> rule.function, rule.partials, rule.extra
     ((-y + yhat)**2, (-2*y + 2*yhat,), (y,))
     """
-    renamed = {**dict(zip(loss.outputs, slots)), **dict(zip(loss.targets, targets))}
-    rule = LocalRule(tuple(slots), loss.expression.xreplace(renamed),
-                     tuple(partial.xreplace(renamed) for partial in loss.partials), extra=tuple(targets))
+    renamed = {old: new for old, new in [*zip(loss.outputs, slots), *zip(loss.targets, targets)] if old != new}
+    rename = (lambda expr: expr.xreplace(renamed)) if renamed else (lambda expr: expr)  # a symbol "renamed" to
+    # itself still rebuilds the sum above it: for a loss over 2000 outputs, 10 s
+    rule = LocalRule(tuple(slots), rename(loss.expression), tuple(rename(partial) for partial in loss.partials),
+                     extra=tuple(targets))
     if loss.name != "binary_cross_entropy":
         return rule
 

@@ -63,6 +63,9 @@ class Limits:
     # The circuit's nodes, one per operation; 2,000 covers a sum of 1,000 terms with room to spare.
     nodes: int = _limit(2_000, "operations of an expression, all stages together, counted from above as its "
                                "operators and function calls")
+    # Each softmax probability sums over every output, so a sheet grows with their square: 50 outputs take 3 s,
+    # 200 take 20 s; MNIST and CIFAR-10 have 10.
+    softmax_outputs: int = _limit(50, "outputs of a network whose loss is `softmax_cross_entropy`")
     # Steps of an optimizer run at one point, each shown on the sheet.
     steps: int = _limit(1_000, "steps of an optimize exercise")
     # Passes over [data] of a training run.

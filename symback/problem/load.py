@@ -31,7 +31,7 @@ from .limits import Limits, check_toml_text
 from .losses import target_problem
 from .model import DatasetSpec, Entry, LayerSpec, LossSpec, NetworkSpec, Problem
 from .read_activation import ACTIVATION_OPTIONS, read_activation
-from .read_exercises import Subject, read_exercises, read_loss
+from .read_exercises import Subject, check_loss_size, read_exercises, read_loss
 from .read_expression import read_expression
 from .read_optimizer import read_data
 from .read_sheet import read_sheet_settings
@@ -125,6 +125,7 @@ def _read_problem(data: dict, source: str, limits: Limits) -> Problem:
     else:
         network = _read_network(top.get("network", required=True), top.get("parameters"), limits)
         loss = read_loss(top.get("loss", required=True))
+        check_loss_size(loss, network.outputs, "loss.kind", limits)
         if "data" in top:
             data = read_data(top.get("data"), len(network.inputs), network.outputs, limits)
             _check_data_targets(data, loss)

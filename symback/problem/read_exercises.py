@@ -72,6 +72,19 @@ def loss_kind(value: Any, key: str) -> LossSpec:
 
 
 
+def check_loss_size(loss: LossSpec, outputs: int, key: str, limits: Limits) -> None:
+    """Refuse a softmax over more outputs than ``limits.softmax_outputs`` (its sheet grows with their square)."""
+    if loss.kind == "softmax_cross_entropy":
+        limits.check("softmax_outputs", outputs, key, f"softmax_cross_entropy over {outputs} outputs")
+
+
+def _exercise_loss(value: Any, key: str, subject: "Subject", limits: Limits) -> LossSpec:
+    loss = loss_kind(value, key)
+    if subject.network is not None:
+        check_loss_size(loss, subject.network.outputs, key, limits)
+    return loss
+
+
 @dataclass(frozen=True)
 class Subject:
     """What the exercises are about: a network (with its loss and data) or an expression (with an optional loss)."""
@@ -161,7 +174,7 @@ def _read_exercise(table: Any, position: int, subject: Subject, earlier: dict[st
         lr=lr,
         params=_read_params(fields.get("params"), fields.key("params"), subject, task),
         activations=_read_overrides(fields.get("activation"), fields.key("activation"), subject),
-        loss=loss_kind(fields.get("loss"), fields.key("loss")) if "loss" in fields else None,
+        loss=_exercise_loss(fields.get("loss"), fields.key("loss"), subject, limits) if "loss" in fields else None,
         show=_read_show(fields.get("show"), fields.key("show")),
         text=fields.string("text"),
         optimizer=spec_of_optimizer,

@@ -168,6 +168,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, Decimal, Raw)) and not isinstance(value, bool)
 
 
+GROWN_TEXT = 4_000_000  # characters a grown string may reach
+
+
 @st.composite
 def mutation(draw, data: Any) -> None:
     """Change ``data`` in place once, somewhere drawn at random, in a way that suits what is there: a number
@@ -203,12 +206,12 @@ def mutation(draw, data: Any) -> None:
     elif kind == "grow" and isinstance(value, list) and value:
         count = draw(st.sampled_from([len(value) + 1, 2 * len(value), 10, 40, 200, 2000]))
         parent[key] = [copy.deepcopy(value[i % len(value)]) for i in range(count)]
-    elif kind == "grow" and isinstance(value, str):
-        parent[key] = value * draw(st.sampled_from([2, 50, 2000]))
+    elif kind == "grow" and isinstance(value, str):  # a few megabytes at most, as a file may hold (not gigabytes)
+        parent[key] = value * min(draw(st.sampled_from([2, 50, 2000])), max(2, GROWN_TEXT // max(len(value), 1)))
     elif kind == "shrink" and value:
         del value[draw(st.integers(0, len(value) - 1))]
     elif kind == "empty":
-        parent[key] = type(value)()
+        parent[key] = type(value)() if isinstance(value, (list, dict, str)) else ""  # a date has no empty form
     elif kind == "swap":
         other = draw(st.sampled_from(paths))
         if not (other[:len(path)] == path or path[:len(other)] == other):  # neither inside the other

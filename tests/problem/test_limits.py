@@ -81,6 +81,7 @@ CASES = {
               "exercises[id=1].steps"),
     "epochs": (lambda n: training(2, n), "exercises[id=fit].epochs"),
     "samples": (lambda n: training(n, 1), "data.x"),
+    "softmax_outputs": (lambda n: network(1, n).replace("squared_error", "softmax_cross_entropy"), "loss.kind"),
 }
 
 
@@ -349,3 +350,10 @@ def test_the_documented_table_is_the_limits():
     assert [item.name.replace("_", "-") for item in dataclasses.fields(Limits)] == [row[0] for row in rows]
     fixed = f"at most {MAX_TEXT_LENGTH} characters, a number at most {MAX_DIGITS} digits"
     assert fixed in " ".join(section.split())
+
+
+def test_an_exercise_that_sets_a_softmax_loss_counts_its_outputs_too():
+    text = network(1, 3) + exercises(1, "loss", 'y = [1, 0, 0]\nloss = "softmax_cross_entropy"')
+    assert symback.loads(text, limits=Limits(softmax_outputs=3))
+    with pytest.raises(ProblemError, match="softmax_cross_entropy over 3 outputs; the limit is 2"):
+        symback.loads(text, limits=Limits(softmax_outputs=2))
