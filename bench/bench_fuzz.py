@@ -56,6 +56,7 @@ def run_once(argv: list[str], checkout: Path) -> tuple[float, int, str]:
     environment = {**os.environ, "PYTHONPATH": str(checkout)}
     with tempfile.TemporaryDirectory(prefix="bench-fuzz-") as folder:
         out = Path(folder) / "out"
+        out.mkdir()  # as in the campaign: the output folder exists, empty
         filled = [arg.replace("{out}", str(out)) for arg in argv]
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "symback", *filled], check=False, cwd=folder, env=environment,

@@ -17,6 +17,8 @@ paths or as a table of nodes and wires, for either kind of problem.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence, Union
 
@@ -84,9 +86,25 @@ class LocalRule:
     extra: tuple[sympy.Symbol, ...] = ()
     domain: Domain | None = field(default=None, compare=False)
 
-    @property
+    @functools.cached_property
     def arguments(self) -> tuple[sympy.Symbol, ...]:
-        return self.slots + self.extra
+        return HashedTuple(self.slots + self.extra)
+
+
+class HashedTuple(tuple):
+    """A tuple that hashes its items once: a loss over 2000 outputs has 4000 arguments, and each of its 2000
+    partials is looked up by them in the compiled rules (SymPy hashes each symbol in Python).
+
+    >>> hash(HashedTuple((1, 2))) == hash((1, 2))
+    True
+    """
+
+    def __hash__(self):
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = tuple.__hash__(self)
+            return self._hash
 
 
 @dataclass(frozen=True)

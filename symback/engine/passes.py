@@ -244,13 +244,14 @@ def _backward(graph: Graph, arithmetic, partials: list[tuple]) -> list:
 
 
 def _compiled(graph: Graph, rule: LocalRule, what, arithmetic) -> Callable:
-    key = (rule, what, arithmetic.name)
+    key = (id(rule), what, arithmetic.name)  # hashing a rule hashes its partials: 2000 of them, at every node
     cache = graph.compiled
-    if key not in cache:
+    found = cache.get(key)
+    if found is None or found[0] is not rule:  # (the rule kept beside: an id is only unique while its object lives)
         expression = rule.function if what == "value" else rule.partials[what]
         shared = arithmetic is EXACT or arithmetic is DECIMAL or arithmetic is EXACT_DECIDING  # no state of their own
-        cache[key] = (_compile if shared else compile_expression)(expression, rule.arguments, arithmetic)
-    return cache[key]
+        found = cache[key] = rule, (_compile if shared else compile_expression)(expression, rule.arguments, arithmetic)
+    return found[1]
 
 
 @functools.lru_cache(maxsize=512)  # a cache: every graph of a network has the same few activations and losses
