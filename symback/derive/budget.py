@@ -10,6 +10,8 @@ powers count as one), no transcendental function of a transcendental number (no 
 
 from __future__ import annotations
 
+import functools
+
 import re
 
 import symengine
@@ -116,6 +118,7 @@ def _holds_transcendental(value) -> bool:
     return any(_engine_transcendental(node) for node in _engine_nodes(value))
 
 
+@functools.lru_cache(maxsize=4096)  # a value is measured for its step, its check and its table row
 def plain_latex_length(expr) -> int:
     r"""Characters of ``expr``'s LaTeX without spaces and ``\left``/``\right`` (they print nothing of their own).
 

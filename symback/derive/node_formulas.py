@@ -63,6 +63,13 @@ def definition(graph: Graph, i: int) -> sympy.Expr:
     >>> definition(graph, graph.index["z1_2"]), definition(graph, graph.index["h1_2"])
     (a21*x1 + a22*x2, exp(z1_2)/(exp(z1_2) + 1))
     """
+    known = graph.compiled.get(("definition", i))  # a step, its check and its table row each ask
+    if known is None:
+        known = graph.compiled[("definition", i)] = _definition(graph, i)
+    return known
+
+
+def _definition(graph: Graph, i: int) -> sympy.Expr:
     node = graph.nodes[i]
     if node.kind == "affine":
         products = [_operand(graph, w) * name_symbol(graph.nodes[s].name) for w, s in graph.terms(i)]
