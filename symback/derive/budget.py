@@ -11,7 +11,6 @@ powers count as one), no transcendental function of a transcendental number (no 
 from __future__ import annotations
 
 import functools
-
 import re
 
 import symengine

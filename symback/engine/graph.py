@@ -18,7 +18,6 @@ paths or as a table of nodes and wires, for either kind of problem.
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass, field
 from typing import Callable, NamedTuple, Sequence, Union
 

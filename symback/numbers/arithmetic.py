@@ -7,9 +7,8 @@ decimal module lacks (tanh, sin, ...) go through mpmath at the same precision.
 
 from __future__ import annotations
 
-import functools
-
 import decimal
+import functools
 from decimal import Decimal
 from typing import Callable, Sequence
 

@@ -8,10 +8,9 @@ symbols renamed to stand-ins, then renamed back for every k.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import sympy
-
 
 RENAMED = 8  # symbols at most in an expression worked out through stand-ins; one in more is seldom repeated
 

@@ -78,7 +78,7 @@ def check_loss_size(loss: LossSpec, outputs: int, key: str, limits: Limits) -> N
         limits.check("softmax_outputs", outputs, key, f"softmax_cross_entropy over {outputs} outputs")
 
 
-def _exercise_loss(value: Any, key: str, subject: "Subject", limits: Limits) -> LossSpec:
+def _exercise_loss(value: Any, key: str, subject: Subject, limits: Limits) -> LossSpec:
     loss = loss_kind(value, key)
     if subject.network is not None:
         check_loss_size(loss, subject.network.outputs, key, limits)
