@@ -48,8 +48,9 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     as_rational_function = expr.xreplace({power: _E ** (power.args[0] / step) for power in powers_of_e}).xreplace(
         {sympy.E: _E ** (1 / step)}
     )
-    if not as_rational_function.is_rational_function(_E) or sympy.count_ops(as_rational_function) > 60:
-        return expr  # cancel is only cheap and canonical for a small rational function of e
+    if not as_rational_function.is_rational_function(_E) or sympy.count_ops(as_rational_function) > 60 or \
+            not expanded_terms_at_most(as_rational_function, MAX_EXPANDED_TERMS):
+        return expr  # cancel is only cheap and canonical for a small rational function of e, and few terms expanded
     cancelled = sympy.cancel(as_rational_function)
     base = sympy.exp(step)
     return _shortest([expr, cancelled.subs(_E, base), sympy.factor(cancelled).subs(_E, base),
