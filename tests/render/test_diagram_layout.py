@@ -277,6 +277,7 @@ def _diagram_document(drawings) -> str:
             f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
 
 
+@pytest.mark.slow  # pdflatex over every diagram: 2.6 CPU-s; each sheet's PDF test still builds its diagrams
 @needs_latex
 def test_the_diagrams_build_without_overfull_lines(tmp_path):
     drawings = list(_all_drawings())
