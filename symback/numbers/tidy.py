@@ -36,6 +36,8 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
     """
     if expr.is_Rational or not isinstance(expr, sympy.Expr) or not at_most(expr, 200):
         return expr
+    if any(max(abs(number.p), number.q).bit_length() > COEFFICIENT_BITS for number in expr.atoms(sympy.Rational)):
+        return expr  # factor's work grows with the coefficients: one of 10^180 took it a second
     powers_of_e = expr.atoms(sympy.exp)
     exponents = [power.args[0] for power in powers_of_e] + ([sympy.Integer(1)] if expr.has(sympy.E) else [])
     if not exponents or any(not exponent.is_Rational for exponent in exponents):
@@ -57,6 +59,7 @@ def tidy(expr: sympy.Expr) -> sympy.Expr:
                       sympy.together(as_rational_function).subs(_E, base)])  # together keeps 1 + e^3 whole
 
 
+COEFFICIENT_BITS = 128  # bits of the largest numerator or denominator of a value tidy works on (39 digits)
 MAX_EXPANDED_TERMS = 64  # terms a power of a sum in a value may expand to before a shifted form is tried
 
 

@@ -204,3 +204,17 @@ def test_tidy_cancels_no_power_of_a_sum_with_many_terms_expanded(monkeypatch):
         patched.setattr(sympy, "cancel", refused)
         assert tidy.tidy(value) == value
     assert tidy.tidy(sympy.exp(-1) / (sympy.exp(-1) + 1)) == 1 / (1 + sympy.E)  # a small one is still tidied
+
+
+def test_tidy_leaves_a_value_of_huge_coefficients_as_it_is(monkeypatch):
+    """4975012850700847·e^{-1}/10^180 + √2·π (a decimal of 196 places in a weight, found by the fuzzing campaign):
+    factor's prime search over the coefficients took a second, for a value no shorter afterwards."""
+    def refused(expr, *args, **kwargs):
+        raise AssertionError(f"factor called on {str(expr)[:60]}")
+
+    value = sympy.Integer(4975012850700847) * sympy.exp(-1) / sympy.Integer(10) ** 180 + sympy.sqrt(2) * sympy.pi
+    tidy.tidy.cache_clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(sympy, "factor", refused)
+        patched.setattr(sympy, "cancel", refused)
+        assert tidy.tidy(value) == value
