@@ -149,13 +149,14 @@ def shortest_form(expr: sympy.Expr) -> sympy.Expr:
 # every exp(k z) a generator of its own (12 such sums took 28 s, z^1000/(1 + z^999) never ended)
 FACTOR_OPS = 80
 FACTOR_DEGREE = 12
+FACTOR_BITS = 128  # bits of the largest numerator or denominator in a derivative factor may meet
 FACTOR_SYMBOLS = 8  # factoring in many variables is slow even when short: softmax's ∂L/∂ŷ_k for 10 outputs took 4 s
 
 
 def small_enough_to_factor(expr: sympy.Expr) -> bool:
     """Whether ``expr`` is small enough for :func:`shortest_form` to try factor and cancel on it: at most
-    FACTOR_OPS operations in at most FACTOR_SYMBOLS symbols, and no power whose exponent has a numerator beyond
-    FACTOR_DEGREE (else it stays as written).
+    FACTOR_OPS operations in at most FACTOR_SYMBOLS symbols, no power whose exponent has a numerator beyond
+    FACTOR_DEGREE and no number of more than FACTOR_BITS bits (else it stays as written).
 
     >>> small_enough_to_factor(sympy.exp(Z)/(1 + sympy.exp(Z))**2), small_enough_to_factor(Z**1000/(1 + Z**999))
     (True, False)
@@ -165,6 +166,8 @@ def small_enough_to_factor(expr: sympy.Expr) -> bool:
     powers = (power.exp for power in expr.atoms(sympy.Pow))
     if any(exponent.is_Rational and abs(exponent.p) > FACTOR_DEGREE for exponent in powers):
         return False
+    if any(max(abs(number.p), number.q).bit_length() > FACTOR_BITS for number in expr.atoms(sympy.Rational)):
+        return False  # sigmoid(z·10^309): factor searched the coefficients for minutes
     return len(expr.free_symbols) <= FACTOR_SYMBOLS and sympy.count_ops(expr) <= FACTOR_OPS
 
 
