@@ -1,8 +1,8 @@
 """Benchmark: the slowest input the fuzzing campaign found, per command, timed as the real command (issue 14).
 
 Each case in bench/fuzz_cases/ is a problem file named after its command (``solve.toml``, ``grad.toml``,
-``exercise.toml``, ``answers.toml``, ``check.toml``; check's answers beside it as ``check-answers.toml`` or
-``.json``) whose first lines are comments: where it came from, and ``# argv: ...``, the command line, with
+``exercise.toml``, ``answers.toml``, ``check.toml``, or ``solve-NAME.toml`` for another slow one; check's answers
+beside it as ``check-answers.toml`` or ``.json``) whose first lines are comments: where it came from, and ``# argv: ...``, the command line, with
 {problem}, {answers} and {out} standing for the case file, its answers file and an empty output folder. Each is
 run with ``python -m symback`` in a fresh process (interpreter start included), PYTHONPATH on this checkout (or
 ``--checkout DIR``), best of 3, and printed with its time, its exit code and the first line it wrote to stderr.
@@ -69,19 +69,24 @@ def run_once(argv: list[str], checkout: Path) -> tuple[float, int, str]:
 def bench(checkout: Path, runs: int) -> None:
     print(f"python -m symback, PYTHONPATH={checkout}, best of {runs}, goal under {GOAL:.0f} s")
     for command in COMMANDS:
-        case = CASES / f"{command}.toml"
-        if not case.exists():
+        cases = [case for case in sorted(CASES.glob(f"{command}*.toml")) if not case.stem.endswith("-answers")]
+        if not cases:
             print(f"      {command:9} no case in {CASES.relative_to(ROOT)}")
-            continue
-        answers = answers_of(case)
-        argv = [arg.replace("{problem}", str(case)).replace("{answers}", str(answers)) for arg in case_argv(case)]
-        results = [run_once(argv, checkout) for _ in range(runs)]
-        seconds, code, stderr = min(results)
-        verdict = "PASS" if seconds < GOAL else "FAIL"
-        shown = " ".join(case_argv(case)[1:])
-        print(f"{verdict}  {command:9} {seconds:6.2f} s  exit {code}  {shown}")
-        if stderr:
-            print(f"      {'':9} {stderr[:150]}")
+        for case in cases:
+            _bench_case(command, case, checkout, runs)
+
+
+def _bench_case(command: str, case: Path, checkout: Path, runs: int) -> None:
+    """Time one case file, best of ``runs``, and print it."""
+    answers = answers_of(case)
+    argv = [arg.replace("{problem}", str(case)).replace("{answers}", str(answers)) for arg in case_argv(case)]
+    results = [run_once(argv, checkout) for _ in range(runs)]
+    seconds, code, stderr = min(results)
+    verdict = "PASS" if seconds < GOAL else "FAIL"
+    shown = " ".join(case_argv(case)[1:])
+    print(f"{verdict}  {command:9} {seconds:6.2f} s  exit {code}  {shown}")
+    if stderr:
+        print(f"      {'':9} {stderr[:150]}")
 
 
 def from_record(record: Path) -> None:
