@@ -118,7 +118,10 @@ def tied(graph: Graph, exact: Callable[[str], object], node: Node, position: int
 
 
 def _engine_value(value):
-    return value if isinstance(value, symengine.Basic) else EXACT.from_sympy(sympy.sympify(value))
+    """A value as SymEngine holds it: SymPy's (or a Python integer) converted; never text to be parsed."""
+    if isinstance(value, symengine.Basic):
+        return value
+    return EXACT.from_sympy(sympy.Integer(value) if isinstance(value, int) else value)
 
 
 def _equal(a, b) -> bool:

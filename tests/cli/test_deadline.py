@@ -188,9 +188,9 @@ def test_an_exercise_past_its_section_time_is_left_out_and_the_sheet_is_written(
                         else real(problem, exercise_id, *args))
     output = tmp_path / "out"
     with no_hang():
-        code, out, err = run(capsys, "solve", small, "-o", output, "--format", "md,tex", "--deadline", "2.5")
+        code, out, err = run(capsys, "solve", small, "-o", output, "--format", "md,tex", "--deadline", "5")
     assert code == 0 and out.splitlines() == [f"wrote {output / 'small.md'}", f"wrote {output / 'small.tex'}"]
-    assert err.splitlines() == [("symback: Exercise 2 was left out: its work took longer than the 0.5 s a section "
+    assert err.splitlines() == [("symback: Exercise 2 was left out: its work took longer than the 1 s a section "
                                  "may take (--deadline SECONDS sets it: a fifth of the deadline)")]
     markdown = (output / "small.md").read_text(encoding="utf-8")
     assert "## Exercise 1" in markdown and markdown.split("## Exercise 2")[1].count("was left out") == 1
